@@ -1,0 +1,94 @@
+//! The block layer's error type.
+
+use std::fmt;
+
+/// What kind of failure, stable enough to match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The host's I/O failed.
+    Io,
+    /// The image's structures are inconsistent.
+    Corrupt,
+    /// Valid, but a feature guestctl does not support.
+    Unsupported,
+    /// A read outside the device.
+    OutOfBounds,
+    /// A resource limit (named constant) was exceeded.
+    LimitExceeded,
+}
+
+/// A block-layer error: a kind, an optional offset, context and a source.
+#[derive(Debug, thiserror::Error)]
+pub struct BlockError {
+    kind: ErrorKind,
+    offset: Option<u64>,
+    context: Vec<String>,
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl fmt::Display for BlockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.context.iter().rev() {
+            write!(f, "{c}: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(o) = self.offset {
+            write!(f, " (at offset {o})")?;
+        }
+        if let Some(s) = &self.source {
+            write!(f, ": {s}")?;
+        }
+        Ok(())
+    }
+}
+
+impl BlockError {
+    /// A new error of `kind` with a message.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, offset: None, context: Vec::new(), message: message.into(), source: None }
+    }
+    /// An I/O error from the host.
+    pub fn io(e: std::io::Error) -> Self {
+        let mut err = Self::new(ErrorKind::Io, "I/O error");
+        err.source = Some(Box::new(e));
+        err
+    }
+    /// A read of `offset` outside a device of `size` bytes.
+    pub fn out_of_bounds(offset: u64, size: u64) -> Self {
+        Self::new(ErrorKind::OutOfBounds, format!("read outside the device of {size} bytes")).with_offset(offset)
+    }
+    /// A corrupt structure.
+    pub fn corrupt(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Corrupt, message)
+    }
+    /// An unsupported feature.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unsupported, message)
+    }
+    /// Attach a source error.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+    /// Attach the offset.
+    pub fn with_offset(mut self, offset: u64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+    /// Add context (outermost last).
+    pub fn with_context(mut self, context: impl Into<String>) -> Self {
+        self.context.push(context.into());
+        self
+    }
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    /// The offset, where known.
+    pub fn offset(&self) -> Option<u64> {
+        self.offset
+    }
+}

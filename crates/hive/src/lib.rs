@@ -1,0 +1,1 @@
+//! guestctl-hive (being written).

@@ -1,0 +1,1 @@
+//! guestctl-inspect (being written).

@@ -1,0 +1,1 @@
+//! guestctl-perf (being written).

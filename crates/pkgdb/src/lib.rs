@@ -1,0 +1,1 @@
+//! guestctl-pkgdb (being written).

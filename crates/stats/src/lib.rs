@@ -1,0 +1,1 @@
+//! guestctl-stats (being written).

@@ -1,0 +1,1 @@
+//! guestctl-volume (being written).

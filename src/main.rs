@@ -1,0 +1,44 @@
+//! The `guestctl` command line: argument parsing and dispatch to the `cmd` modules.
+//!
+//! Each module under `src/cmd/` owns one family of subcommands and returns the
+//! process exit code; errors are `anyhow` chains printed here.
+
+mod cmd;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "guestctl", version, about = "Inspect VM disk images without booting them, and measure how fast.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Generate real mock VM disk images for tests and benchmarks.
+    #[command(name = "mock-disk", subcommand)]
+    MockDisk(cmd::mock_disk::Command),
+    /// The performance validation framework.
+    #[command(subcommand)]
+    Perf(cmd::perf::Command),
+    #[command(flatten)]
+    Inspect(cmd::inspect::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::MockDisk(c) => cmd::mock_disk::run(c),
+        Command::Perf(c) => cmd::perf::run(c),
+        Command::Inspect(c) => cmd::inspect::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
