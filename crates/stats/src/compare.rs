@@ -1,0 +1,202 @@
+//! Baseline-versus-current comparison: ratio, interval, test, verdict; Holm's
+//! correction across a suite; the geometric mean of ratios.
+
+use serde::{Deserialize, Serialize};
+
+use crate::bootstrap::bootstrap_ratio_of_medians;
+use crate::mwu::mann_whitney_u;
+use crate::summary::{check_positive, median_in_place};
+use crate::{ConfidenceInterval, Options, StatsError};
+
+/// Default regression threshold of the spec, in percent.
+pub const DEFAULT_THRESHOLD_PCT: f64 = 5.0;
+
+/// Classification of one test's change (see the crate documentation for the rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Faster beyond the threshold, and significantly so.
+    Improvement,
+    /// Slower beyond the threshold, and significantly so.
+    Regression,
+    /// No change worth reporting.
+    Unchanged,
+    /// The data cannot tell: reported, never failed.
+    Inconclusive,
+}
+
+/// The comparison of one test's current samples with its baseline samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// `median(current) / median(baseline)`; above 1 means slower (for timings).
+    pub ratio: f64,
+    /// `(ratio − 1)·100`, in percent.
+    pub change_pct: f64,
+    /// Percentile-bootstrap interval of `ratio` at `Options::confidence`.
+    pub ratio_ci: ConfidenceInterval,
+    /// Two-sided Mann–Whitney U p-value of this test alone.
+    pub p_value: f64,
+    /// `p_value` after Holm's correction across the suite (equal to `p_value` for a
+    /// single comparison).
+    pub p_adjusted: f64,
+    /// Cliff's delta of current against baseline, in [−1, 1]:
+    /// `P(c > b) − P(c < b)` over all pairs; positive means current is larger (slower).
+    pub effect_size: f64,
+    /// Threshold used, in percent.
+    pub threshold_pct: f64,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// Holm's step-down adjustment of `p_values` (family-wise error control), returned
+/// in the input order: with the p-values sorted ascending `p(1) ≤ … ≤ p(m)`,
+/// `adj(i) = max_{j ≤ i} min(1, (m − j + 1)·p(j))`. The result is monotone in the
+/// sorted order and capped at 1. NaN inputs are treated as 1.
+pub fn holm(p_values: &[f64]) -> Vec<f64> {
+    let m = p_values.len();
+    let clean: Vec<f64> = p_values
+        .iter()
+        .map(|&p| if p.is_nan() { 1.0 } else { p.clamp(0.0, 1.0) })
+        .collect();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&i, &j| clean[i].total_cmp(&clean[j]));
+    let mut adjusted = vec![0.0; m];
+    let mut running = 0.0f64;
+    for (rank, &idx) in order.iter().enumerate() {
+        let factor = (m - rank) as f64;
+        running = running.max((factor * clean[idx]).min(1.0));
+        adjusted[idx] = running;
+    }
+    adjusted
+}
+
+/// Geometric mean of `ratios`: `exp(mean(ln r))`. `None` when empty or when any
+/// ratio is not finite or not > 0.
+pub fn geometric_mean(ratios: &[f64]) -> Option<f64> {
+    if ratios.is_empty() || ratios.iter().any(|r| !r.is_finite() || *r <= 0.0) {
+        return None;
+    }
+    let mean_ln = ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64;
+    Some(mean_ln.exp())
+}
+
+/// The decision rule of the crate documentation, on already computed figures.
+///
+/// `ratio` and `ci` are current/baseline, `p_adjusted` the Holm-adjusted p-value,
+/// `threshold_pct` in percent and `alpha` the significance level.
+pub fn decide(
+    ratio: f64,
+    ci: &ConfidenceInterval,
+    p_adjusted: f64,
+    threshold_pct: f64,
+    alpha: f64,
+) -> Verdict {
+    let t = threshold_pct / 100.0;
+    let upper_limit = 1.0 + t;
+    let lower_limit = 1.0 - t;
+    let significant = p_adjusted < alpha;
+    if ratio > upper_limit && ci.lower > 1.0 && (significant || ci.lower > upper_limit) {
+        Verdict::Regression
+    } else if ratio < lower_limit && ci.upper < 1.0 && (significant || ci.upper < lower_limit) {
+        Verdict::Improvement
+    } else if (ci.lower >= lower_limit && ci.upper <= upper_limit)
+        || (!significant && ratio >= lower_limit && ratio <= upper_limit)
+    {
+        Verdict::Unchanged
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+/// Figures of one pair before the multiple-testing correction.
+struct Partial {
+    ratio: f64,
+    ci: ConfidenceInterval,
+    p: f64,
+    delta: f64,
+    threshold_pct: f64,
+}
+
+fn analyse_pair(
+    baseline: &[f64],
+    current: &[f64],
+    threshold_pct: f64,
+    opts: &Options,
+) -> Result<Partial, StatsError> {
+    check_positive(baseline)?;
+    check_positive(current)?;
+    if !(threshold_pct.is_finite() && threshold_pct >= 0.0 && threshold_pct < 100.0) {
+        return Err(StatsError::InvalidArgument(format!(
+            "threshold must be in [0, 100) percent, got {threshold_pct}"
+        )));
+    }
+    let mut b = baseline.to_vec();
+    let mut c = current.to_vec();
+    let ratio = median_in_place(&mut c) / median_in_place(&mut b);
+    let ci = bootstrap_ratio_of_medians(baseline, current, opts)?;
+    let mw = mann_whitney_u(current, baseline)?;
+    let pairs = current.len() as f64 * baseline.len() as f64;
+    let delta = 2.0 * mw.u / pairs - 1.0;
+    Ok(Partial {
+        ratio,
+        ci,
+        p: mw.p_two_sided,
+        delta,
+        threshold_pct,
+    })
+}
+
+fn finish(part: Partial, p_adjusted: f64, opts: &Options) -> Comparison {
+    let verdict = decide(
+        part.ratio,
+        &part.ci,
+        p_adjusted,
+        part.threshold_pct,
+        opts.alpha(),
+    );
+    Comparison {
+        ratio: part.ratio,
+        change_pct: (part.ratio - 1.0) * 100.0,
+        ratio_ci: part.ci,
+        p_value: part.p,
+        p_adjusted,
+        effect_size: part.delta,
+        threshold_pct: part.threshold_pct,
+        verdict,
+    }
+}
+
+/// Compares one test's `current` samples with its `baseline` samples (all finite and
+/// > 0) at `threshold_pct` percent, without multiple-testing correction.
+pub fn compare(
+    baseline: &[f64],
+    current: &[f64],
+    threshold_pct: f64,
+    opts: &Options,
+) -> Result<Comparison, StatsError> {
+    opts.validate()?;
+    let part = analyse_pair(baseline, current, threshold_pct, opts)?;
+    let p = part.p;
+    Ok(finish(part, p, opts))
+}
+
+/// Compares every `(baseline, current, threshold_pct)` of a suite, adjusting the
+/// p-values with [`holm`] across the suite before deciding. The results are in input
+/// order. Every test uses the same `opts` (and so the same bootstrap seed).
+pub fn compare_suite(
+    pairs: &[(&[f64], &[f64], f64)],
+    opts: &Options,
+) -> Result<Vec<Comparison>, StatsError> {
+    opts.validate()?;
+    let parts = pairs
+        .iter()
+        .map(|(b, c, t)| analyse_pair(b, c, *t, opts))
+        .collect::<Result<Vec<_>, _>>()?;
+    let p: Vec<f64> = parts.iter().map(|x| x.p).collect();
+    let adjusted = holm(&p);
+    Ok(parts
+        .into_iter()
+        .zip(adjusted)
+        .map(|(part, pa)| finish(part, pa, opts))
+        .collect())
+}
