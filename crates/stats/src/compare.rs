@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bootstrap::bootstrap_ratio_of_medians;
+use crate::hl::hodges_lehmann_ratio;
 use crate::mwu::mann_whitney_u;
 use crate::summary::{check_positive, median_in_place};
 use crate::{ConfidenceInterval, Options, StatsError};
@@ -34,6 +35,14 @@ pub struct Comparison {
     pub change_pct: f64,
     /// Percentile-bootstrap interval of `ratio` at `Options::confidence`.
     pub ratio_ci: ConfidenceInterval,
+    /// Hodges–Lehmann estimate of the ratio (median of all pairwise ratios
+    /// `current_j / baseline_i`, computed on the log scale): the rank-based estimate
+    /// that goes with the Mann–Whitney test.
+    pub hl_ratio: f64,
+    /// The decision interval: distribution-free (Moses) interval of `hl_ratio` at
+    /// level `1 − 2α` (0.90 by default), so that each of its bounds is a one-sided
+    /// test at level α. See the crate documentation for how it is used.
+    pub hl_ci: ConfidenceInterval,
     /// Two-sided Mann–Whitney U p-value of this test alone.
     pub p_value: f64,
     /// `p_value` after Holm's correction across the suite (equal to `p_value` for a
@@ -82,25 +91,27 @@ pub fn geometric_mean(ratios: &[f64]) -> Option<f64> {
 
 /// The decision rule of the crate documentation, on already computed figures.
 ///
-/// `ratio` and `ci` are current/baseline, `p_adjusted` the Holm-adjusted p-value,
-/// `threshold_pct` in percent and `alpha` the significance level.
+/// `ratio` is `median(current)/median(baseline)`, `decision_ci` the interval
+/// [`Comparison::hl_ci`], `p_adjusted` the Holm-adjusted two-sided Mann–Whitney
+/// p-value, `threshold_pct` in percent and `alpha` the significance level.
 pub fn decide(
     ratio: f64,
-    ci: &ConfidenceInterval,
+    decision_ci: &ConfidenceInterval,
     p_adjusted: f64,
     threshold_pct: f64,
     alpha: f64,
 ) -> Verdict {
     let t = threshold_pct / 100.0;
-    let upper_limit = 1.0 + t;
-    let lower_limit = 1.0 - t;
+    let slow_limit = 1.0 + t;
+    let fast_limit = 1.0 - t;
     let significant = p_adjusted < alpha;
-    if ratio > upper_limit && ci.lower > 1.0 && (significant || ci.lower > upper_limit) {
+    let within = |x: f64| (fast_limit..=slow_limit).contains(&x);
+    if significant && ratio > slow_limit && decision_ci.lower > slow_limit {
         Verdict::Regression
-    } else if ratio < lower_limit && ci.upper < 1.0 && (significant || ci.upper < lower_limit) {
+    } else if significant && ratio < fast_limit && decision_ci.upper < fast_limit {
         Verdict::Improvement
-    } else if (ci.lower >= lower_limit && ci.upper <= upper_limit)
-        || (!significant && ratio >= lower_limit && ratio <= upper_limit)
+    } else if (within(decision_ci.lower) && within(decision_ci.upper))
+        || (!significant && within(ratio))
     {
         Verdict::Unchanged
     } else {
@@ -112,6 +123,8 @@ pub fn decide(
 struct Partial {
     ratio: f64,
     ci: ConfidenceInterval,
+    hl_ratio: f64,
+    hl_ci: ConfidenceInterval,
     p: f64,
     delta: f64,
     threshold_pct: f64,
@@ -130,16 +143,27 @@ fn analyse_pair(
             "threshold must be in [0, 100) percent, got {threshold_pct}"
         )));
     }
+    if opts.confidence <= 0.5 {
+        return Err(StatsError::InvalidArgument(format!(
+            "comparisons need confidence above 0.5 (the decision interval has level \
+             2·confidence − 1), got {}",
+            opts.confidence
+        )));
+    }
     let mut b = baseline.to_vec();
     let mut c = current.to_vec();
     let ratio = median_in_place(&mut c) / median_in_place(&mut b);
     let ci = bootstrap_ratio_of_medians(baseline, current, opts)?;
+    // Level 1 − 2α: each bound is a one-sided test at α.
+    let hl = hodges_lehmann_ratio(baseline, current, 1.0 - 2.0 * opts.alpha())?;
     let mw = mann_whitney_u(current, baseline)?;
     let pairs = current.len() as f64 * baseline.len() as f64;
     let delta = 2.0 * mw.u / pairs - 1.0;
     Ok(Partial {
         ratio,
         ci,
+        hl_ratio: hl.ratio,
+        hl_ci: hl.ci,
         p: mw.p_two_sided,
         delta,
         threshold_pct,
@@ -149,7 +173,7 @@ fn analyse_pair(
 fn finish(part: Partial, p_adjusted: f64, opts: &Options) -> Comparison {
     let verdict = decide(
         part.ratio,
-        &part.ci,
+        &part.hl_ci,
         p_adjusted,
         part.threshold_pct,
         opts.alpha(),
@@ -158,6 +182,8 @@ fn finish(part: Partial, p_adjusted: f64, opts: &Options) -> Comparison {
         ratio: part.ratio,
         change_pct: (part.ratio - 1.0) * 100.0,
         ratio_ci: part.ci,
+        hl_ratio: part.hl_ratio,
+        hl_ci: part.hl_ci,
         p_value: part.p,
         p_adjusted,
         effect_size: part.delta,

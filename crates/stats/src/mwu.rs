@@ -100,21 +100,17 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> Result<MannWhitney, StatsError> {
     })
 }
 
-/// `P(U ≥ k)` under the null hypothesis for sample sizes `m`, `n` without ties.
+/// Null distribution of U for sample sizes `m`, `n` without ties, as probabilities
+/// `pmf[u]` for `u` in `0..=m·n`.
 ///
 /// The counts of U are the coefficients of the Gaussian binomial coefficient
 /// `[m+n choose k]_q = ∏_{i=1..k} (1 − q^{N−k+i}) / (1 − q^i)` with `k = min(m, n)`;
-/// each factor is applied in O(m·n), so the whole is O(min(m,n)·m·n).
-fn exact_sf(k: usize, m: usize, n: usize) -> f64 {
+/// each factor is applied in O(m·n), so the whole is O(min(m,n)·m·n). Callers keep
+/// `m·n ≤ MAX_EXACT_CELLS`.
+pub(crate) fn exact_pmf(m: usize, n: usize) -> Vec<f64> {
     let small = m.min(n);
     let total_n = m + n;
     let max_u = m * n;
-    if k == 0 {
-        return 1.0;
-    }
-    if k > max_u {
-        return 0.0;
-    }
     // Intermediate products overshoot the final degree by at most total_n.
     let len = max_u + total_n + 1;
     let mut c = vec![0.0f64; len];
@@ -128,9 +124,24 @@ fn exact_sf(k: usize, m: usize, n: usize) -> f64 {
             c[d] += c[d - i];
         }
     }
-    let total: f64 = c[..=max_u].iter().sum();
-    let tail: f64 = c[k..=max_u].iter().sum();
-    (tail / total).clamp(0.0, 1.0)
+    c.truncate(max_u + 1);
+    let total: f64 = c.iter().sum();
+    for x in &mut c {
+        *x = (*x / total).max(0.0);
+    }
+    c
+}
+
+/// `P(U ≥ k)` under the null hypothesis for sample sizes `m`, `n` without ties.
+fn exact_sf(k: usize, m: usize, n: usize) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if k > m * n {
+        return 0.0;
+    }
+    let pmf = exact_pmf(m, n);
+    pmf[k..].iter().sum::<f64>().clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
