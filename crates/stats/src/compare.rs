@@ -106,11 +106,14 @@ pub fn decide(
     let fast_limit = 1.0 - t;
     let significant = p_adjusted < alpha;
     let within = |x: f64| (fast_limit..=slow_limit).contains(&x);
+    // Tiny samples cannot reach the nominal level; such an interval proves no
+    // equivalence (hodges_lehmann_ratio reports the level it reached).
+    let full_level = decision_ci.level >= 1.0 - 2.0 * alpha - 1e-9;
     if significant && ratio > slow_limit && decision_ci.lower > slow_limit {
         Verdict::Regression
     } else if significant && ratio < fast_limit && decision_ci.upper < fast_limit {
         Verdict::Improvement
-    } else if (within(decision_ci.lower) && within(decision_ci.upper))
+    } else if (full_level && within(decision_ci.lower) && within(decision_ci.upper))
         || (!significant && within(ratio))
     {
         Verdict::Unchanged

@@ -58,7 +58,8 @@
 //! 2. **Improvement** — significant, `ratio < 1 − t`, and `U < 1 − t` (the same
 //!    rule the other way).
 //! 3. **Unchanged** — `[L, U]` lies within `[1 − t, 1 + t]` (no change beyond the
-//!    threshold, established), or the difference is not significant and
+//!    threshold, established; the interval must reach its nominal level, which
+//!    samples of 2 or 3 values cannot), or the difference is not significant and
 //!    `ratio` lies within `[1 − t, 1 + t]`.
 //! 4. **Inconclusive** — anything else: the interval straddles a threshold, or the
 //!    point estimate is beyond the threshold without significance. Reported, never
