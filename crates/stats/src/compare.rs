@@ -26,6 +26,25 @@ pub enum Verdict {
     Inconclusive,
 }
 
+impl Verdict {
+    /// The lowercase name used in JSON: `improvement`, `regression`, `unchanged`,
+    /// `inconclusive`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Improvement => "improvement",
+            Verdict::Regression => "regression",
+            Verdict::Unchanged => "unchanged",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The comparison of one test's current samples with its baseline samples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
@@ -141,7 +160,7 @@ fn analyse_pair(
 ) -> Result<Partial, StatsError> {
     check_positive(baseline)?;
     check_positive(current)?;
-    if !(threshold_pct.is_finite() && threshold_pct >= 0.0 && threshold_pct < 100.0) {
+    if !(0.0..100.0).contains(&threshold_pct) {
         return Err(StatsError::InvalidArgument(format!(
             "threshold must be in [0, 100) percent, got {threshold_pct}"
         )));

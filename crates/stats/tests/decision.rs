@@ -1,6 +1,8 @@
 //! The verdict as a feature, on controlled samples (fixed seeds, fixed
 //! distributions, nothing timing-dependent): issue 3's acceptance numbers.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md)
+
 use guestctl_stats::rng::Rng;
 use guestctl_stats::*;
 
@@ -123,6 +125,7 @@ fn comparison_fields_are_consistent() {
     assert_eq!(cmp, compare(&b, &c, 5.0, &Options::default()).unwrap());
     let json = serde_json::to_value(&cmp).unwrap();
     assert_eq!(json["verdict"], "regression");
+    assert_eq!(Verdict::Inconclusive.to_string(), "inconclusive");
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! hand), Hodges–Lehmann/Moses (brute force and test duality), geometric mean,
 //! least squares (scipy's linregress).
 
+#![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md)
+
 use guestctl_stats::rng::Rng;
 use guestctl_stats::*;
 
@@ -13,7 +15,9 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 fn mann_whitney_matches_scipy() {
     // scipy.stats.mannwhitneyu(x, y) (scipy 1.17, defaults: two-sided, method="auto",
     // use_continuity=True).
-    let cases: &[(&[f64], &[f64], f64, f64, bool)] = &[
+    // (x, y, scipy statistic, scipy p-value, exact method)
+    type Case<'a> = (&'a [f64], &'a [f64], f64, f64, bool);
+    let cases: &[Case] = &[
         // scipy's documentation example: exact (no ties, n ≤ 8)
         (
             &[19.0, 22.0, 16.0, 29.0, 24.0],

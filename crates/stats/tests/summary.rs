@@ -1,6 +1,8 @@
 //! Summaries: hand-computed values, Tukey classification, errors, warnings, and
 //! property-style invariants over samples drawn with the crate's own generator.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md)
+
 use guestctl_stats::rng::Rng;
 use guestctl_stats::*;
 
