@@ -16,6 +16,11 @@ pub enum ErrorKind {
     OutOfBounds,
     /// A resource limit (named constant) was exceeded.
     LimitExceeded,
+    /// A file or structure that should exist does not.
+    NotFound,
+    /// The image names a backing file and the caller did not allow backing files
+    /// (`--allow-backing`).
+    BackingNotAllowed,
 }
 
 /// A block-layer error: a kind, an optional offset, context and a source.
@@ -68,6 +73,10 @@ impl BlockError {
     pub fn unsupported(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unsupported, message)
     }
+    /// A resource limit was exceeded.
+    pub fn limit(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::LimitExceeded, message)
+    }
     /// Attach a source error.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
@@ -86,6 +95,10 @@ impl BlockError {
     /// The kind of failure.
     pub fn kind(&self) -> ErrorKind {
         self.kind
+    }
+    /// The message without context, offset or source.
+    pub fn message(&self) -> &str {
+        &self.message
     }
     /// The offset, where known.
     pub fn offset(&self) -> Option<u64> {

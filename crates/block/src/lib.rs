@@ -6,9 +6,16 @@
 //! volumes and batch workers can share one `Arc<dyn BlockDevice>`.
 //!
 //! Implementations: [`MemDevice`] (bytes in memory, for tests and fuzzing),
-//! [`FileDevice`] (a raw image opened read-only) and [`SliceDevice`] (a window of
-//! another device: a partition). Image formats (qcow2) and detection live in this
-//! crate too; this crate knows nothing of partitions or filesystems.
+//! [`FileDevice`] (a raw image opened read-only), [`Qcow2Image`] (a qcow2 image and
+//! its backing chain, through `imago`) and the views [`SliceDevice`] (a window of
+//! another device: a partition), [`CountingDevice`] (counts bytes and reads) and
+//! [`CachedDevice`] (a bounded chunk cache).
+//!
+//! [`detect_format`] is the one place that decides an image's format by its magic;
+//! [`open_image`] is the one opener, returning an `Arc<dyn BlockDevice>`. Images are
+//! always opened read-only, and a backing file named by an image is opened only when
+//! [`OpenOptions::allow_backing`] is set. This crate knows nothing of partitions or
+//! filesystems.
 //!
 //! ```
 //! use guestctl_block::{BlockDevice, MemDevice, SliceDevice};
@@ -24,8 +31,17 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod format;
+mod qcow2;
+mod views;
 
 pub use error::{BlockError, ErrorKind};
+pub use format::{detect_format, detect_format_bytes, ImageFormat, DETECT_LEN, QCOW2_MAGIC};
+pub use qcow2::{
+    read_qcow2_header, Qcow2Header, Qcow2Image, QCOW2_MAX_BACKING_NAME_LEN, QCOW2_MAX_CLUSTER_BITS,
+    QCOW2_MAX_L1_ENTRIES, QCOW2_MAX_VIRTUAL_SIZE, QCOW2_MIN_CLUSTER_BITS,
+};
+pub use views::{CachedDevice, CountingDevice, ReadStats, CACHE_CHUNK_SIZE, CACHE_DEFAULT_CHUNKS, CACHE_MAX_CHUNKS};
 
 use std::fmt;
 use std::fs::File;
@@ -187,4 +203,63 @@ impl BlockDevice for SliceDevice {
     fn describe(&self) -> String {
         format!("{} bytes at offset {} of {}", self.len, self.start, self.inner.describe())
     }
+}
+
+/// The deepest backing chain guestctl opens, whatever the caller asks: a chain longer
+/// than this is far more likely a loop (a → b → a) or an attack than a real image.
+pub const MAX_BACKING_DEPTH: usize = 10;
+
+/// How [`open_image`] opens an image. Images are always read-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Open backing files named by the image (`--allow-backing`). Off by default: an
+    /// image must not make guestctl open other host files unless the user says so.
+    pub allow_backing: bool,
+    /// Maximum backing chain depth (capped at [`MAX_BACKING_DEPTH`]).
+    pub max_backing_depth: usize,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self { allow_backing: false, max_backing_depth: MAX_BACKING_DEPTH }
+    }
+}
+
+impl OpenOptions {
+    /// Options that allow backing files, up to [`MAX_BACKING_DEPTH`] levels.
+    pub fn with_backing() -> Self {
+        Self { allow_backing: true, ..Self::default() }
+    }
+}
+
+/// Open the image at `path` read-only, detecting its format by magic.
+///
+/// Raw images become a [`FileDevice`], qcow2 images a [`Qcow2Image`]; other known
+/// formats fail with [`ErrorKind::Unsupported`] naming the format.
+pub fn open_image(path: &Path, opts: &OpenOptions) -> Result<Arc<dyn BlockDevice>, BlockError> {
+    Ok(open_image_detected(path, opts)?.1)
+}
+
+/// Like [`open_image`], also returning the detected format.
+pub fn open_image_detected(
+    path: &Path,
+    opts: &OpenOptions,
+) -> Result<(ImageFormat, Arc<dyn BlockDevice>), BlockError> {
+    let file = FileDevice::open(path)?;
+    let format = detect_format(&file).map_err(|e| e.with_context(path.display().to_string()))?;
+    let dev: Arc<dyn BlockDevice> = match format {
+        ImageFormat::Raw => Arc::new(file),
+        ImageFormat::Qcow2 => {
+            drop(file);
+            Arc::new(Qcow2Image::open(path, opts)?)
+        }
+        other => {
+            return Err(BlockError::unsupported(format!(
+                "{} images are not supported (convert with `qemu-img convert -O raw`)",
+                other.name()
+            ))
+            .with_context(path.display().to_string()))
+        }
+    };
+    Ok((format, dev))
 }
