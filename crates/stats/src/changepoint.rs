@@ -69,7 +69,8 @@ pub struct ChangePoint {
     pub index: usize,
     /// Permutation p-value of the step that found it.
     pub p_value: f64,
-    /// E-divisive statistic `Q` of the split when it was found.
+    /// E-divisive statistic `Q` of the split when it was found, in the units of the
+    /// series (capped at `f64::MAX`).
     pub statistic: f64,
     /// Mean of the segment ending just before `index` (bounded by the neighbouring
     /// change points or the series' ends).
@@ -200,10 +201,15 @@ pub fn e_divisive(
             "series has {n} values, more than the {MAX_SERIES_LEN} supported"
         )));
     }
+    // Distances are computed on the series scaled into [−1, 1] (the test is scale
+    // invariant), so that they cannot overflow for huge values.
+    let scale = series.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let scale = if scale > 0.0 { scale } else { 1.0 };
+    let scaled: Vec<f64> = series.iter().map(|x| x / scale).collect();
     let mut dist = vec![0.0; n * n];
     for i in 0..n {
         for j in 0..n {
-            dist[i * n + j] = (series[i] - series[j]).abs();
+            dist[i * n + j] = (scaled[i] - scaled[j]).abs();
         }
     }
     let identity: Vec<usize> = (0..n).collect();
@@ -253,9 +259,9 @@ pub fn e_divisive(
         out.push(ChangePoint {
             index,
             p_value,
-            statistic,
-            mean_before: mean(&series[start..index]),
-            mean_after: mean(&series[index..end]),
+            statistic: (statistic * scale).min(f64::MAX),
+            mean_before: mean(&scaled[start..index]) * scale,
+            mean_after: mean(&scaled[index..end]) * scale,
         });
     }
     Ok(out)

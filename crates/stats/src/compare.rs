@@ -181,6 +181,19 @@ fn analyse_pair(
     let mw = mann_whitney_u(current, baseline)?;
     let pairs = current.len() as f64 * baseline.len() as f64;
     let delta = 2.0 * mw.u / pairs - 1.0;
+    let figures = [
+        ratio,
+        ci.lower,
+        ci.upper,
+        hl.ratio,
+        hl.ci.lower,
+        hl.ci.upper,
+    ];
+    if figures.iter().any(|x| !x.is_finite()) {
+        return Err(StatsError::InvalidArgument(
+            "samples differ by too many orders of magnitude: the ratio overflows f64".into(),
+        ));
+    }
     Ok(Partial {
         ratio,
         ci,

@@ -251,6 +251,31 @@ pub struct Summary {
 pub const MAD_NORMAL_SCALE: f64 = 1.4826;
 
 impl Summary {
+    /// Whether every floating-point field is finite (always true for a summary
+    /// returned by [`summarize`]; JSON cannot carry NaN or ∞).
+    pub fn is_finite(&self) -> bool {
+        let f = &self.outliers.fences;
+        [
+            self.mean,
+            self.median,
+            self.min,
+            self.max,
+            self.std_dev,
+            self.mad,
+            self.p95,
+            self.p99,
+            self.cv,
+            self.median_ci.lower,
+            self.median_ci.upper,
+            f.lo_severe,
+            f.lo_mild,
+            f.hi_mild,
+            f.hi_severe,
+        ]
+        .iter()
+        .all(|x| x.is_finite())
+    }
+
     /// MAD scaled by [`MAD_NORMAL_SCALE`] (≈ σ for normally distributed samples).
     pub fn mad_normal(&self) -> f64 {
         self.mad * MAD_NORMAL_SCALE
@@ -356,7 +381,13 @@ pub(crate) fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
     if frac == 0.0 {
         a
     } else {
-        a + frac * (b - a)
+        let step = b - a;
+        if step.is_finite() {
+            a + frac * step
+        } else {
+            // |b − a| overflows only for values near ±f64::MAX.
+            a * (1.0 - frac) + b * frac
+        }
     }
 }
 
@@ -394,7 +425,8 @@ pub(crate) fn median_in_place(buf: &mut [f64]) -> f64 {
         upper
     } else {
         let lower = left.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        lower + (upper - lower) / 2.0
+        // Halving first cannot overflow, unlike (lower + upper) / 2.
+        lower / 2.0 + upper / 2.0
     }
 }
 
@@ -417,23 +449,41 @@ pub fn summarize(samples: &[f64], opts: &Options) -> Result<Summary, StatsError>
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
     let nf = n as f64;
-    let mean = samples.iter().sum::<f64>() / nf;
-    let std_dev = if n > 1 {
-        let ss: f64 = samples.iter().map(|x| (x - mean) * (x - mean)).sum();
-        (ss / (nf - 1.0)).sqrt()
+    // Mean and standard deviation are computed on values scaled into [−1, 1], so
+    // that neither the sum nor the squared deviations overflow for huge inputs.
+    let scale = samples.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let (mean, std_dev) = if scale == 0.0 {
+        (0.0, 0.0)
     } else {
-        0.0
+        let scaled_mean = samples.iter().map(|x| x / scale).sum::<f64>() / nf;
+        let sd = if n > 1 {
+            let ss: f64 = samples
+                .iter()
+                .map(|x| (x / scale - scaled_mean).powi(2))
+                .sum();
+            (ss / (nf - 1.0)).sqrt()
+        } else {
+            0.0
+        };
+        (scaled_mean * scale, sd * scale)
     };
     let median = percentile_sorted(&sorted, 0.5);
     let mut dev: Vec<f64> = samples.iter().map(|x| (x - median).abs()).collect();
-    let mad = median_in_place(&mut dev);
+    let mut mad = median_in_place(&mut dev);
+    if !mad.is_finite() && scale > 0.0 {
+        // Deviations overflowed (values near ±f64::MAX): redo them scaled.
+        for (d, x) in dev.iter_mut().zip(samples) {
+            *d = (x / scale - median / scale).abs();
+        }
+        mad = median_in_place(&mut dev) * scale;
+    }
     let cv = if mean == 0.0 {
         0.0
     } else {
         std_dev / mean.abs()
     };
     let median_ci = bootstrap_median_ci(samples, opts)?;
-    Ok(Summary {
+    let summary = Summary {
         n,
         mean,
         median,
@@ -446,5 +496,12 @@ pub fn summarize(samples: &[f64], opts: &Options) -> Result<Summary, StatsError>
         cv,
         median_ci,
         outliers: Outliers::classify(samples, &sorted),
-    })
+    };
+    if summary.is_finite() {
+        Ok(summary)
+    } else {
+        Err(StatsError::InvalidArgument(
+            "samples too large in magnitude: a statistic overflows f64".into(),
+        ))
+    }
 }

@@ -173,6 +173,19 @@ fn short_or_bad_series() {
         e_divisive(&too_long, &o),
         Err(StatsError::InvalidArgument(_))
     ));
+    // Huge values: same answer as the scaled-down series.
+    let s = series(6, &[(20, 1.0), (20, 3.0)], 0.1);
+    let huge: Vec<f64> = s.iter().map(|x| x * 1e307).collect();
+    let a = e_divisive(&s, &o).unwrap();
+    let b = e_divisive(&huge, &o).unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(
+        a.iter().map(|c| c.index).collect::<Vec<_>>(),
+        b.iter().map(|c| c.index).collect::<Vec<_>>()
+    );
+    assert!(b
+        .iter()
+        .all(|c| c.mean_after.is_finite() && c.statistic.is_finite()));
     // Constant series: nothing to find, no NaN trouble.
     assert!(e_divisive(&[5.0; 30], &o).unwrap().is_empty());
 }

@@ -281,3 +281,49 @@ fn bootstrap_of_10000_resamples_on_100_samples_is_fast() {
     // Milliseconds in release; the bound is loose for a loaded CI machine and debug builds.
     assert!(elapsed.as_secs_f64() < 5.0, "{elapsed:?}");
 }
+
+/// Hostile inputs: every function returns an error or finite figures, never panics,
+/// and whatever it returns survives JSON.
+#[test]
+fn extreme_values_give_errors_or_finite_results() {
+    let o = Options {
+        bootstrap_resamples: 200,
+        ..Options::default()
+    };
+    let cases: Vec<Vec<f64>> = vec![
+        vec![f64::MAX, -f64::MAX],
+        vec![f64::MAX, f64::MAX, f64::MAX],
+        vec![f64::MIN_POSITIVE, 5e-324, 1e-300],
+        vec![0.0; 10],
+        vec![-1.0, 1.0],
+        vec![1e308, 1e308, -1e308, 3.0],
+        vec![1.0, 1e300, 1e-300],
+        (0..300).map(|i| i as f64).collect(),
+    ];
+    for (i, x) in cases.iter().enumerate() {
+        if let Ok(s) = summarize(x, &o) {
+            assert!(s.is_finite(), "case {i}: {s:?}");
+            assert!(s.min <= s.median && s.median <= s.max, "case {i}");
+            let json = serde_json::to_string(&s).unwrap();
+            assert!(!json.contains("null"), "case {i}: {json}");
+        }
+        for y in &cases {
+            if let Ok(c) = compare(x, y, 5.0, &o) {
+                let json = serde_json::to_string(&c).unwrap();
+                assert!(!json.contains("null"), "case {i}: {json}");
+            }
+            let _ = mann_whitney_u(x, y);
+            let _ = linear_fit(x, y);
+            let _ = log_log_slope(x, y);
+        }
+        let cp = guestctl_stats::changepoint::ChangePointOptions {
+            permutations: 19,
+            significance: 0.1,
+            ..Default::default()
+        };
+        if let Ok(found) = guestctl_stats::changepoint::e_divisive(x, &cp) {
+            let json = serde_json::to_string(&found).unwrap();
+            assert!(!json.contains("null"), "case {i}: {json}");
+        }
+    }
+}
