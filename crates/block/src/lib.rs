@@ -8,7 +8,8 @@
 //! Implementations: [`MemDevice`] (bytes in memory, for tests and fuzzing),
 //! [`FileDevice`] (a raw image opened read-only), [`Qcow2Image`] (a qcow2 image and
 //! its backing chain, through `imago`) and the views [`SliceDevice`] (a window of
-//! another device: a partition), [`CountingDevice`] (counts bytes and reads) and
+//! another device: a partition), [`LinearDevice`] (pieces of devices end to end: an
+//! LVM logical volume), [`CountingDevice`] (counts bytes and reads) and
 //! [`CachedDevice`] (a bounded chunk cache).
 //!
 //! [`detect_format`] is the one place that decides an image's format by its magic;
@@ -41,7 +42,10 @@ pub use qcow2::{
     read_qcow2_header, Qcow2Header, Qcow2Image, QCOW2_MAX_BACKING_NAME_LEN, QCOW2_MAX_CLUSTER_BITS,
     QCOW2_MAX_L1_ENTRIES, QCOW2_MAX_VIRTUAL_SIZE, QCOW2_MIN_CLUSTER_BITS,
 };
-pub use views::{CachedDevice, CountingDevice, ReadStats, CACHE_CHUNK_SIZE, CACHE_DEFAULT_CHUNKS, CACHE_MAX_CHUNKS};
+pub use views::{
+    CachedDevice, CountingDevice, LinearDevice, LinearSegment, ReadStats, CACHE_CHUNK_SIZE, CACHE_DEFAULT_CHUNKS,
+    CACHE_MAX_CHUNKS, LINEAR_MAX_SEGMENTS,
+};
 
 use std::fmt;
 use std::fs::File;

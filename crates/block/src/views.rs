@@ -161,6 +161,100 @@ impl BlockDevice for CachedDevice {
     }
 }
 
+/// Largest number of segments a [`LinearDevice`] accepts (an LV with more is far more
+/// likely hostile metadata than a real volume; the lookup is a binary search anyway).
+pub const LINEAR_MAX_SEGMENTS: usize = 4096;
+
+/// One piece of a [`LinearDevice`]: `len` bytes of `device` starting at `device_offset`.
+#[derive(Debug, Clone)]
+pub struct LinearSegment {
+    /// The device holding the bytes.
+    pub device: Arc<dyn BlockDevice>,
+    /// Where the piece starts in `device`.
+    pub device_offset: u64,
+    /// Length of the piece in bytes.
+    pub len: u64,
+}
+
+/// Pieces of other devices laid end to end (an LVM linear logical volume).
+#[derive(Debug, Clone)]
+pub struct LinearDevice {
+    /// (start offset in this device, segment), sorted, contiguous from 0.
+    segments: Vec<(u64, LinearSegment)>,
+    size: u64,
+}
+
+impl LinearDevice {
+    /// Concatenate `segments` in order. Every segment must lie inside its device and the
+    /// total must not overflow; at most [`LINEAR_MAX_SEGMENTS`] segments.
+    pub fn new(segments: Vec<LinearSegment>) -> Result<Self, BlockError> {
+        if segments.len() > LINEAR_MAX_SEGMENTS {
+            return Err(BlockError::limit(format!(
+                "{} segments exceed the limit of {LINEAR_MAX_SEGMENTS}",
+                segments.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(segments.len());
+        let mut size = 0u64;
+        for (i, seg) in segments.into_iter().enumerate() {
+            match seg.device_offset.checked_add(seg.len) {
+                Some(end) if end <= seg.device.size() => {}
+                _ => {
+                    return Err(BlockError::out_of_bounds(seg.device_offset, seg.device.size())
+                        .with_context(format!("linear segment {i} of {} bytes", seg.len)))
+                }
+            }
+            if seg.len == 0 {
+                continue;
+            }
+            let start = size;
+            size = size
+                .checked_add(seg.len)
+                .ok_or_else(|| BlockError::corrupt("linear device size overflows"))?;
+            out.push((start, seg));
+        }
+        Ok(Self { segments: out, size })
+    }
+
+    /// The number of (non-empty) segments.
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+}
+
+impl BlockDevice for LinearDevice {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
+        check_bounds(offset, buf.len(), self.size)?;
+        let mut done = 0usize;
+        let mut pos = offset;
+        // Bounded: each step consumes at least one byte of `buf` (segments are non-empty
+        // and contiguous, and check_bounds held).
+        while done < buf.len() {
+            let idx = self.segments.partition_point(|(start, _)| *start <= pos).saturating_sub(1);
+            let Some((start, seg)) = self.segments.get(idx) else {
+                return Err(BlockError::out_of_bounds(pos, self.size));
+            };
+            let within = pos - start;
+            let avail = seg.len.saturating_sub(within);
+            if avail == 0 {
+                return Err(BlockError::out_of_bounds(pos, self.size));
+            }
+            let n = usize::try_from(avail).unwrap_or(usize::MAX).min(buf.len() - done);
+            let dst = buf.get_mut(done..done + n).ok_or_else(|| BlockError::out_of_bounds(pos, self.size))?;
+            seg.device.read_exact_at(seg.device_offset + within, dst)?;
+            done += n;
+            pos += n as u64;
+        }
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        format!("linear device of {} segments, {} bytes", self.segments.len(), self.size)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,10 +295,38 @@ mod tests {
     }
 
     #[test]
+    fn linear_maps_segments_in_order() {
+        let a: Arc<dyn BlockDevice> = Arc::new(MemDevice::new(pattern(10_000)));
+        let b: Arc<dyn BlockDevice> = Arc::new(MemDevice::new(vec![0xee; 5000]));
+        let lin = LinearDevice::new(vec![
+            LinearSegment { device: a.clone(), device_offset: 1000, len: 3000 },
+            LinearSegment { device: b.clone(), device_offset: 0, len: 0 },
+            LinearSegment { device: b.clone(), device_offset: 100, len: 2000 },
+            LinearSegment { device: a.clone(), device_offset: 0, len: 512 },
+        ])
+        .unwrap();
+        assert_eq!(lin.size(), 5512);
+        assert_eq!(lin.segment_count(), 3);
+        let mut want = pattern(10_000)[1000..4000].to_vec();
+        want.extend(vec![0xee; 2000]);
+        want.extend(&pattern(10_000)[..512]);
+        let mut got = vec![0u8; 5512];
+        lin.read_exact_at(0, &mut got).unwrap();
+        assert_eq!(got, want);
+        let mut mid = [0u8; 10];
+        lin.read_exact_at(2995, &mut mid).unwrap();
+        assert_eq!(&mid[..], &want[2995..3005]);
+        assert!(lin.read_exact_at(5503, &mut mid).is_err());
+        let past = LinearDevice::new(vec![LinearSegment { device: b, device_offset: 4000, len: 2000 }]);
+        assert_eq!(past.unwrap_err().kind(), crate::ErrorKind::OutOfBounds);
+    }
+
+    #[test]
     fn views_are_send_sync() {
         fn check<T: Send + Sync>() {}
         check::<CountingDevice>();
         check::<CachedDevice>();
+        check::<LinearDevice>();
         check::<crate::qcow2::Qcow2Image>();
     }
 }
