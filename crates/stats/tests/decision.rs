@@ -276,3 +276,73 @@ fn bad_comparison_input_is_an_error() {
     assert_eq!(one.verdict, Verdict::Inconclusive);
     assert!(compare_suite(&[(&[1.0][..], &[][..], 5.0)], &o).is_err());
 }
+
+#[test]
+fn log_normal_noise_gives_the_same_rates() {
+    // Timing noise is skewed; log-normal with σ = 0.05 ≈ 5 % CV.
+    let run = |seed: u64, factor: f64| {
+        let mut counts = [0usize; 4];
+        for rep in 0..REPS {
+            let mut rng = Rng::new(seed * 1_000 + rep);
+            let b: Vec<f64> = (0..N).map(|_| 1e6 * rng.log_normal(0.0, 0.05)).collect();
+            let c: Vec<f64> = (0..N)
+                .map(|_| 1e6 * factor * rng.log_normal(0.0, 0.05))
+                .collect();
+            let v = compare(&b, &c, 5.0, &opts()).unwrap().verdict;
+            counts[v as usize] += 1;
+        }
+        eprintln!("log-normal factor {factor}: {counts:?} [improvement, regression, unchanged, inconclusive]");
+        counts
+    };
+    let aa = run(21, 1.0);
+    assert!(aa[1] <= 1 && aa[0] <= 1, "{aa:?}");
+    assert!(run(22, 1.10)[1] >= 95);
+    assert!(run(23, 0.90)[0] >= 95);
+    assert_eq!(run(24, 1.03)[1], 0);
+}
+
+/// Property-style: on random pairs of every size and shape the comparison's figures
+/// are consistent.
+#[test]
+fn comparison_invariants_on_random_pairs() {
+    let mut rng = Rng::new(404);
+    let o = Options {
+        bootstrap_resamples: 200,
+        ..Options::default()
+    };
+    for case in 0..300u64 {
+        let (nb, nc) = (1 + rng.below(40), 1 + rng.below(40));
+        let shape = case % 3;
+        let factor = 0.7 + 0.6 * rng.next_f64();
+        let mut gen = |n: usize, f: f64| -> Vec<f64> {
+            (0..n)
+                .map(|_| match shape {
+                    0 => f * rng.log_normal(5.0, 0.3),
+                    1 => f * (1 + rng.below(4)) as f64, // heavy ties
+                    _ => f * rng.normal(100.0, 5.0).abs().max(1.0),
+                })
+                .collect()
+        };
+        let b = gen(nb, 1.0);
+        let c = gen(nc, factor);
+        let cmp = compare(&b, &c, 5.0, &Options { seed: case, ..o }).unwrap();
+        assert!(cmp.ratio_ci.contains(cmp.ratio), "case {case}: {cmp:?}");
+        assert!(cmp.hl_ci.contains(cmp.hl_ratio), "case {case}: {cmp:?}");
+        assert!((0.0..=1.0).contains(&cmp.p_value), "case {case}");
+        assert!((-1.0..=1.0).contains(&cmp.effect_size), "case {case}");
+        assert!(
+            cmp.hl_ci.level > 0.0 && cmp.hl_ci.level <= 0.9 + 1e-12,
+            "case {case}"
+        );
+        if cmp.verdict == Verdict::Regression {
+            assert!(cmp.change_pct > 5.0 && cmp.hl_ci.lower > 1.05 && cmp.p_value < 0.05);
+        }
+        if cmp.verdict == Verdict::Improvement {
+            assert!(cmp.change_pct < -5.0 && cmp.hl_ci.upper < 0.95 && cmp.p_value < 0.05);
+        }
+        assert_eq!(
+            cmp,
+            compare(&b, &c, 5.0, &Options { seed: case, ..o }).unwrap()
+        );
+    }
+}
