@@ -132,8 +132,8 @@ pub fn decide(
         Verdict::Regression
     } else if significant && ratio < fast_limit && decision_ci.upper < fast_limit {
         Verdict::Improvement
-    } else if (full_level && within(decision_ci.lower) && within(decision_ci.upper))
-        || (!significant && within(ratio))
+    } else if within(ratio)
+        && ((full_level && within(decision_ci.lower) && within(decision_ci.upper)) || !significant)
     {
         Verdict::Unchanged
     } else {

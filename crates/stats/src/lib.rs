@@ -57,10 +57,10 @@
 //!    statistically established.
 //! 2. **Improvement** — significant, `ratio < 1 − t`, and `U < 1 − t` (the same
 //!    rule the other way).
-//! 3. **Unchanged** — `[L, U]` lies within `[1 − t, 1 + t]` (no change beyond the
-//!    threshold, established; the interval must reach its nominal level, which
-//!    samples of 2 or 3 values cannot), or the difference is not significant and
-//!    `ratio` lies within `[1 − t, 1 + t]`.
+//! 3. **Unchanged** — `ratio` lies within `[1 − t, 1 + t]`, and either `[L, U]`
+//!    lies within `[1 − t, 1 + t]` too (no change beyond the threshold,
+//!    established; the interval must reach its nominal level, which samples of 2 or
+//!    3 values cannot) or the difference is not significant.
 //! 4. **Inconclusive** — anything else: the interval straddles a threshold, or the
 //!    point estimate is beyond the threshold without significance. Reported, never
 //!    failed.
@@ -68,7 +68,8 @@
 //! The overall change of a suite is the [`geometric_mean`] of the tests' ratios.
 //! The bootstrap interval of the ratio of medians ([`Comparison::ratio_ci`], 95 %)
 //! is reported beside the decision interval as the descriptive uncertainty of the
-//! shown change; it does not enter the verdict (a 95 % percentile interval of two
+//! shown change; it does not enter the verdict, so a report should show the
+//! decision interval next to the verdict (a 95 % percentile interval of two
 //! medians is too wide to flag a 10 % slowdown at a 5 % threshold with 30 samples
 //! and 5 % noise reliably: in simulation only ~80 % of the time, against ~97 % for
 //! the rank-based rule).
