@@ -1,0 +1,85 @@
+#!/bin/sh
+# Build seed corpora for the volume targets into fuzz/corpus/<target>/ (ignored by
+# git): small disks made by sfdisk/sgdisk, and an LVM PV written by a few lines of
+# Python (independent of the Rust reader and of the mock disk generator).
+set -eu
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p corpus/volume_mbr corpus/volume_gpt corpus/volume_lvm corpus/block_qcow2
+
+truncate -s 256K "$tmp/mbr"
+printf 'label: dos\nstart=1, size=100, type=83, bootable\nstart=101, size=300, type=5\nstart=102, size=50, type=83\nstart=160, size=50, type=82\nstart=220, size=100, type=8e\n' | sfdisk -q "$tmp/mbr"
+head -c 163840 "$tmp/mbr" > corpus/volume_mbr/logical
+
+truncate -s 256K "$tmp/gpt"
+sgdisk -q -a 1 -n1:34:100 -t1:8300 -c1:root -n2:101:300 -t2:8e00 "$tmp/gpt"
+{ printf '\001'; head -c 40960 "$tmp/gpt"; } > corpus/volume_gpt/two
+{ printf '\000'; head -c 40960 "$tmp/gpt"; } > corpus/volume_gpt/two-nofix
+
+python3 - "$tmp/pv" <<'PY'
+import struct, sys
+def crc(data, c=0xf597a6cf):
+    for b in data:
+        c ^= b
+        for _ in range(8):
+            c = (c >> 1) ^ (0xedb88320 if c & 1 else 0)
+    return c
+disk = bytearray(256 * 1024)
+mda, mda_size, pe_start = 4096, 61440, 128  # pe_start in sectors (64 KiB)
+text = b'''vg0 {
+id = "a"
+seqno = 1
+extent_size = 8
+physical_volumes {
+pv0 {
+id = "AbCdEf-0123-4567-89Gh-IjKl-0123-456789"
+pe_start = 128
+pe_count = 100
+}
+}
+logical_volumes {
+root {
+id = "r"
+status = ["VISIBLE"]
+segment1 {
+start_extent = 0
+extent_count = 4
+type = "striped"
+stripe_count = 1
+stripes = ["pv0", 2]
+}
+segment2 {
+start_extent = 4
+extent_count = 2
+type = "striped"
+stripe_count = 1
+stripes = ["pv0", 0]
+}
+}
+}
+}
+''' + b'\0'
+lab = bytearray(512)
+lab[0:8] = b"LABELONE"; lab[8:16] = struct.pack("<Q", 1); lab[20:24] = struct.pack("<I", 32)
+lab[24:32] = b"LVM2 001"; lab[32:64] = b"AbCdEf0123456789GhIjKl0123456789"
+lab[64:72] = struct.pack("<Q", len(disk)); lab[72:80] = struct.pack("<Q", pe_start * 512)
+lab[104:120] = struct.pack("<QQ", mda, mda_size)
+lab[16:20] = struct.pack("<I", crc(lab[20:]))
+disk[512:1024] = lab
+disk[mda + 512: mda + 512 + len(text)] = text
+h = bytearray(512)
+h[4:20] = b" LVM2 x[5A%r0N*>"; h[20:24] = struct.pack("<I", 1)
+h[24:40] = struct.pack("<QQ", mda, mda_size)
+h[40:60] = struct.pack("<QQI", 512, len(text), crc(text))
+h[0:4] = struct.pack("<I", crc(h[4:]))
+disk[mda:mda + 512] = h
+open(sys.argv[1], "wb").write(disk)
+PY
+{ printf '\003'; head -c 8192 "$tmp/pv"; } > corpus/volume_lvm/linear
+{ printf '\000'; head -c 8192 "$tmp/pv"; } > corpus/volume_lvm/linear-nofix
+
+truncate -s 1M "$tmp/raw"
+qemu-img convert -f raw -O qcow2 -o cluster_size=512 "$tmp/raw" corpus/block_qcow2/small
+qemu-img create -q -f qcow2 -b base.raw -F raw -u corpus/block_qcow2/backing 1M
+echo "seeds written to fuzz/corpus/"
