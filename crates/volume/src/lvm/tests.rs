@@ -28,6 +28,10 @@ const EXTENT_SECTORS: u64 = 8; // 4 KiB extents keep test disks small
 
 struct PvWriter {
     disk: Vec<u8>,
+    /// The 32-character PV UUID (no dashes).
+    uuid: String,
+    /// Whether the label lists a metadata area (`pvcreate --metadatacopies 0` does not).
+    with_mda: bool,
     /// Where the metadata text starts inside the area (>= 512).
     text_offset: usize,
 }
@@ -41,7 +45,7 @@ impl PvWriter {
             let ext = (i - pe0) / (EXTENT_SECTORS as usize * 512);
             *b = (ext as u8).wrapping_mul(17) ^ (i as u8);
         }
-        Self { disk, text_offset: 512 }
+        Self { disk, uuid: UUID.to_string(), with_mda: true, text_offset: 512 }
     }
 
     fn label(&mut self) {
@@ -53,12 +57,14 @@ impl PvWriter {
         sec[8..16].copy_from_slice(&1u64.to_le_bytes()); // sector_xl
         sec[20..24].copy_from_slice(&32u32.to_le_bytes()); // offset_xl
         sec[24..32].copy_from_slice(b"LVM2 001"); // type
-        sec[32..64].copy_from_slice(UUID.as_bytes()); // pv_uuid
+        sec[32..64].copy_from_slice(self.uuid.as_bytes()); // pv_uuid
         sec[64..72].copy_from_slice(&disk_len.to_le_bytes()); // device_size_xl
         sec[72..80].copy_from_slice(&(PE_START_SECTORS * 512).to_le_bytes()); // data area offset
         // data area size 0, then terminator (zeros)
-        sec[104..112].copy_from_slice(&(MDA_AT as u64).to_le_bytes()); // metadata area offset
-        sec[112..120].copy_from_slice(&(MDA_SIZE as u64).to_le_bytes()); // metadata area size
+        if self.with_mda {
+            sec[104..112].copy_from_slice(&(MDA_AT as u64).to_le_bytes()); // metadata area offset
+            sec[112..120].copy_from_slice(&(MDA_SIZE as u64).to_le_bytes()); // metadata area size
+        }
         let crc = lvm_crc(&sec[20..512]);
         sec[16..20].copy_from_slice(&crc.to_le_bytes()); // crc_xl
     }
@@ -327,4 +333,45 @@ fn bad_extent_size_is_reported_for_the_vg() {
 fn dashed_uuid_form() {
     assert_eq!(dashed_uuid(UUID), "AbCdEf-0123-4567-89Gh-IjKl-0123-456789");
     assert_eq!(dashed_uuid("short"), "short");
+}
+
+/// A VG spanning two PVs on two MBR partitions; one LV crosses from one PV to the
+/// other, and the second PV has no metadata area.
+#[test]
+fn vg_across_two_partitions() {
+    let mut a = PvWriter::new(3 << 20);
+    let mut b = PvWriter::new(3 << 20);
+    b.uuid = "ZyXwVu9876543210ZyXwVu9876543210".into();
+    b.with_mda = false;
+    a.label();
+    b.label();
+    let text = vg_text(&(linear("span", &[(0, 2, 5), (2, 3, 7)]).replacen("\"pv0\", 7", "\"pv1\", 7", 1)))
+        .replace(
+            "}\n}\n\nlogical_volumes",
+            "}\npv1 {\nid = \"ZyXwVu-9876-5432-10Zy-XwVu-9876-543210\"\ndevice = \"/dev/sda2\"\npe_start = 4096\npe_count = 100\n}\n}\n\nlogical_volumes",
+        );
+    assert!(text.contains("pv1 {"), "{text}");
+    a.metadata(&text);
+    let mut disk = vec![0u8; 2048 * 512];
+    let mut mbr = [0u8; 512];
+    for (i, start) in [2048u32, 2048 + 6144].iter().enumerate() {
+        let e = 446 + i * 16;
+        mbr[e + 4] = 0x8e;
+        mbr[e + 8..e + 12].copy_from_slice(&start.to_le_bytes());
+        mbr[e + 12..e + 16].copy_from_slice(&6144u32.to_le_bytes());
+    }
+    mbr[510] = 0x55;
+    mbr[511] = 0xaa;
+    disk[..512].copy_from_slice(&mbr);
+    disk.extend_from_slice(&a.disk);
+    disk.extend_from_slice(&b.disk);
+    let s = scan(Arc::new(MemDevice::new(disk))).unwrap();
+    assert_eq!(s.table, TableKind::Mbr);
+    let pvs: Vec<_> = s.physical_volumes.iter().map(|p| (p.volume.as_str(), p.vg.as_deref())).collect();
+    assert_eq!(pvs, [("sda1", Some("vg-data")), ("sda2", Some("vg-data"))]);
+    // sda2 has no metadata area: normal for a PV whose VG metadata lives elsewhere.
+    assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+    let mut want = a.expected(5, 2).to_vec();
+    want.extend_from_slice(b.expected(7, 3));
+    assert_eq!(read(s.volume("vg-data/span").unwrap()), want);
 }
