@@ -53,7 +53,13 @@ impl fmt::Display for BlockError {
 impl BlockError {
     /// A new error of `kind` with a message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, offset: None, context: Vec::new(), message: message.into(), source: None }
+        Self {
+            kind,
+            offset: None,
+            context: Vec::new(),
+            message: message.into(),
+            source: None,
+        }
     }
     /// An I/O error from the host.
     pub fn io(e: std::io::Error) -> Self {
@@ -63,7 +69,11 @@ impl BlockError {
     }
     /// A read of `offset` outside a device of `size` bytes.
     pub fn out_of_bounds(offset: u64, size: u64) -> Self {
-        Self::new(ErrorKind::OutOfBounds, format!("read outside the device of {size} bytes")).with_offset(offset)
+        Self::new(
+            ErrorKind::OutOfBounds,
+            format!("read outside the device of {size} bytes"),
+        )
+        .with_offset(offset)
     }
     /// A corrupt structure.
     pub fn corrupt(message: impl Into<String>) -> Self {

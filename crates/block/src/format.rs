@@ -97,6 +97,7 @@ pub fn detect_format(dev: &dyn BlockDevice) -> Result<ImageFormat, BlockError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::MemDevice;
@@ -126,14 +127,26 @@ mod tests {
 
     #[test]
     fn raw_when_nothing_matches_or_short() {
-        assert_eq!(detect_format(&MemDevice::new(vec![0; 4096])).unwrap(), ImageFormat::Raw);
-        assert_eq!(detect_format(&MemDevice::new(b"QFI".to_vec())).unwrap(), ImageFormat::Raw);
-        assert_eq!(detect_format(&MemDevice::new(Vec::new())).unwrap(), ImageFormat::Raw);
+        assert_eq!(
+            detect_format(&MemDevice::new(vec![0; 4096])).unwrap(),
+            ImageFormat::Raw
+        );
+        assert_eq!(
+            detect_format(&MemDevice::new(b"QFI".to_vec())).unwrap(),
+            ImageFormat::Raw
+        );
+        assert_eq!(
+            detect_format(&MemDevice::new(Vec::new())).unwrap(),
+            ImageFormat::Raw
+        );
         // An MBR boot signature is still raw.
         let mut mbr = vec![0u8; 512];
         mbr[510] = 0x55;
         mbr[511] = 0xaa;
-        assert_eq!(detect_format(&MemDevice::new(mbr)).unwrap(), ImageFormat::Raw);
+        assert_eq!(
+            detect_format(&MemDevice::new(mbr)).unwrap(),
+            ImageFormat::Raw
+        );
     }
 
     #[test]

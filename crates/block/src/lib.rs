@@ -43,8 +43,8 @@ pub use qcow2::{
     QCOW2_MAX_L1_ENTRIES, QCOW2_MAX_VIRTUAL_SIZE, QCOW2_MIN_CLUSTER_BITS,
 };
 pub use views::{
-    CachedDevice, CountingDevice, LinearDevice, LinearSegment, ReadStats, CACHE_CHUNK_SIZE, CACHE_DEFAULT_CHUNKS,
-    CACHE_MAX_CHUNKS, LINEAR_MAX_SEGMENTS,
+    CachedDevice, CountingDevice, LinearDevice, LinearSegment, ReadStats, CACHE_CHUNK_SIZE,
+    CACHE_DEFAULT_CHUNKS, CACHE_MAX_CHUNKS, LINEAR_MAX_SEGMENTS,
 };
 
 use std::fmt;
@@ -120,7 +120,8 @@ impl BlockDevice for MemDevice {
     }
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         check_bounds(offset, buf.len(), self.size())?;
-        let start = usize::try_from(offset).map_err(|_| BlockError::out_of_bounds(offset, self.size()))?;
+        let start =
+            usize::try_from(offset).map_err(|_| BlockError::out_of_bounds(offset, self.size()))?;
         let src = start
             .checked_add(buf.len())
             .and_then(|end| self.data.get(start..end))
@@ -141,12 +142,19 @@ pub struct FileDevice {
 impl FileDevice {
     /// Open `path` read-only as a raw device.
     pub fn open(path: &Path) -> Result<Self, BlockError> {
-        let file = File::open(path).map_err(|e| BlockError::io(e).with_context(format!("opening {}", path.display())))?;
+        let file = File::open(path)
+            .map_err(|e| BlockError::io(e).with_context(format!("opening {}", path.display())))?;
         let size = file
             .metadata()
-            .map_err(|e| BlockError::io(e).with_context(format!("reading metadata of {}", path.display())))?
+            .map_err(|e| {
+                BlockError::io(e).with_context(format!("reading metadata of {}", path.display()))
+            })?
             .len();
-        Ok(Self { file, path: path.to_path_buf(), size })
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+            size,
+        })
     }
 
     /// The path this device was opened from.
@@ -162,9 +170,11 @@ impl BlockDevice for FileDevice {
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         use std::os::unix::fs::FileExt;
         check_bounds(offset, buf.len(), self.size)?;
-        self.file
-            .read_exact_at(buf, offset)
-            .map_err(|e| BlockError::io(e).with_offset(offset).with_context(self.path.display().to_string()))
+        self.file.read_exact_at(buf, offset).map_err(|e| {
+            BlockError::io(e)
+                .with_offset(offset)
+                .with_context(self.path.display().to_string())
+        })
     }
     fn describe(&self) -> String {
         format!("raw image {}", self.path.display())
@@ -201,11 +211,19 @@ impl BlockDevice for SliceDevice {
     }
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         check_bounds(offset, buf.len(), self.len)?;
-        let abs = self.start.checked_add(offset).ok_or_else(|| BlockError::out_of_bounds(offset, self.len))?;
+        let abs = self
+            .start
+            .checked_add(offset)
+            .ok_or_else(|| BlockError::out_of_bounds(offset, self.len))?;
         self.inner.read_exact_at(abs, buf)
     }
     fn describe(&self) -> String {
-        format!("{} bytes at offset {} of {}", self.len, self.start, self.inner.describe())
+        format!(
+            "{} bytes at offset {} of {}",
+            self.len,
+            self.start,
+            self.inner.describe()
+        )
     }
 }
 
@@ -225,14 +243,20 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        Self { allow_backing: false, max_backing_depth: MAX_BACKING_DEPTH }
+        Self {
+            allow_backing: false,
+            max_backing_depth: MAX_BACKING_DEPTH,
+        }
     }
 }
 
 impl OpenOptions {
     /// Options that allow backing files, up to [`MAX_BACKING_DEPTH`] levels.
     pub fn with_backing() -> Self {
-        Self { allow_backing: true, ..Self::default() }
+        Self {
+            allow_backing: true,
+            ..Self::default()
+        }
     }
 }
 

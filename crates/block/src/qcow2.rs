@@ -100,7 +100,9 @@ impl Qcow2Header {
         }
         let version = be32(head, 4)?;
         if version != 2 && version != 3 {
-            return Err(ctx(BlockError::unsupported(format!("qcow2 version {version}"))));
+            return Err(ctx(BlockError::unsupported(format!(
+                "qcow2 version {version}"
+            ))));
         }
         let mut h = Qcow2Header {
             version,
@@ -139,7 +141,10 @@ impl Qcow2Header {
                 return Err(BlockError::corrupt(format!("header_length {hl} invalid")));
             }
             if self.refcount_order > 6 {
-                return Err(BlockError::corrupt(format!("refcount_order {} > 6", self.refcount_order)));
+                return Err(BlockError::corrupt(format!(
+                    "refcount_order {} > 6",
+                    self.refcount_order
+                )));
             }
         }
         if self.crypt_method != 0 {
@@ -150,7 +155,10 @@ impl Qcow2Header {
         }
         let f = self.incompatible_features;
         let named = [
-            (INCOMPAT_DIRTY, "dirty (not closed cleanly; run `qemu-img check -r all` on a copy)"),
+            (
+                INCOMPAT_DIRTY,
+                "dirty (not closed cleanly; run `qemu-img check -r all` on a copy)",
+            ),
             (INCOMPAT_CORRUPT, "marked corrupt by qemu"),
             (INCOMPAT_DATA_FILE, "an external data file"),
             (INCOMPAT_COMPRESSION, "a non-zlib compression type"),
@@ -158,12 +166,18 @@ impl Qcow2Header {
         ];
         for (bit, what) in named {
             if f & bit != 0 {
-                let kind = if bit == INCOMPAT_CORRUPT { ErrorKind::Corrupt } else { ErrorKind::Unsupported };
+                let kind = if bit == INCOMPAT_CORRUPT {
+                    ErrorKind::Corrupt
+                } else {
+                    ErrorKind::Unsupported
+                };
                 return Err(BlockError::new(kind, format!("the image has {what}")));
             }
         }
         if f != 0 {
-            return Err(BlockError::unsupported(format!("unknown incompatible feature bits {f:#x}")));
+            return Err(BlockError::unsupported(format!(
+                "unknown incompatible feature bits {f:#x}"
+            )));
         }
         if self.size > QCOW2_MAX_VIRTUAL_SIZE {
             return Err(BlockError::limit(format!(
@@ -186,13 +200,18 @@ impl Qcow2Header {
                 self.l1_size, self.size
             )));
         }
-        if self.l1_table_offset % cluster_size != 0 {
-            return Err(BlockError::corrupt("L1 table not cluster-aligned").with_offset(self.l1_table_offset));
-        }
-        let l1_end = self.l1_table_offset.checked_add(u64::from(self.l1_size) * 8);
-        if self.l1_size > 0 && !matches!(l1_end, Some(end) if end <= file_len) {
-            return Err(BlockError::corrupt("L1 table lies past the end of the file")
+        if !self.l1_table_offset.is_multiple_of(cluster_size) {
+            return Err(BlockError::corrupt("L1 table not cluster-aligned")
                 .with_offset(self.l1_table_offset));
+        }
+        let l1_end = self
+            .l1_table_offset
+            .checked_add(u64::from(self.l1_size) * 8);
+        if self.l1_size > 0 && !matches!(l1_end, Some(end) if end <= file_len) {
+            return Err(
+                BlockError::corrupt("L1 table lies past the end of the file")
+                    .with_offset(self.l1_table_offset),
+            );
         }
         if self.backing_file_offset != 0 {
             if self.backing_file_size == 0 || self.backing_file_size > QCOW2_MAX_BACKING_NAME_LEN {
@@ -202,10 +221,14 @@ impl Qcow2Header {
                 )));
             }
             // qemu requires the name inside the first cluster.
-            let end = self.backing_file_offset.checked_add(u64::from(self.backing_file_size));
+            let end = self
+                .backing_file_offset
+                .checked_add(u64::from(self.backing_file_size));
             if !matches!(end, Some(e) if e <= cluster_size && e <= file_len) {
-                return Err(BlockError::corrupt("backing file name outside the header cluster")
-                    .with_offset(self.backing_file_offset));
+                return Err(
+                    BlockError::corrupt("backing file name outside the header cluster")
+                        .with_offset(self.backing_file_offset),
+                );
             }
         }
         Ok(())
@@ -218,7 +241,9 @@ impl Qcow2Header {
 }
 
 /// Read and validate the qcow2 header of `dev`, and the backing file name it gives.
-pub fn read_qcow2_header(dev: &dyn BlockDevice) -> Result<(Qcow2Header, Option<String>), BlockError> {
+pub fn read_qcow2_header(
+    dev: &dyn BlockDevice,
+) -> Result<(Qcow2Header, Option<String>), BlockError> {
     let head_len = usize::try_from(dev.size().min(V3_HEADER_LEN as u64)).unwrap_or(V3_HEADER_LEN);
     let mut head = vec![0u8; head_len];
     dev.read_exact_at(0, &mut head)?;
@@ -229,8 +254,9 @@ pub fn read_qcow2_header(dev: &dyn BlockDevice) -> Result<(Qcow2Header, Option<S
     // Bounded by QCOW2_MAX_BACKING_NAME_LEN in validate().
     let mut name = vec![0u8; header.backing_file_size as usize];
     dev.read_exact_at(header.backing_file_offset, &mut name)?;
-    let name = String::from_utf8(name)
-        .map_err(|_| BlockError::corrupt("backing file name is not UTF-8").with_context("qcow2 header"))?;
+    let name = String::from_utf8(name).map_err(|_| {
+        BlockError::corrupt("backing file name is not UTF-8").with_context("qcow2 header")
+    })?;
     Ok((header, Some(name)))
 }
 
@@ -245,7 +271,10 @@ struct ChainGate {
 }
 
 impl<S: Storage + 'static> ImplicitOpenGate<S> for ChainGate {
-    fn open_format<F: FormatDriverBuilder<S>>(&mut self, builder: F) -> io::Result<FormatAccess<S>> {
+    fn open_format<F: FormatDriverBuilder<S>>(
+        &mut self,
+        builder: F,
+    ) -> io::Result<FormatAccess<S>> {
         let child = ChainGate {
             allow: self.allow,
             remaining: self.remaining.saturating_sub(1),
@@ -257,7 +286,10 @@ impl<S: Storage + 'static> ImplicitOpenGate<S> for ChainGate {
 
     fn open_storage(&mut self, opts: StorageOpenOptions) -> io::Result<S> {
         if !self.allow {
-            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "backing files not allowed"));
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "backing files not allowed",
+            ));
         }
         if self.remaining == 0 {
             self.depth_exceeded.store(true, Ordering::Relaxed);
@@ -292,7 +324,9 @@ fn map_io(e: io::Error, path: &Path) -> BlockError {
         io::ErrorKind::Unsupported => ErrorKind::Unsupported,
         _ => ErrorKind::Io,
     };
-    BlockError::new(kind, "qcow2").with_source(e).with_context(path.display().to_string())
+    BlockError::new(kind, "qcow2")
+        .with_source(e)
+        .with_context(path.display().to_string())
 }
 
 impl Qcow2Image {
@@ -306,31 +340,53 @@ impl Qcow2Image {
             if !opts.allow_backing {
                 return Err(ctx(BlockError::new(
                     ErrorKind::BackingNotAllowed,
-                    format!("the image has a backing file {name:?}; pass --allow-backing to open it"),
+                    format!(
+                        "the image has a backing file {name:?}; pass --allow-backing to open it"
+                    ),
                 )));
             }
             if opts.max_backing_depth == 0 {
-                return Err(ctx(BlockError::limit("backing chain deeper than max_backing_depth 0")));
+                return Err(ctx(BlockError::limit(
+                    "backing chain deeper than max_backing_depth 0",
+                )));
             }
         }
         let depth = opts.max_backing_depth.min(crate::MAX_BACKING_DEPTH);
         let file = std::fs::File::open(path).map_err(|e| ctx(BlockError::io(e)))?;
         let storage_opts = StorageOpenOptions::new().filename(path).write(false);
-        let storage = imago::file::File::from_open_file(file, storage_opts).map_err(|e| map_io(e, path))?;
+        let storage =
+            imago::file::File::from_open_file(file, storage_opts).map_err(|e| map_io(e, path))?;
         let exceeded = Arc::new(AtomicBool::new(false));
-        let gate = ChainGate { allow: opts.allow_backing, remaining: depth, depth_exceeded: Arc::clone(&exceeded) };
-        let qcow2 = Qcow2::<imago::file::File>::builder(storage).write(false).open(gate).map_err(|e| {
-            if exceeded.load(Ordering::Relaxed) {
-                ctx(BlockError::limit(format!("backing chain deeper than {depth} images")).with_source(e))
-            } else {
-                map_io(e, path)
-            }
-        })?;
+        let gate = ChainGate {
+            allow: opts.allow_backing,
+            remaining: depth,
+            depth_exceeded: Arc::clone(&exceeded),
+        };
+        let qcow2 = Qcow2::<imago::file::File>::builder(storage)
+            .write(false)
+            .open(gate)
+            .map_err(|e| {
+                if exceeded.load(Ordering::Relaxed) {
+                    ctx(
+                        BlockError::limit(format!("backing chain deeper than {depth} images"))
+                            .with_source(e),
+                    )
+                } else {
+                    map_io(e, path)
+                }
+            })?;
         let access = FormatAccess::new(qcow2);
         if access.size() != header.size {
-            return Err(ctx(BlockError::corrupt("imago and header disagree on the virtual size")));
+            return Err(ctx(BlockError::corrupt(
+                "imago and header disagree on the virtual size",
+            )));
         }
-        Ok(Self { access, header, backing_file, path: path.to_path_buf() })
+        Ok(Self {
+            access,
+            header,
+            backing_file,
+            path: path.to_path_buf(),
+        })
     }
 
     /// The validated header.
@@ -353,7 +409,9 @@ impl BlockDevice for Qcow2Image {
         if buf.is_empty() {
             return Ok(());
         }
-        self.access.read(&mut *buf, offset).map_err(|e| map_io(e, &self.path).with_offset(offset))
+        self.access
+            .read(&mut *buf, offset)
+            .map_err(|e| map_io(e, &self.path).with_offset(offset))
     }
     fn describe(&self) -> String {
         match &self.backing_file {
@@ -364,6 +422,7 @@ impl BlockDevice for Qcow2Image {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -400,21 +459,101 @@ mod tests {
     fn each_bad_field_has_its_error() {
         let cases: Vec<(&str, usize, Vec<u8>, ErrorKind)> = vec![
             ("magic", 0, b"QFI\0".to_vec(), ErrorKind::Corrupt),
-            ("version", 4, 4u32.to_be_bytes().to_vec(), ErrorKind::Unsupported),
-            ("cluster_bits low", 20, 8u32.to_be_bytes().to_vec(), ErrorKind::Corrupt),
-            ("cluster_bits high", 20, 22u32.to_be_bytes().to_vec(), ErrorKind::Corrupt),
-            ("size", 24, (1u64 << 60).to_be_bytes().to_vec(), ErrorKind::LimitExceeded),
-            ("crypt", 32, 2u32.to_be_bytes().to_vec(), ErrorKind::Unsupported),
-            ("l1_size huge", 36, u32::MAX.to_be_bytes().to_vec(), ErrorKind::LimitExceeded),
-            ("l1_size zero", 36, 0u32.to_be_bytes().to_vec(), ErrorKind::Corrupt),
-            ("l1 unaligned", 40, 65537u64.to_be_bytes().to_vec(), ErrorKind::Corrupt),
-            ("l1 past end", 40, (64u64 * 65536).to_be_bytes().to_vec(), ErrorKind::Corrupt),
-            ("dirty", 72, 1u64.to_be_bytes().to_vec(), ErrorKind::Unsupported),
-            ("corrupt bit", 72, 2u64.to_be_bytes().to_vec(), ErrorKind::Corrupt),
-            ("unknown bit", 72, (1u64 << 40).to_be_bytes().to_vec(), ErrorKind::Unsupported),
-            ("refcount_order", 96, 7u32.to_be_bytes().to_vec(), ErrorKind::Corrupt),
-            ("header_length", 100, 50u32.to_be_bytes().to_vec(), ErrorKind::Corrupt),
-            ("backing name too long", 8, 512u64.to_be_bytes().iter().chain(&2000u32.to_be_bytes()).copied().collect(), ErrorKind::Corrupt),
+            (
+                "version",
+                4,
+                4u32.to_be_bytes().to_vec(),
+                ErrorKind::Unsupported,
+            ),
+            (
+                "cluster_bits low",
+                20,
+                8u32.to_be_bytes().to_vec(),
+                ErrorKind::Corrupt,
+            ),
+            (
+                "cluster_bits high",
+                20,
+                22u32.to_be_bytes().to_vec(),
+                ErrorKind::Corrupt,
+            ),
+            (
+                "size",
+                24,
+                (1u64 << 60).to_be_bytes().to_vec(),
+                ErrorKind::LimitExceeded,
+            ),
+            (
+                "crypt",
+                32,
+                2u32.to_be_bytes().to_vec(),
+                ErrorKind::Unsupported,
+            ),
+            (
+                "l1_size huge",
+                36,
+                u32::MAX.to_be_bytes().to_vec(),
+                ErrorKind::LimitExceeded,
+            ),
+            (
+                "l1_size zero",
+                36,
+                0u32.to_be_bytes().to_vec(),
+                ErrorKind::Corrupt,
+            ),
+            (
+                "l1 unaligned",
+                40,
+                65537u64.to_be_bytes().to_vec(),
+                ErrorKind::Corrupt,
+            ),
+            (
+                "l1 past end",
+                40,
+                (64u64 * 65536).to_be_bytes().to_vec(),
+                ErrorKind::Corrupt,
+            ),
+            (
+                "dirty",
+                72,
+                1u64.to_be_bytes().to_vec(),
+                ErrorKind::Unsupported,
+            ),
+            (
+                "corrupt bit",
+                72,
+                2u64.to_be_bytes().to_vec(),
+                ErrorKind::Corrupt,
+            ),
+            (
+                "unknown bit",
+                72,
+                (1u64 << 40).to_be_bytes().to_vec(),
+                ErrorKind::Unsupported,
+            ),
+            (
+                "refcount_order",
+                96,
+                7u32.to_be_bytes().to_vec(),
+                ErrorKind::Corrupt,
+            ),
+            (
+                "header_length",
+                100,
+                50u32.to_be_bytes().to_vec(),
+                ErrorKind::Corrupt,
+            ),
+            (
+                "backing name too long",
+                8,
+                512u64
+                    .to_be_bytes()
+                    .iter()
+                    .chain(&2000u32.to_be_bytes())
+                    .copied()
+                    .collect(),
+                ErrorKind::Corrupt,
+            ),
         ];
         for (what, at, bytes, kind) in cases {
             let mut h = header_bytes();
@@ -430,7 +569,10 @@ mod tests {
         for len in [0, 3, 4, 20, 71, 72, 100] {
             assert!(parse(&h[..len]).is_err(), "len {len}");
         }
-        assert_eq!(parse(&vec![0u8; 4096]).unwrap_err().kind(), ErrorKind::Corrupt);
+        assert_eq!(
+            parse(&vec![0u8; 4096]).unwrap_err().kind(),
+            ErrorKind::Corrupt
+        );
     }
 
     #[test]

@@ -27,12 +27,19 @@ pub struct ReadStats {
 impl CountingDevice {
     /// Count the reads of `inner`.
     pub fn new(inner: Arc<dyn BlockDevice>) -> Self {
-        Self { inner, bytes: AtomicU64::new(0), ops: AtomicU64::new(0) }
+        Self {
+            inner,
+            bytes: AtomicU64::new(0),
+            ops: AtomicU64::new(0),
+        }
     }
 
     /// The counters so far.
     pub fn stats(&self) -> ReadStats {
-        ReadStats { bytes: self.bytes.load(Ordering::Relaxed), ops: self.ops.load(Ordering::Relaxed) }
+        ReadStats {
+            bytes: self.bytes.load(Ordering::Relaxed),
+            ops: self.ops.load(Ordering::Relaxed),
+        }
     }
 
     /// Set the counters back to zero.
@@ -48,7 +55,10 @@ impl BlockDevice for CountingDevice {
     }
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         self.ops.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(u64::try_from(buf.len()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.bytes.fetch_add(
+            u64::try_from(buf.len()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         self.inner.read_exact_at(offset, buf)
     }
     fn describe(&self) -> String {
@@ -78,7 +88,11 @@ pub struct CachedDevice {
 
 impl fmt::Debug for CachedDevice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CachedDevice({} chunks of {:?})", self.capacity, self.inner)
+        write!(
+            f,
+            "CachedDevice({} chunks of {:?})",
+            self.capacity, self.inner
+        )
     }
 }
 
@@ -94,7 +108,10 @@ impl CachedDevice {
         Self {
             inner,
             capacity,
-            state: Mutex::new(CacheState { chunks: HashMap::with_capacity(capacity), tick: 0 }),
+            state: Mutex::new(CacheState {
+                chunks: HashMap::with_capacity(capacity),
+                tick: 0,
+            }),
         }
     }
 
@@ -116,7 +133,12 @@ impl CachedDevice {
         let data: Arc<[u8]> = data.into();
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.chunks.len() >= self.capacity {
-            if let Some(oldest) = st.chunks.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| *k) {
+            if let Some(oldest) = st
+                .chunks
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| *k)
+            {
                 st.chunks.remove(&oldest);
             }
         }
@@ -200,8 +222,10 @@ impl LinearDevice {
             match seg.device_offset.checked_add(seg.len) {
                 Some(end) if end <= seg.device.size() => {}
                 _ => {
-                    return Err(BlockError::out_of_bounds(seg.device_offset, seg.device.size())
-                        .with_context(format!("linear segment {i} of {} bytes", seg.len)))
+                    return Err(
+                        BlockError::out_of_bounds(seg.device_offset, seg.device.size())
+                            .with_context(format!("linear segment {i} of {} bytes", seg.len)),
+                    )
                 }
             }
             if seg.len == 0 {
@@ -213,7 +237,10 @@ impl LinearDevice {
                 .ok_or_else(|| BlockError::corrupt("linear device size overflows"))?;
             out.push((start, seg));
         }
-        Ok(Self { segments: out, size })
+        Ok(Self {
+            segments: out,
+            size,
+        })
     }
 
     /// The number of (non-empty) segments.
@@ -233,7 +260,10 @@ impl BlockDevice for LinearDevice {
         // Bounded: each step consumes at least one byte of `buf` (segments are non-empty
         // and contiguous, and check_bounds held).
         while done < buf.len() {
-            let idx = self.segments.partition_point(|(start, _)| *start <= pos).saturating_sub(1);
+            let idx = self
+                .segments
+                .partition_point(|(start, _)| *start <= pos)
+                .saturating_sub(1);
             let Some((start, seg)) = self.segments.get(idx) else {
                 return Err(BlockError::out_of_bounds(pos, self.size));
             };
@@ -242,8 +272,12 @@ impl BlockDevice for LinearDevice {
             if avail == 0 {
                 return Err(BlockError::out_of_bounds(pos, self.size));
             }
-            let n = usize::try_from(avail).unwrap_or(usize::MAX).min(buf.len() - done);
-            let dst = buf.get_mut(done..done + n).ok_or_else(|| BlockError::out_of_bounds(pos, self.size))?;
+            let n = usize::try_from(avail)
+                .unwrap_or(usize::MAX)
+                .min(buf.len() - done);
+            let dst = buf
+                .get_mut(done..done + n)
+                .ok_or_else(|| BlockError::out_of_bounds(pos, self.size))?;
             seg.device.read_exact_at(seg.device_offset + within, dst)?;
             done += n;
             pos += n as u64;
@@ -251,11 +285,16 @@ impl BlockDevice for LinearDevice {
         Ok(())
     }
     fn describe(&self) -> String {
-        format!("linear device of {} segments, {} bytes", self.segments.len(), self.size)
+        format!(
+            "linear device of {} segments, {} bytes",
+            self.segments.len(),
+            self.size
+        )
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::MemDevice;
@@ -281,7 +320,13 @@ mod tests {
         let counting = Arc::new(CountingDevice::new(Arc::new(MemDevice::new(data.clone()))));
         let cached = CachedDevice::with_capacity(counting.clone(), 2);
         // Spanning reads, including the short last chunk.
-        for (off, len) in [(0usize, 10usize), (65530, 20), (100_000, 70_000), (data.len() - 5, 5), (3, 1)] {
+        for (off, len) in [
+            (0usize, 10usize),
+            (65530, 20),
+            (100_000, 70_000),
+            (data.len() - 5, 5),
+            (3, 1),
+        ] {
             let mut b = vec![0u8; len];
             cached.read_exact_at(off as u64, &mut b).unwrap();
             assert_eq!(b, data[off..off + len], "read {off}+{len}");
@@ -289,7 +334,11 @@ mod tests {
         let before = counting.stats().ops;
         let mut b = [0u8; 4];
         cached.read_exact_at(5, &mut b).unwrap();
-        assert_eq!(counting.stats().ops, before, "chunk 0 was just used: cache hit");
+        assert_eq!(
+            counting.stats().ops,
+            before,
+            "chunk 0 was just used: cache hit"
+        );
         assert!(cached.read_exact_at(data.len() as u64 - 1, &mut b).is_err());
         assert!(cached.state.lock().unwrap().chunks.len() <= 2);
     }
@@ -299,10 +348,26 @@ mod tests {
         let a: Arc<dyn BlockDevice> = Arc::new(MemDevice::new(pattern(10_000)));
         let b: Arc<dyn BlockDevice> = Arc::new(MemDevice::new(vec![0xee; 5000]));
         let lin = LinearDevice::new(vec![
-            LinearSegment { device: a.clone(), device_offset: 1000, len: 3000 },
-            LinearSegment { device: b.clone(), device_offset: 0, len: 0 },
-            LinearSegment { device: b.clone(), device_offset: 100, len: 2000 },
-            LinearSegment { device: a.clone(), device_offset: 0, len: 512 },
+            LinearSegment {
+                device: a.clone(),
+                device_offset: 1000,
+                len: 3000,
+            },
+            LinearSegment {
+                device: b.clone(),
+                device_offset: 0,
+                len: 0,
+            },
+            LinearSegment {
+                device: b.clone(),
+                device_offset: 100,
+                len: 2000,
+            },
+            LinearSegment {
+                device: a.clone(),
+                device_offset: 0,
+                len: 512,
+            },
         ])
         .unwrap();
         assert_eq!(lin.size(), 5512);
@@ -317,7 +382,11 @@ mod tests {
         lin.read_exact_at(2995, &mut mid).unwrap();
         assert_eq!(&mid[..], &want[2995..3005]);
         assert!(lin.read_exact_at(5503, &mut mid).is_err());
-        let past = LinearDevice::new(vec![LinearSegment { device: b, device_offset: 4000, len: 2000 }]);
+        let past = LinearDevice::new(vec![LinearSegment {
+            device: b,
+            device_offset: 4000,
+            len: 2000,
+        }]);
         assert_eq!(past.unwrap_err().kind(), crate::ErrorKind::OutOfBounds);
     }
 

@@ -1,6 +1,10 @@
 //! Images made by `qemu-img` read back byte for byte through `open_image`.
 
-use guestctl_block::{open_image, open_image_detected, BlockDevice, ErrorKind, ImageFormat, OpenOptions};
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use guestctl_block::{
+    open_image, open_image_detected, BlockDevice, ErrorKind, ImageFormat, OpenOptions,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,8 +25,15 @@ fn make_raw(dir: &Path, name: &str, seed: u8) -> (PathBuf, Vec<u8>) {
 }
 
 fn qemu_img(args: &[&str]) {
-    let out = Command::new("qemu-img").args(args).output().expect("qemu-img is installed");
-    assert!(out.status.success(), "qemu-img {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("qemu-img")
+        .args(args)
+        .output()
+        .expect("qemu-img is installed");
+    assert!(
+        out.status.success(),
+        "qemu-img {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn read_all(dev: &dyn BlockDevice) -> Vec<u8> {
@@ -48,20 +59,57 @@ fn raw_and_qcow2_plain_and_compressed_match_source() {
     let plain = dir.path().join("plain.qcow2");
     let comp = dir.path().join("comp.qcow2");
     let v2 = dir.path().join("v2.qcow2");
-    qemu_img(&["convert", "-f", "raw", "-O", "qcow2", raw.to_str().unwrap(), plain.to_str().unwrap()]);
-    qemu_img(&["convert", "-c", "-f", "raw", "-O", "qcow2", raw.to_str().unwrap(), comp.to_str().unwrap()]);
     qemu_img(&[
-        "convert", "-f", "raw", "-O", "qcow2", "-o", "compat=0.10,cluster_size=4096",
-        raw.to_str().unwrap(), v2.to_str().unwrap(),
+        "convert",
+        "-f",
+        "raw",
+        "-O",
+        "qcow2",
+        raw.to_str().unwrap(),
+        plain.to_str().unwrap(),
     ]);
-    for (path, want) in [(&raw, ImageFormat::Raw), (&plain, ImageFormat::Qcow2), (&comp, ImageFormat::Qcow2), (&v2, ImageFormat::Qcow2)] {
+    qemu_img(&[
+        "convert",
+        "-c",
+        "-f",
+        "raw",
+        "-O",
+        "qcow2",
+        raw.to_str().unwrap(),
+        comp.to_str().unwrap(),
+    ]);
+    qemu_img(&[
+        "convert",
+        "-f",
+        "raw",
+        "-O",
+        "qcow2",
+        "-o",
+        "compat=0.10,cluster_size=4096",
+        raw.to_str().unwrap(),
+        v2.to_str().unwrap(),
+    ]);
+    for (path, want) in [
+        (&raw, ImageFormat::Raw),
+        (&plain, ImageFormat::Qcow2),
+        (&comp, ImageFormat::Qcow2),
+        (&v2, ImageFormat::Qcow2),
+    ] {
         let before = hash(path);
         let (format, dev) = open_image_detected(path, &OpenOptions::default()).unwrap();
         assert_eq!(format, want, "{}", path.display());
         assert_eq!(dev.size(), DISK as u64);
-        assert!(read_all(&*dev) == data, "{} differs from the raw source", path.display());
+        assert!(
+            read_all(&*dev) == data,
+            "{} differs from the raw source",
+            path.display()
+        );
         drop(dev);
-        assert!(hash(path) == before, "{} was modified by reading it", path.display());
+        assert!(
+            hash(path) == before,
+            "{} was modified by reading it",
+            path.display()
+        );
     }
     // Compressed really is compressed (the test would be vacuous otherwise).
     assert!(std::fs::metadata(&comp).unwrap().len() < std::fs::metadata(&plain).unwrap().len());
@@ -73,7 +121,16 @@ fn backing_file_needs_opt_in_and_reads_through() {
     let (_base, mut data) = make_raw(dir.path(), "base.raw", 9);
     let overlay = dir.path().join("overlay.qcow2");
     // Relative backing name: resolved against the overlay's directory.
-    qemu_img(&["create", "-f", "qcow2", "-b", "base.raw", "-F", "raw", overlay.to_str().unwrap()]);
+    qemu_img(&[
+        "create",
+        "-f",
+        "qcow2",
+        "-b",
+        "base.raw",
+        "-F",
+        "raw",
+        overlay.to_str().unwrap(),
+    ]);
     // The overlay is empty: every read falls through to the base.
     let err = open_image(&overlay, &OpenOptions::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::BackingNotAllowed);
@@ -91,16 +148,44 @@ fn backing_file_needs_opt_in_and_reads_through() {
 
     // A second layer: qcow2 over qcow2 over raw, with the top layer holding data.
     let mid = dir.path().join("mid.qcow2");
-    qemu_img(&["create", "-f", "qcow2", "-b", "overlay.qcow2", "-F", "qcow2", mid.to_str().unwrap()]);
+    qemu_img(&[
+        "create",
+        "-f",
+        "qcow2",
+        "-b",
+        "overlay.qcow2",
+        "-F",
+        "qcow2",
+        mid.to_str().unwrap(),
+    ]);
     let dev = open_image(&mid, &OpenOptions::with_backing()).unwrap();
     assert!(read_all(&*dev) == data);
-    let shallow = OpenOptions { allow_backing: true, max_backing_depth: 1 };
-    assert_eq!(open_image(&mid, &shallow).unwrap_err().kind(), ErrorKind::LimitExceeded);
+    let shallow = OpenOptions {
+        allow_backing: true,
+        max_backing_depth: 1,
+    };
+    assert_eq!(
+        open_image(&mid, &shallow).unwrap_err().kind(),
+        ErrorKind::LimitExceeded
+    );
 
     // A compressed top layer with its own data over a raw base.
     let (top_raw, top) = make_raw(dir.path(), "top.raw", 77);
     let top_q = dir.path().join("top.qcow2");
-    qemu_img(&["convert", "-c", "-f", "raw", "-O", "qcow2", "-B", "base.raw", "-F", "raw", top_raw.to_str().unwrap(), top_q.to_str().unwrap()]);
+    qemu_img(&[
+        "convert",
+        "-c",
+        "-f",
+        "raw",
+        "-O",
+        "qcow2",
+        "-B",
+        "base.raw",
+        "-F",
+        "raw",
+        top_raw.to_str().unwrap(),
+        top_q.to_str().unwrap(),
+    ]);
     let dev = open_image(&top_q, &OpenOptions::with_backing()).unwrap();
     data.copy_from_slice(&top);
     assert!(read_all(&*dev) == data);
@@ -112,9 +197,28 @@ fn backing_loop_is_a_limit_error() {
     let a = dir.path().join("a.qcow2");
     let b = dir.path().join("b.qcow2");
     qemu_img(&["create", "-f", "qcow2", a.to_str().unwrap(), "1M"]);
-    qemu_img(&["create", "-f", "qcow2", "-b", "a.qcow2", "-F", "qcow2", b.to_str().unwrap()]);
+    qemu_img(&[
+        "create",
+        "-f",
+        "qcow2",
+        "-b",
+        "a.qcow2",
+        "-F",
+        "qcow2",
+        b.to_str().unwrap(),
+    ]);
     // Point a at b: a → b → a → ...
-    qemu_img(&["rebase", "-u", "-f", "qcow2", "-b", "b.qcow2", "-F", "qcow2", a.to_str().unwrap()]);
+    qemu_img(&[
+        "rebase",
+        "-u",
+        "-f",
+        "qcow2",
+        "-b",
+        "b.qcow2",
+        "-F",
+        "qcow2",
+        a.to_str().unwrap(),
+    ]);
     let err = open_image(&a, &OpenOptions::with_backing()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
 }
@@ -123,7 +227,18 @@ fn backing_loop_is_a_limit_error() {
 fn missing_backing_file_is_not_found() {
     let dir = tempfile::tempdir().unwrap();
     let o = dir.path().join("o.qcow2");
-    qemu_img(&["create", "-f", "qcow2", "-u", "-b", "gone.raw", "-F", "raw", o.to_str().unwrap(), "1M"]);
+    qemu_img(&[
+        "create",
+        "-f",
+        "qcow2",
+        "-u",
+        "-b",
+        "gone.raw",
+        "-F",
+        "raw",
+        o.to_str().unwrap(),
+        "1M",
+    ]);
     let err = open_image(&o, &OpenOptions::with_backing()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }
@@ -132,9 +247,22 @@ fn missing_backing_file_is_not_found() {
 fn unsupported_formats_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let (raw, _) = make_raw(dir.path(), "d.raw", 3);
-    for (fmt, name) in [("vmdk", "vmdk"), ("vhdx", "vhdx"), ("vdi", "vdi"), ("vpc", "vpc")] {
+    for (fmt, name) in [
+        ("vmdk", "vmdk"),
+        ("vhdx", "vhdx"),
+        ("vdi", "vdi"),
+        ("vpc", "vpc"),
+    ] {
         let p = dir.path().join(format!("d.{fmt}"));
-        qemu_img(&["convert", "-f", "raw", "-O", fmt, raw.to_str().unwrap(), p.to_str().unwrap()]);
+        qemu_img(&[
+            "convert",
+            "-f",
+            "raw",
+            "-O",
+            fmt,
+            raw.to_str().unwrap(),
+            p.to_str().unwrap(),
+        ]);
         let err = open_image(&p, &OpenOptions::default()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported, "{fmt}: {err}");
         assert!(err.to_string().contains(name), "{fmt}: {err}");
@@ -146,7 +274,15 @@ fn hostile_qcow2_files_fail_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let (raw, _) = make_raw(dir.path(), "d.raw", 5);
     let q = dir.path().join("q.qcow2");
-    qemu_img(&["convert", "-f", "raw", "-O", "qcow2", raw.to_str().unwrap(), q.to_str().unwrap()]);
+    qemu_img(&[
+        "convert",
+        "-f",
+        "raw",
+        "-O",
+        "qcow2",
+        raw.to_str().unwrap(),
+        q.to_str().unwrap(),
+    ]);
     let good = std::fs::read(&q).unwrap();
     let bad = dir.path().join("bad.qcow2");
     // Truncations at interesting points: inside the header, before the L1 table, mid-data.
@@ -162,7 +298,10 @@ fn hostile_qcow2_files_fail_cleanly() {
                     let _ = dev.read_exact_at(off, &mut buf);
                     off += 65536;
                 }
-                assert!(len >= 0x30000, "a {len}-byte qcow2 cannot hold its L1 table");
+                assert!(
+                    len >= 0x30000,
+                    "a {len}-byte qcow2 cannot hold its L1 table"
+                );
             }
             Err(e) => assert!(!e.to_string().is_empty()),
         }

@@ -45,7 +45,7 @@ pub struct VolumeError {
     subject: String,
     message: String,
     #[source]
-    source: Option<BlockError>,
+    source: Option<Box<BlockError>>,
 }
 
 impl fmt::Display for VolumeError {
@@ -64,7 +64,12 @@ impl fmt::Display for VolumeError {
 impl VolumeError {
     /// A new error about `subject`.
     pub fn new(kind: ErrorKind, subject: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { kind, subject: subject.into(), message: message.into(), source: None }
+        Self {
+            kind,
+            subject: subject.into(),
+            message: message.into(),
+            source: None,
+        }
     }
     /// A corrupt structure.
     pub fn corrupt(subject: impl Into<String>, message: impl Into<String>) -> Self {
@@ -76,7 +81,12 @@ impl VolumeError {
     }
     /// A block-layer failure while reading `subject`.
     pub fn block(subject: impl Into<String>, e: BlockError) -> Self {
-        Self { kind: e.kind().into(), subject: subject.into(), message: "read failed".into(), source: Some(e) }
+        Self {
+            kind: e.kind().into(),
+            subject: subject.into(),
+            message: "read failed".into(),
+            source: Some(Box::new(e)),
+        }
     }
     /// The kind of failure.
     pub fn kind(&self) -> ErrorKind {
@@ -96,7 +106,11 @@ impl VolumeError {
             Some(s) => format!("{}: {s}", self.message),
             None => self.message.clone(),
         };
-        Diagnostic { subject: self.subject.clone(), kind: self.kind, message }
+        Diagnostic {
+            subject: self.subject.clone(),
+            kind: self.kind,
+            message,
+        }
     }
 }
 

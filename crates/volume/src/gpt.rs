@@ -1,7 +1,9 @@
 //! GUID partition tables: header and entry array, both CRC-checked, with the backup
 //! header at the end of the disk used when the primary is damaged.
 
-use crate::{le16, le32, le64, mbr, Diagnostic, ErrorKind, PartitionInfo, RawPartition, VolumeError};
+use crate::{
+    le16, le32, le64, mbr, Diagnostic, ErrorKind, PartitionInfo, RawPartition, VolumeError,
+};
 use guestctl_block::BlockDevice;
 use std::fmt;
 
@@ -72,7 +74,8 @@ pub(crate) fn detect(disk: &dyn BlockDevice, sector0: &[u8]) -> Result<Option<u6
             continue;
         }
         let mut sig = [0u8; 8];
-        disk.read_exact_at(ss, &mut sig).map_err(|e| VolumeError::block("GPT", e))?;
+        disk.read_exact_at(ss, &mut sig)
+            .map_err(|e| VolumeError::block("GPT", e))?;
         if &sig == GPT_SIGNATURE {
             return Ok(Some(ss));
         }
@@ -83,7 +86,8 @@ pub(crate) fn detect(disk: &dyn BlockDevice, sector0: &[u8]) -> Result<Option<u6
 fn read_header(disk: &dyn BlockDevice, ss: u64, lba: u64) -> Result<(GptHeader, Vec<u8>), String> {
     let mut sector = vec![0u8; usize::try_from(ss).map_err(|_| "sector size")?];
     let off = lba.checked_mul(ss).ok_or("header LBA overflows")?;
-    disk.read_exact_at(off, &mut sector).map_err(|e| format!("cannot read LBA {lba}: {e}"))?;
+    disk.read_exact_at(off, &mut sector)
+        .map_err(|e| format!("cannot read LBA {lba}: {e}"))?;
     if sector.get(0..8) != Some(&GPT_SIGNATURE[..]) {
         return Err(format!("no \"EFI PART\" signature at LBA {lba}"));
     }
@@ -92,13 +96,18 @@ fn read_header(disk: &dyn BlockDevice, ss: u64, lba: u64) -> Result<(GptHeader, 
         return Err(format!("header_size {header_size} invalid"));
     }
     let header_crc32 = le32(&sector, 16).ok_or("truncated")?;
-    let mut copy = sector.get(..header_size as usize).ok_or("truncated")?.to_vec();
+    let mut copy = sector
+        .get(..header_size as usize)
+        .ok_or("truncated")?
+        .to_vec();
     if let Some(crc) = copy.get_mut(16..20) {
         crc.fill(0);
     }
     let actual = crc32fast::hash(&copy);
     if actual != header_crc32 {
-        return Err(format!("header CRC32 {header_crc32:#010x} does not match the computed {actual:#010x}"));
+        return Err(format!(
+            "header CRC32 {header_crc32:#010x} does not match the computed {actual:#010x}"
+        ));
     }
     let my_lba = le64(&sector, 24).ok_or("truncated")?;
     if my_lba != lba {
@@ -113,18 +122,28 @@ fn read_header(disk: &dyn BlockDevice, ss: u64, lba: u64) -> Result<(GptHeader, 
         partition_entry_array_crc32: le32(&sector, 88).ok_or("truncated")?,
     };
     if h.num_partition_entries > GPT_MAX_ENTRIES {
-        return Err(format!("{} entries exceed the limit of {GPT_MAX_ENTRIES}", h.num_partition_entries));
+        return Err(format!(
+            "{} entries exceed the limit of {GPT_MAX_ENTRIES}",
+            h.num_partition_entries
+        ));
     }
     let es = h.size_of_partition_entry;
-    if !(GPT_ENTRY_MIN_SIZE..=GPT_MAX_ENTRY_SIZE).contains(&es) || es % 8 != 0 {
+    if !(GPT_ENTRY_MIN_SIZE..=GPT_MAX_ENTRY_SIZE).contains(&es) || !es.is_multiple_of(8) {
         return Err(format!("size_of_partition_entry {es} invalid"));
     }
     // Bounded: GPT_MAX_ENTRIES × GPT_MAX_ENTRY_SIZE = 1 MiB.
     let array_len = h.num_partition_entries as usize * es as usize;
-    let array_off = h.partition_entry_lba.checked_mul(ss).ok_or("partition_entry_lba overflows")?;
+    let array_off = h
+        .partition_entry_lba
+        .checked_mul(ss)
+        .ok_or("partition_entry_lba overflows")?;
     let mut array = vec![0u8; array_len];
-    disk.read_exact_at(array_off, &mut array)
-        .map_err(|e| format!("cannot read the entry array at LBA {}: {e}", h.partition_entry_lba))?;
+    disk.read_exact_at(array_off, &mut array).map_err(|e| {
+        format!(
+            "cannot read the entry array at LBA {}: {e}",
+            h.partition_entry_lba
+        )
+    })?;
     let actual = crc32fast::hash(&array);
     if actual != h.partition_entry_array_crc32 {
         return Err(format!(
@@ -151,14 +170,18 @@ pub(crate) fn parse(
                     diagnostics.push(Diagnostic {
                         subject: "GPT".into(),
                         kind: ErrorKind::Corrupt,
-                        message: format!("primary header unusable ({primary}); using the backup at LBA {last}"),
+                        message: format!(
+                            "primary header unusable ({primary}); using the backup at LBA {last}"
+                        ),
                     });
                     x
                 }
                 Err(backup) => {
                     return Err(VolumeError::corrupt(
                         "GPT",
-                        format!("primary header unusable ({primary}); backup header unusable ({backup})"),
+                        format!(
+                        "primary header unusable ({primary}); backup header unusable ({backup})"
+                    ),
                     ))
                 }
             }
@@ -196,7 +219,11 @@ pub(crate) fn parse(
             index,
             start_lba: first,
             sectors: last - first + 1,
-            info: PartitionInfo::Gpt { type_guid, part_guid: guid(e, 16), name: utf16_name(e.get(56..128).unwrap_or(&[])) },
+            info: PartitionInfo::Gpt {
+                type_guid,
+                part_guid: guid(e, 16),
+                name: utf16_name(e.get(56..128).unwrap_or(&[])),
+            },
         });
     }
     Ok(out)
@@ -211,6 +238,9 @@ fn guid(e: &[u8], at: usize) -> Guid {
 }
 
 fn utf16_name(b: &[u8]) -> String {
-    let units: Vec<u16> = (0..b.len() / 2).filter_map(|i| le16(b, i * 2)).take_while(|&u| u != 0).collect();
+    let units: Vec<u16> = (0..b.len() / 2)
+        .filter_map(|i| le16(b, i * 2))
+        .take_while(|&u| u != 0)
+        .collect();
     String::from_utf16_lossy(&units)
 }

@@ -143,9 +143,11 @@ impl Volume {
     /// inside names doubled (`my-vg/lv` → `/dev/mapper/my--vg-lv`).
     pub fn mapper_path(&self) -> Option<String> {
         match &self.kind {
-            VolumeKind::LogicalVolume { vg, lv, .. } => {
-                Some(format!("/dev/mapper/{}-{}", vg.replace('-', "--"), lv.replace('-', "--")))
-            }
+            VolumeKind::LogicalVolume { vg, lv, .. } => Some(format!(
+                "/dev/mapper/{}-{}",
+                vg.replace('-', "--"),
+                lv.replace('-', "--")
+            )),
             _ => None,
         }
     }
@@ -154,10 +156,14 @@ impl Volume {
     /// `SSSSSSSS-NN` (disk signature, partition number) on MBR disks.
     pub fn partuuid(&self) -> Option<String> {
         match &self.kind {
-            VolumeKind::Partition { table: PartitionInfo::Gpt { part_guid, .. }, .. } => Some(part_guid.to_string()),
-            VolumeKind::Partition { index, table: PartitionInfo::Mbr { disk_signature, .. } } => {
-                Some(format!("{disk_signature:08x}-{index:02x}"))
-            }
+            VolumeKind::Partition {
+                table: PartitionInfo::Gpt { part_guid, .. },
+                ..
+            } => Some(part_guid.to_string()),
+            VolumeKind::Partition {
+                index,
+                table: PartitionInfo::Mbr { disk_signature, .. },
+            } => Some(format!("{disk_signature:08x}-{index:02x}")),
             _ => None,
         }
     }
@@ -224,7 +230,11 @@ pub fn scan_as(disk: Arc<dyn BlockDevice>, disk_name: &str) -> Result<VolumeScan
         let parts = gpt::parse(&*disk, sector_size, &mut diagnostics)?;
         (TableKind::Gpt, sector_size, parts)
     } else if mbr::looks_like_mbr(&sector0) {
-        (TableKind::Mbr, SECTOR_SIZE, mbr::parse(&*disk, &sector0, &mut diagnostics)?)
+        (
+            TableKind::Mbr,
+            SECTOR_SIZE,
+            mbr::parse(&*disk, &sector0, &mut diagnostics)?,
+        )
     } else {
         (TableKind::None, SECTOR_SIZE, Vec::new())
     };
@@ -253,13 +263,20 @@ pub fn scan_as(disk: Arc<dyn BlockDevice>, disk_name: &str) -> Result<VolumeScan
 
     let (lvs, pvs) = lvm::scan_volumes(&volumes, &mut diagnostics);
     volumes.extend(lvs);
-    Ok(VolumeScan { table, sector_size, volumes, physical_volumes: pvs, diagnostics })
+    Ok(VolumeScan {
+        table,
+        sector_size,
+        volumes,
+        physical_volumes: pvs,
+        diagnostics,
+    })
 }
 
 fn read_sector0(disk: &dyn BlockDevice) -> Result<Vec<u8>, VolumeError> {
     let len = usize::try_from(disk.size().min(SECTOR_SIZE)).unwrap_or(0);
     let mut s = vec![0u8; len];
-    disk.read_exact_at(0, &mut s).map_err(|e| VolumeError::block("disk", e))?;
+    disk.read_exact_at(0, &mut s)
+        .map_err(|e| VolumeError::block("disk", e))?;
     Ok(s)
 }
 
@@ -274,7 +291,11 @@ fn partition_volume(
 ) -> Result<(Volume, Option<Diagnostic>), VolumeError> {
     let disk_size = disk.size();
     let start = p.start_lba.checked_mul(sector_size).ok_or_else(|| {
-        VolumeError::new(ErrorKind::OutOfBounds, name, format!("start sector {} overflows", p.start_lba))
+        VolumeError::new(
+            ErrorKind::OutOfBounds,
+            name,
+            format!("start sector {} overflows", p.start_lba),
+        )
     })?;
     if p.sectors == 0 {
         return Err(VolumeError::corrupt(name, "partition has zero length"));
@@ -299,9 +320,22 @@ fn partition_volume(
     } else {
         want
     };
-    let device = SliceDevice::new(Arc::clone(disk), start, size).map_err(|e| VolumeError::block(name, e))?;
-    let kind = VolumeKind::Partition { index: p.index, table: p.info };
-    Ok((Volume { name: name.to_string(), kind, start, size, device: Arc::new(device) }, diag))
+    let device =
+        SliceDevice::new(Arc::clone(disk), start, size).map_err(|e| VolumeError::block(name, e))?;
+    let kind = VolumeKind::Partition {
+        index: p.index,
+        table: p.info,
+    };
+    Ok((
+        Volume {
+            name: name.to_string(),
+            kind,
+            start,
+            size,
+            device: Arc::new(device),
+        },
+        diag,
+    ))
 }
 
 fn check_overlaps(volumes: &[Volume], diagnostics: &mut Vec<Diagnostic>) {
@@ -314,7 +348,10 @@ fn check_overlaps(volumes: &[Volume], diagnostics: &mut Vec<Diagnostic>) {
                 diagnostics.push(Diagnostic {
                     subject: b.name.clone(),
                     kind: ErrorKind::Overlap,
-                    message: format!("overlaps {} (bytes {}..{} and {}..{})", a.name, a.start, a_end, b.start, b_end),
+                    message: format!(
+                        "overlaps {} (bytes {}..{} and {}..{})",
+                        a.name, a.start, a_end, b.start, b_end
+                    ),
                 });
             }
         }
@@ -323,11 +360,20 @@ fn check_overlaps(volumes: &[Volume], diagnostics: &mut Vec<Diagnostic>) {
 
 /// Little-endian field readers on a byte slice; out of range reads give `None`.
 pub(crate) fn le16(b: &[u8], at: usize) -> Option<u16> {
-    b.get(at..at.checked_add(2)?)?.try_into().ok().map(u16::from_le_bytes)
+    b.get(at..at.checked_add(2)?)?
+        .try_into()
+        .ok()
+        .map(u16::from_le_bytes)
 }
 pub(crate) fn le32(b: &[u8], at: usize) -> Option<u32> {
-    b.get(at..at.checked_add(4)?)?.try_into().ok().map(u32::from_le_bytes)
+    b.get(at..at.checked_add(4)?)?
+        .try_into()
+        .ok()
+        .map(u32::from_le_bytes)
 }
 pub(crate) fn le64(b: &[u8], at: usize) -> Option<u64> {
-    b.get(at..at.checked_add(8)?)?.try_into().ok().map(u64::from_le_bytes)
+    b.get(at..at.checked_add(8)?)?
+        .try_into()
+        .ok()
+        .map(u64::from_le_bytes)
 }

@@ -60,7 +60,9 @@ pub(crate) fn looks_like_mbr(sector0: &[u8]) -> bool {
 
 /// Whether sector 0 is a protective or hybrid MBR (an entry of type 0xEE).
 pub(crate) fn has_protective_entry(sector0: &[u8]) -> bool {
-    has_signature(sector0) && (0..4).any(|i| entry(sector0, i).is_some_and(|e| e.partition_type == TYPE_GPT_PROTECTIVE))
+    has_signature(sector0)
+        && (0..4)
+            .any(|i| entry(sector0, i).is_some_and(|e| e.partition_type == TYPE_GPT_PROTECTIVE))
 }
 
 /// Read the primary entries and the EBR chain. Problems with single entries or with
@@ -104,7 +106,14 @@ pub(crate) fn parse(
         });
     }
     if let Some((ext_start, ext_len)) = extended {
-        walk_ebr_chain(disk, ext_start, ext_len, disk_signature, &mut out, diagnostics);
+        walk_ebr_chain(
+            disk,
+            ext_start,
+            ext_len,
+            disk_signature,
+            &mut out,
+            diagnostics,
+        );
     }
     Ok(out)
 }
@@ -119,7 +128,11 @@ fn walk_ebr_chain(
 ) {
     let ext_end = ext_start.saturating_add(ext_len);
     let mut diag = |kind, message: String| {
-        diagnostics.push(Diagnostic { subject: "MBR extended partition".into(), kind, message })
+        diagnostics.push(Diagnostic {
+            subject: "MBR extended partition".into(),
+            kind,
+            message,
+        })
     };
     let mut visited = HashSet::new();
     let mut ebr_lba = ext_start;
@@ -132,19 +145,31 @@ fn walk_ebr_chain(
             return;
         }
         if !visited.insert(ebr_lba) {
-            diag(ErrorKind::Corrupt, format!("EBR chain loops back to sector {ebr_lba}"));
+            diag(
+                ErrorKind::Corrupt,
+                format!("EBR chain loops back to sector {ebr_lba}"),
+            );
             return;
         }
         let Some(offset) = ebr_lba.checked_mul(SECTOR_SIZE) else {
-            diag(ErrorKind::OutOfBounds, format!("EBR at sector {ebr_lba} overflows"));
+            diag(
+                ErrorKind::OutOfBounds,
+                format!("EBR at sector {ebr_lba} overflows"),
+            );
             return;
         };
         if let Err(e) = disk.read_exact_at(offset, &mut sector) {
-            diag(ErrorKind::from(e.kind()), format!("cannot read EBR at sector {ebr_lba}: {e}"));
+            diag(
+                ErrorKind::from(e.kind()),
+                format!("cannot read EBR at sector {ebr_lba}: {e}"),
+            );
             return;
         }
         if !has_signature(&sector) {
-            diag(ErrorKind::Corrupt, format!("EBR at sector {ebr_lba} has no 0x55AA signature"));
+            diag(
+                ErrorKind::Corrupt,
+                format!("EBR at sector {ebr_lba} has no 0x55AA signature"),
+            );
             return;
         }
         if let Some(e) = entry(&sector, 0) {
@@ -172,7 +197,12 @@ fn walk_ebr_chain(
             Some(next) if is_extended(next.partition_type) && next.lba_start != 0 => {
                 let next_lba = ext_start.saturating_add(u64::from(next.lba_start));
                 if next_lba >= ext_end {
-                    diag(ErrorKind::OutOfBounds, format!("next EBR at sector {next_lba} lies outside the extended partition"));
+                    diag(
+                        ErrorKind::OutOfBounds,
+                        format!(
+                            "next EBR at sector {next_lba} lies outside the extended partition"
+                        ),
+                    );
                     return;
                 }
                 ebr_lba = next_lba;
@@ -182,7 +212,12 @@ fn walk_ebr_chain(
     }
 }
 
-fn diagnostics_push_outside(diag: &mut impl FnMut(ErrorKind, String), index: u32, start: u64, end: u64) {
+fn diagnostics_push_outside(
+    diag: &mut impl FnMut(ErrorKind, String),
+    index: u32,
+    start: u64,
+    end: u64,
+) {
     diag(
         ErrorKind::OutOfBounds,
         format!("logical partition {index} (sectors {start}..{end}) is not inside the extended partition after its EBR"),

@@ -67,27 +67,41 @@ fn corrupt(subject: &str, m: impl Into<String>) -> VolumeError {
 }
 
 /// Find and check the PV label in the first 4 sectors. `Ok(None)`: not a PV.
-pub(crate) fn read_label(dev: &dyn BlockDevice, subject: &str) -> Result<Option<PvLabel>, VolumeError> {
+pub(crate) fn read_label(
+    dev: &dyn BlockDevice,
+    subject: &str,
+) -> Result<Option<PvLabel>, VolumeError> {
     let mut sector = vec![0u8; SECTOR as usize];
     for n in 0..LABEL_SCAN_SECTORS {
         if (n + 1) * SECTOR > dev.size() {
             break;
         }
-        dev.read_exact_at(n * SECTOR, &mut sector).map_err(|e| VolumeError::block(subject, e))?;
+        dev.read_exact_at(n * SECTOR, &mut sector)
+            .map_err(|e| VolumeError::block(subject, e))?;
         if sector.get(0..8) != Some(&LABEL_ID[..]) {
             continue;
         }
         let sector_xl = le64(&sector, 8).unwrap_or(u64::MAX);
         if sector_xl != n {
-            return Err(corrupt(subject, format!("LVM label in sector {n} says sector_xl {sector_xl}")));
+            return Err(corrupt(
+                subject,
+                format!("LVM label in sector {n} says sector_xl {sector_xl}"),
+            ));
         }
         let crc_xl = le32(&sector, 16).unwrap_or(0);
         let actual = calc_crc(INITIAL_CRC, sector.get(20..).unwrap_or(&[]));
         if crc_xl != actual {
-            return Err(corrupt(subject, format!("LVM label crc_xl {crc_xl:#010x} != computed {actual:#010x}")));
+            return Err(corrupt(
+                subject,
+                format!("LVM label crc_xl {crc_xl:#010x} != computed {actual:#010x}"),
+            ));
         }
         if sector.get(24..32) != Some(&LABEL_TYPE[..]) {
-            return Err(VolumeError::new(ErrorKind::Unsupported, subject, "LVM label type is not \"LVM2 001\""));
+            return Err(VolumeError::new(
+                ErrorKind::Unsupported,
+                subject,
+                "LVM label type is not \"LVM2 001\"",
+            ));
         }
         let offset_xl = le32(&sector, 20).unwrap_or(0) as usize;
         return parse_pv_header(&sector, offset_xl, subject).map(Some);
@@ -97,98 +111,156 @@ pub(crate) fn read_label(dev: &dyn BlockDevice, subject: &str) -> Result<Option<
 
 fn parse_pv_header(sector: &[u8], at: usize, subject: &str) -> Result<PvLabel, VolumeError> {
     if !(32..=SECTOR as usize - ID_LEN - 8).contains(&at) {
-        return Err(corrupt(subject, format!("pv_header offset_xl {at} invalid")));
+        return Err(corrupt(
+            subject,
+            format!("pv_header offset_xl {at} invalid"),
+        ));
     }
-    let uuid = sector.get(at..at + ID_LEN).ok_or_else(|| corrupt(subject, "pv_header truncated"))?;
+    let uuid = sector
+        .get(at..at + ID_LEN)
+        .ok_or_else(|| corrupt(subject, "pv_header truncated"))?;
     if !uuid.iter().all(|b| b.is_ascii_graphic()) {
         return Err(corrupt(subject, "PV UUID is not printable"));
     }
     let pv_uuid = String::from_utf8_lossy(uuid).into_owned();
-    let device_size = le64(sector, at + ID_LEN).ok_or_else(|| corrupt(subject, "pv_header truncated"))?;
+    let device_size =
+        le64(sector, at + ID_LEN).ok_or_else(|| corrupt(subject, "pv_header truncated"))?;
     let mut pos = at + ID_LEN + 8;
     let mut lists = [Vec::new(), Vec::new()];
     for list in &mut lists {
         // Bounded by MAX_DISK_LOCNS and the sector's end.
         loop {
             let (Some(offset), Some(size)) = (le64(sector, pos), le64(sector, pos + 8)) else {
-                return Err(corrupt(subject, "pv_header area list runs past the label sector"));
+                return Err(corrupt(
+                    subject,
+                    "pv_header area list runs past the label sector",
+                ));
             };
             pos += 16;
             if offset == 0 {
                 break;
             }
             if list.len() == MAX_DISK_LOCNS {
-                return Err(VolumeError::limit(subject, format!("more than {MAX_DISK_LOCNS} areas in a pv_header list")));
+                return Err(VolumeError::limit(
+                    subject,
+                    format!("more than {MAX_DISK_LOCNS} areas in a pv_header list"),
+                ));
             }
             list.push((offset, size));
         }
     }
     let [data_areas, metadata_areas] = lists;
-    Ok(PvLabel { pv_uuid, device_size, data_areas, metadata_areas })
+    Ok(PvLabel {
+        pv_uuid,
+        device_size,
+        data_areas,
+        metadata_areas,
+    })
 }
 
 /// Read the current metadata text from the metadata area at `(offset, size)`.
-pub(crate) fn read_metadata(dev: &dyn BlockDevice, area: (u64, u64), subject: &str) -> Result<Vec<u8>, VolumeError> {
+pub(crate) fn read_metadata(
+    dev: &dyn BlockDevice,
+    area: (u64, u64),
+    subject: &str,
+) -> Result<Vec<u8>, VolumeError> {
     let (mda_start, mda_size) = area;
     let mda_end = mda_start.checked_add(mda_size);
     if !matches!(mda_end, Some(e) if e <= dev.size()) || mda_size < MDA_HEADER_SIZE {
         return Err(VolumeError::new(
             ErrorKind::OutOfBounds,
             subject,
-            format!("metadata area {mda_size} bytes at {mda_start} is not inside the {}-byte PV", dev.size()),
+            format!(
+                "metadata area {mda_size} bytes at {mda_start} is not inside the {}-byte PV",
+                dev.size()
+            ),
         ));
     }
     let mut h = vec![0u8; MDA_HEADER_SIZE as usize];
-    dev.read_exact_at(mda_start, &mut h).map_err(|e| VolumeError::block(subject, e))?;
+    dev.read_exact_at(mda_start, &mut h)
+        .map_err(|e| VolumeError::block(subject, e))?;
     let checksum_xl = le32(&h, 0).unwrap_or(0);
     let actual = calc_crc(INITIAL_CRC, h.get(4..).unwrap_or(&[]));
     if checksum_xl != actual {
-        return Err(corrupt(subject, format!("mda_header checksum_xl {checksum_xl:#010x} != computed {actual:#010x}")));
+        return Err(corrupt(
+            subject,
+            format!("mda_header checksum_xl {checksum_xl:#010x} != computed {actual:#010x}"),
+        ));
     }
     if h.get(4..20) != Some(&MDA_MAGIC[..]) {
         return Err(corrupt(subject, "mda_header magic is wrong"));
     }
     let version = le32(&h, 20).unwrap_or(0);
     if version != 1 {
-        return Err(VolumeError::new(ErrorKind::Unsupported, subject, format!("mda_header version {version}")));
+        return Err(VolumeError::new(
+            ErrorKind::Unsupported,
+            subject,
+            format!("mda_header version {version}"),
+        ));
     }
     let start = le64(&h, 24).unwrap_or(0);
     if start != mda_start {
-        return Err(corrupt(subject, format!("mda_header start {start} but the area is at {mda_start}")));
+        return Err(corrupt(
+            subject,
+            format!("mda_header start {start} but the area is at {mda_start}"),
+        ));
     }
     let size = le64(&h, 32).unwrap_or(0);
     if size != mda_size {
-        return Err(corrupt(subject, format!("mda_header size {size} but the area is {mda_size} bytes")));
+        return Err(corrupt(
+            subject,
+            format!("mda_header size {size} but the area is {mda_size} bytes"),
+        ));
     }
     // The first raw location is the committed metadata.
     let (offset, len, checksum, flags) = (le64(&h, 40), le64(&h, 48), le32(&h, 56), le32(&h, 60));
-    let (Some(offset), Some(len), Some(checksum), Some(flags)) = (offset, len, checksum, flags) else {
+    let (Some(offset), Some(len), Some(checksum), Some(flags)) = (offset, len, checksum, flags)
+    else {
         return Err(corrupt(subject, "mda_header truncated"));
     };
     if offset == 0 {
-        return Err(VolumeError::new(ErrorKind::NotFound, subject, "metadata area holds no metadata"));
+        return Err(VolumeError::new(
+            ErrorKind::NotFound,
+            subject,
+            "metadata area holds no metadata",
+        ));
     }
     if flags & RAW_LOCN_IGNORED != 0 {
-        return Err(VolumeError::new(ErrorKind::NotFound, subject, "metadata area is marked ignored"));
+        return Err(VolumeError::new(
+            ErrorKind::NotFound,
+            subject,
+            "metadata area is marked ignored",
+        ));
     }
     if len > LVM_MAX_METADATA_SIZE {
-        return Err(VolumeError::limit(subject, format!("metadata of {len} bytes exceeds {LVM_MAX_METADATA_SIZE}")));
+        return Err(VolumeError::limit(
+            subject,
+            format!("metadata of {len} bytes exceeds {LVM_MAX_METADATA_SIZE}"),
+        ));
     }
     let ring = mda_size - MDA_HEADER_SIZE;
     if offset < MDA_HEADER_SIZE || offset >= mda_size || len > ring || len == 0 {
-        return Err(corrupt(subject, format!("raw_locn offset {offset} size {len} invalid for a {mda_size}-byte area")));
+        return Err(corrupt(
+            subject,
+            format!("raw_locn offset {offset} size {len} invalid for a {mda_size}-byte area"),
+        ));
     }
     // Circular buffer: the text may wrap from the area's end to just after the header.
     let first = len.min(mda_size - offset);
     let mut text = vec![0u8; len as usize];
     let (a, b) = text.split_at_mut(first as usize);
-    dev.read_exact_at(mda_start + offset, a).map_err(|e| VolumeError::block(subject, e))?;
+    dev.read_exact_at(mda_start + offset, a)
+        .map_err(|e| VolumeError::block(subject, e))?;
     if !b.is_empty() {
-        dev.read_exact_at(mda_start + MDA_HEADER_SIZE, b).map_err(|e| VolumeError::block(subject, e))?;
+        dev.read_exact_at(mda_start + MDA_HEADER_SIZE, b)
+            .map_err(|e| VolumeError::block(subject, e))?;
     }
     let actual = calc_crc(INITIAL_CRC, &text);
     if actual != checksum {
-        return Err(corrupt(subject, format!("metadata checksum {checksum:#010x} != computed {actual:#010x}")));
+        return Err(corrupt(
+            subject,
+            format!("metadata checksum {checksum:#010x} != computed {actual:#010x}"),
+        ));
     }
     Ok(text)
 }
@@ -230,17 +302,33 @@ struct VgMetadata {
 }
 
 fn vg_from_text(text: &[u8], subject: &str) -> Result<VgMetadata, VolumeError> {
-    let root = parse_metadata(text).map_err(|e| VolumeError::new(e.kind(), subject, e.message()))?;
+    let root =
+        parse_metadata(text).map_err(|e| VolumeError::new(e.kind(), subject, e.message()))?;
     let mut sections = root.sections();
-    let (name, node) = sections.next().ok_or_else(|| corrupt(subject, "metadata has no volume group section"))?;
-    let id = node.str("id").ok_or_else(|| corrupt(subject, format!("VG {name} has no id")))?.to_string();
-    let seqno = node.int("seqno").ok_or_else(|| corrupt(subject, format!("VG {name} has no seqno")))?;
-    Ok(VgMetadata { name: name.to_string(), id, seqno, node: node.clone() })
+    let (name, node) = sections
+        .next()
+        .ok_or_else(|| corrupt(subject, "metadata has no volume group section"))?;
+    let id = node
+        .str("id")
+        .ok_or_else(|| corrupt(subject, format!("VG {name} has no id")))?
+        .to_string();
+    let seqno = node
+        .int("seqno")
+        .ok_or_else(|| corrupt(subject, format!("VG {name} has no seqno")))?;
+    Ok(VgMetadata {
+        name: name.to_string(),
+        id,
+        seqno,
+        node: node.clone(),
+    })
 }
 
 /// Look for PVs on every volume, read their metadata, and map the linear LVs of every
 /// VG found. Problems become diagnostics.
-pub(crate) fn scan_volumes(volumes: &[Volume], diagnostics: &mut Vec<Diagnostic>) -> (Vec<Volume>, Vec<PhysicalVolume>) {
+pub(crate) fn scan_volumes(
+    volumes: &[Volume],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Vec<Volume>, Vec<PhysicalVolume>) {
     let mut pvs = Vec::new();
     let mut vgs: BTreeMap<String, VgMetadata> = BTreeMap::new();
     let mut pv_info = Vec::new();
@@ -257,7 +345,8 @@ pub(crate) fn scan_volumes(volumes: &[Volume], diagnostics: &mut Vec<Diagnostic>
         let mut vg_name = None;
         let mut errors = Vec::new();
         for &area in &label.metadata_areas {
-            match read_metadata(&*v.device, area, &subject).and_then(|t| vg_from_text(&t, &subject)) {
+            match read_metadata(&*v.device, area, &subject).and_then(|t| vg_from_text(&t, &subject))
+            {
                 Ok(md) => {
                     vg_name = Some(md.name.clone());
                     let newer = vgs.get(&md.id).is_none_or(|old| md.seqno > old.seqno);
@@ -274,8 +363,16 @@ pub(crate) fn scan_volumes(volumes: &[Volume], diagnostics: &mut Vec<Diagnostic>
             // it (pvcreate --metadatacopies 0); report only real failures.
             diagnostics.extend(errors.into_iter().map(Diagnostic::from));
         }
-        pv_info.push(PhysicalVolume { volume: v.name.clone(), uuid: dashed_uuid(&label.pv_uuid), vg: vg_name });
-        pvs.push(FoundPv { volume: v.name.clone(), device: Arc::clone(&v.device), label });
+        pv_info.push(PhysicalVolume {
+            volume: v.name.clone(),
+            uuid: dashed_uuid(&label.pv_uuid),
+            vg: vg_name,
+        });
+        pvs.push(FoundPv {
+            volume: v.name.clone(),
+            device: Arc::clone(&v.device),
+            label,
+        });
     }
     let mut out = Vec::new();
     for md in vgs.values() {
@@ -284,7 +381,10 @@ pub(crate) fn scan_volumes(volumes: &[Volume], diagnostics: &mut Vec<Diagnostic>
             for (_, p) in pvsec.sections() {
                 if let Some(id) = p.str("id") {
                     let id = undashed(id);
-                    for info in pv_info.iter_mut().filter(|i| i.vg.is_none() && undashed(&i.uuid) == id) {
+                    for info in pv_info
+                        .iter_mut()
+                        .filter(|i| i.vg.is_none() && undashed(&i.uuid) == id)
+                    {
                         info.vg = Some(md.name.clone());
                     }
                 }
@@ -302,20 +402,42 @@ struct VgPv {
     pe_start_sectors: u64,
 }
 
-fn map_vg(md: &VgMetadata, found: &[FoundPv], out: &mut Vec<Volume>, diagnostics: &mut Vec<Diagnostic>) {
+fn map_vg(
+    md: &VgMetadata,
+    found: &[FoundPv],
+    out: &mut Vec<Volume>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let vg = &md.name;
     let subject = format!("VG {vg}");
     let mut diag = |subject: &str, kind: ErrorKind, message: String| {
-        diagnostics.push(Diagnostic { subject: subject.to_string(), kind, message })
+        diagnostics.push(Diagnostic {
+            subject: subject.to_string(),
+            kind,
+            message,
+        })
     };
-    let Some(extent_size) = md.node.int("extent_size").and_then(|e| u64::try_from(e).ok()).filter(|&e| e > 0) else {
-        diag(&subject, ErrorKind::Corrupt, "missing or invalid extent_size".into());
+    let Some(extent_size) = md
+        .node
+        .int("extent_size")
+        .and_then(|e| u64::try_from(e).ok())
+        .filter(|&e| e > 0)
+    else {
+        diag(
+            &subject,
+            ErrorKind::Corrupt,
+            "missing or invalid extent_size".into(),
+        );
         return;
     };
     let extent_bytes = match extent_size.checked_mul(SECTOR) {
         Some(b) => b,
         None => {
-            diag(&subject, ErrorKind::Corrupt, format!("extent_size {extent_size} overflows"));
+            diag(
+                &subject,
+                ErrorKind::Corrupt,
+                format!("extent_size {extent_size} overflows"),
+            );
             return;
         }
     };
@@ -324,18 +446,32 @@ fn map_vg(md: &VgMetadata, found: &[FoundPv], out: &mut Vec<Volume>, diagnostics
     if let Some(sec) = md.node.section("physical_volumes") {
         for (n, (pv_name, p)) in sec.sections().enumerate() {
             if n >= LVM_MAX_PVS {
-                diag(&subject, ErrorKind::LimitExceeded, format!("more than {LVM_MAX_PVS} PVs; the rest are ignored"));
+                diag(
+                    &subject,
+                    ErrorKind::LimitExceeded,
+                    format!("more than {LVM_MAX_PVS} PVs; the rest are ignored"),
+                );
                 break;
             }
             let id = p.str("id").map(undashed).unwrap_or_default();
             let pe_start = p.int("pe_start").and_then(|v| u64::try_from(v).ok());
             match (found.iter().find(|f| f.label.pv_uuid == id), pe_start) {
                 (Some(f), Some(pe_start_sectors)) => {
-                    pvs.insert(pv_name, VgPv { device: Arc::clone(&f.device), pe_start_sectors });
+                    pvs.insert(
+                        pv_name,
+                        VgPv {
+                            device: Arc::clone(&f.device),
+                            pe_start_sectors,
+                        },
+                    );
                     let _ = &f.volume;
                 }
                 (Some(f), None) => {
-                    diag(&subject, ErrorKind::Corrupt, format!("{pv_name} ({}) has no valid pe_start", f.volume));
+                    diag(
+                        &subject,
+                        ErrorKind::Corrupt,
+                        format!("{pv_name} ({}) has no valid pe_start", f.volume),
+                    );
                 }
                 (None, _) => {
                     missing.insert(pv_name, p.str("device").unwrap_or("?").to_string());
@@ -343,10 +479,16 @@ fn map_vg(md: &VgMetadata, found: &[FoundPv], out: &mut Vec<Volume>, diagnostics
             }
         }
     }
-    let Some(lvs) = md.node.section("logical_volumes") else { return };
+    let Some(lvs) = md.node.section("logical_volumes") else {
+        return;
+    };
     for (n, (lv_name, lv)) in lvs.sections().enumerate() {
         if n >= LVM_MAX_VOLUMES {
-            diag(&subject, ErrorKind::LimitExceeded, format!("more than {LVM_MAX_VOLUMES} LVs; the rest are ignored"));
+            diag(
+                &subject,
+                ErrorKind::LimitExceeded,
+                format!("more than {LVM_MAX_VOLUMES} LVs; the rest are ignored"),
+            );
             break;
         }
         // Hidden LVs are internal parts of others (RAID images, thin pool data).
@@ -381,12 +523,18 @@ fn map_lv(
     let mut segs: Vec<(u64, u64, &ConfigNode)> = Vec::new();
     for (n, (_, seg)) in lv.sections().enumerate() {
         if n >= LVM_MAX_SEGMENTS {
-            return Err(VolumeError::limit(name, format!("more than {LVM_MAX_SEGMENTS} segments")));
+            return Err(VolumeError::limit(
+                name,
+                format!("more than {LVM_MAX_SEGMENTS} segments"),
+            ));
         }
         let start = seg.int("start_extent").and_then(|v| u64::try_from(v).ok());
         let count = seg.int("extent_count").and_then(|v| u64::try_from(v).ok());
         let (Some(start), Some(count)) = (start, count) else {
-            return Err(corrupt(name, "segment without valid start_extent/extent_count"));
+            return Err(corrupt(
+                name,
+                "segment without valid start_extent/extent_count",
+            ));
         };
         segs.push((start, count, seg));
     }
@@ -398,9 +546,14 @@ fn map_lv(
     let mut pieces = Vec::with_capacity(segs.len());
     for (start, count, seg) in segs {
         if start != next_extent {
-            return Err(corrupt(name, format!("segment at extent {start} but the previous one ends at {next_extent}")));
+            return Err(corrupt(
+                name,
+                format!("segment at extent {start} but the previous one ends at {next_extent}"),
+            ));
         }
-        next_extent = start.checked_add(count).ok_or_else(|| corrupt(name, "extent count overflows"))?;
+        next_extent = start
+            .checked_add(count)
+            .ok_or_else(|| corrupt(name, "extent count overflows"))?;
         let seg_type = seg.str("type").unwrap_or("");
         let stripe_count = seg.int("stripe_count").unwrap_or(0);
         if !(seg_type == "striped" || seg_type == "linear") || stripe_count != 1 {
@@ -411,23 +564,40 @@ fn map_lv(
             ));
         }
         let stripes = seg.array("stripes").unwrap_or(&[]);
-        let (Some(ConfigValue::Str(pv_name)), Some(ConfigValue::Int(pe))) = (stripes.first(), stripes.get(1)) else {
+        let (Some(ConfigValue::Str(pv_name)), Some(ConfigValue::Int(pe))) =
+            (stripes.first(), stripes.get(1))
+        else {
             return Err(corrupt(name, "segment stripes is not [\"pvN\", extent]"));
         };
-        let pe = u64::try_from(*pe).map_err(|_| corrupt(name, format!("negative PV extent {pe}")))?;
+        let pe =
+            u64::try_from(*pe).map_err(|_| corrupt(name, format!("negative PV extent {pe}")))?;
         let Some(pv) = pvs.get(pv_name.as_str()) else {
-            let dev = missing.get(pv_name.as_str()).map(String::as_str).unwrap_or("not in the VG metadata");
-            return Err(VolumeError::new(ErrorKind::NotFound, name, format!("needs {pv_name} ({dev}), which is not on this disk")));
+            let dev = missing
+                .get(pv_name.as_str())
+                .map(String::as_str)
+                .unwrap_or("not in the VG metadata");
+            return Err(VolumeError::new(
+                ErrorKind::NotFound,
+                name,
+                format!("needs {pv_name} ({dev}), which is not on this disk"),
+            ));
         };
         let device_offset = pe
             .checked_mul(extent_bytes)
             .and_then(|o| o.checked_add(pv.pe_start_sectors.checked_mul(SECTOR)?))
             .ok_or_else(|| corrupt(name, "PV offset overflows"))?;
-        let len = count.checked_mul(extent_bytes).ok_or_else(|| corrupt(name, "segment length overflows"))?;
-        pieces.push(LinearSegment { device: Arc::clone(&pv.device), device_offset, len });
+        let len = count
+            .checked_mul(extent_bytes)
+            .ok_or_else(|| corrupt(name, "segment length overflows"))?;
+        pieces.push(LinearSegment {
+            device: Arc::clone(&pv.device),
+            device_offset,
+            len,
+        });
     }
     LinearDevice::new(pieces).map_err(|e| VolumeError::block(name, e))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;

@@ -8,8 +8,9 @@ use guestctl_block::MemDevice;
 /// LVM's nibble-table CRC (lib/misc/crc.c), written out independently of `calc_crc`.
 fn lvm_crc(data: &[u8]) -> u32 {
     const T: [u32; 16] = [
-        0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
-        0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
+        0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158,
+        0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4,
+        0xa00ae278, 0xbdbdf21c,
     ];
     let mut crc = 0xf597a6cfu32;
     for &b in data {
@@ -45,7 +46,12 @@ impl PvWriter {
             let ext = (i - pe0) / (EXTENT_SECTORS as usize * 512);
             *b = (ext as u8).wrapping_mul(17) ^ (i as u8);
         }
-        Self { disk, uuid: UUID.to_string(), with_mda: true, text_offset: 512 }
+        Self {
+            disk,
+            uuid: UUID.to_string(),
+            with_mda: true,
+            text_offset: 512,
+        }
     }
 
     fn label(&mut self) {
@@ -60,7 +66,7 @@ impl PvWriter {
         sec[32..64].copy_from_slice(self.uuid.as_bytes()); // pv_uuid
         sec[64..72].copy_from_slice(&disk_len.to_le_bytes()); // device_size_xl
         sec[72..80].copy_from_slice(&(PE_START_SECTORS * 512).to_le_bytes()); // data area offset
-        // data area size 0, then terminator (zeros)
+                                                                              // data area size 0, then terminator (zeros)
         if self.with_mda {
             sec[104..112].copy_from_slice(&(MDA_AT as u64).to_le_bytes()); // metadata area offset
             sec[112..120].copy_from_slice(&(MDA_SIZE as u64).to_le_bytes()); // metadata area size
@@ -175,20 +181,29 @@ fn maps_linear_lvs_from_a_whole_disk_pv() {
     assert_eq!(s.table, TableKind::None);
     assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
     assert_eq!(s.physical_volumes.len(), 1);
-    assert_eq!(s.physical_volumes[0].uuid, "AbCdEf-0123-4567-89Gh-IjKl-0123-456789");
+    assert_eq!(
+        s.physical_volumes[0].uuid,
+        "AbCdEf-0123-4567-89Gh-IjKl-0123-456789"
+    );
     assert_eq!(s.physical_volumes[0].vg.as_deref(), Some("vg-data"));
     let root = s.volume("vg-data/root").unwrap();
     assert_eq!(root.size, 10 * EXTENT_SECTORS * 512);
     assert_eq!(read(root), w.expected(0, 10));
     assert_eq!(root.device_path(), "/dev/vg-data/root");
-    assert_eq!(root.mapper_path().as_deref(), Some("/dev/mapper/vg--data-root"));
+    assert_eq!(
+        root.mapper_path().as_deref(),
+        Some("/dev/mapper/vg--data-root")
+    );
     assert!(matches!(&root.kind, VolumeKind::LogicalVolume { uuid, .. } if uuid == "lv-root"));
     // Segments listed out of order, mapped to non-adjacent PV extents.
     let home = s.volume("vg-data/my-home").unwrap();
     let mut want = w.expected(20, 5).to_vec();
     want.extend_from_slice(w.expected(10, 3));
     assert_eq!(read(home), want);
-    assert_eq!(home.mapper_path().as_deref(), Some("/dev/mapper/vg--data-my--home"));
+    assert_eq!(
+        home.mapper_path().as_deref(),
+        Some("/dev/mapper/vg--data-my--home")
+    );
 }
 
 #[test]
@@ -223,13 +238,22 @@ fn unsupported_and_broken_lvs_are_diagnostics_others_survive() {
     let s = scan(Arc::new(MemDevice::new(w.disk))).unwrap();
     let names: Vec<_> = s.volumes.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(names, ["sda", "vg-data/ok"]);
-    let kind_of = |subject: &str| s.diagnostics.iter().find(|d| d.subject == subject).map(|d| d.kind);
+    let kind_of = |subject: &str| {
+        s.diagnostics
+            .iter()
+            .find(|d| d.subject == subject)
+            .map(|d| d.kind)
+    };
     assert_eq!(kind_of("vg-data/str"), Some(ErrorKind::Unsupported));
     assert_eq!(kind_of("vg-data/thin"), Some(ErrorKind::Unsupported));
     assert_eq!(kind_of("vg-data/gap"), Some(ErrorKind::Corrupt));
     assert_eq!(kind_of("vg-data/missing"), Some(ErrorKind::NotFound));
     assert_eq!(kind_of("vg-data/past"), Some(ErrorKind::OutOfBounds));
-    assert_eq!(kind_of("vg-data/pool_tdata"), None, "hidden LVs are skipped silently");
+    assert_eq!(
+        kind_of("vg-data/pool_tdata"),
+        None,
+        "hidden LVs are skipped silently"
+    );
     assert_eq!(s.diagnostics.len(), 5, "{:?}", s.diagnostics);
 }
 
@@ -243,9 +267,24 @@ fn each_mutated_field_has_its_error() {
     // (what, offset, bytes, expected error kind; None = "not a PV")
     let label_cases: Vec<(&str, usize, Vec<u8>, Option<ErrorKind>)> = vec![
         ("label id", 512, b"LABELTWO".to_vec(), None),
-        ("sector_xl", 512 + 8, 5u64.to_le_bytes().to_vec(), Some(ErrorKind::Corrupt)),
-        ("crc_xl", 512 + 16, 0u32.to_le_bytes().to_vec(), Some(ErrorKind::Corrupt)),
-        ("pv uuid (crc covers it)", 512 + 40, b"x".to_vec(), Some(ErrorKind::Corrupt)),
+        (
+            "sector_xl",
+            512 + 8,
+            5u64.to_le_bytes().to_vec(),
+            Some(ErrorKind::Corrupt),
+        ),
+        (
+            "crc_xl",
+            512 + 16,
+            0u32.to_le_bytes().to_vec(),
+            Some(ErrorKind::Corrupt),
+        ),
+        (
+            "pv uuid (crc covers it)",
+            512 + 40,
+            b"x".to_vec(),
+            Some(ErrorKind::Corrupt),
+        ),
     ];
     for (what, at, bytes, want) in label_cases {
         let mut d = good.disk.clone();
@@ -258,30 +297,110 @@ fn each_mutated_field_has_its_error() {
     }
     // Label fields behind a recomputed CRC: type and offset_xl.
     for (what, at, bytes, want) in [
-        ("label type", 24usize, b"LVM1 001".to_vec(), ErrorKind::Unsupported),
-        ("offset_xl", 20, 500u32.to_le_bytes().to_vec(), ErrorKind::Corrupt),
+        (
+            "label type",
+            24usize,
+            b"LVM1 001".to_vec(),
+            ErrorKind::Unsupported,
+        ),
+        (
+            "offset_xl",
+            20,
+            500u32.to_le_bytes().to_vec(),
+            ErrorKind::Corrupt,
+        ),
     ] {
         let mut d = good.disk.clone();
         d[512 + at..512 + at + bytes.len()].copy_from_slice(&bytes);
         let crc = lvm_crc(&d[512 + 20..1024]);
         d[512 + 16..512 + 20].copy_from_slice(&crc.to_le_bytes());
-        assert_eq!(read_label(&dev(&d), "t").unwrap_err().kind(), want, "{what}");
+        assert_eq!(
+            read_label(&dev(&d), "t").unwrap_err().kind(),
+            want,
+            "{what}"
+        );
     }
     // mda_header fields; those after the checksum get it recomputed so the field's own
     // check is what fires.
     let mda_cases: Vec<(&str, usize, Vec<u8>, bool, ErrorKind)> = vec![
-        ("checksum_xl", 0, 1u32.to_le_bytes().to_vec(), false, ErrorKind::Corrupt),
+        (
+            "checksum_xl",
+            0,
+            1u32.to_le_bytes().to_vec(),
+            false,
+            ErrorKind::Corrupt,
+        ),
         ("magic", 4, b"x".to_vec(), true, ErrorKind::Corrupt),
-        ("version", 20, 2u32.to_le_bytes().to_vec(), true, ErrorKind::Unsupported),
-        ("start", 24, 0u64.to_le_bytes().to_vec(), true, ErrorKind::Corrupt),
-        ("size", 32, 4096u64.to_le_bytes().to_vec(), true, ErrorKind::Corrupt),
-        ("raw_locn offset 0", 40, 0u64.to_le_bytes().to_vec(), true, ErrorKind::NotFound),
-        ("raw_locn offset in header", 40, 100u64.to_le_bytes().to_vec(), true, ErrorKind::Corrupt),
-        ("raw_locn offset past area", 40, (MDA_SIZE as u64).to_le_bytes().to_vec(), true, ErrorKind::Corrupt),
-        ("raw_locn size huge", 48, (1u64 << 40).to_le_bytes().to_vec(), true, ErrorKind::LimitExceeded),
-        ("raw_locn size > ring", 48, (MDA_SIZE as u64).to_le_bytes().to_vec(), true, ErrorKind::Corrupt),
-        ("raw_locn checksum", 56, 7u32.to_le_bytes().to_vec(), true, ErrorKind::Corrupt),
-        ("raw_locn ignored", 60, 1u32.to_le_bytes().to_vec(), true, ErrorKind::NotFound),
+        (
+            "version",
+            20,
+            2u32.to_le_bytes().to_vec(),
+            true,
+            ErrorKind::Unsupported,
+        ),
+        (
+            "start",
+            24,
+            0u64.to_le_bytes().to_vec(),
+            true,
+            ErrorKind::Corrupt,
+        ),
+        (
+            "size",
+            32,
+            4096u64.to_le_bytes().to_vec(),
+            true,
+            ErrorKind::Corrupt,
+        ),
+        (
+            "raw_locn offset 0",
+            40,
+            0u64.to_le_bytes().to_vec(),
+            true,
+            ErrorKind::NotFound,
+        ),
+        (
+            "raw_locn offset in header",
+            40,
+            100u64.to_le_bytes().to_vec(),
+            true,
+            ErrorKind::Corrupt,
+        ),
+        (
+            "raw_locn offset past area",
+            40,
+            (MDA_SIZE as u64).to_le_bytes().to_vec(),
+            true,
+            ErrorKind::Corrupt,
+        ),
+        (
+            "raw_locn size huge",
+            48,
+            (1u64 << 40).to_le_bytes().to_vec(),
+            true,
+            ErrorKind::LimitExceeded,
+        ),
+        (
+            "raw_locn size > ring",
+            48,
+            (MDA_SIZE as u64).to_le_bytes().to_vec(),
+            true,
+            ErrorKind::Corrupt,
+        ),
+        (
+            "raw_locn checksum",
+            56,
+            7u32.to_le_bytes().to_vec(),
+            true,
+            ErrorKind::Corrupt,
+        ),
+        (
+            "raw_locn ignored",
+            60,
+            1u32.to_le_bytes().to_vec(),
+            true,
+            ErrorKind::NotFound,
+        ),
     ];
     for (what, at, bytes, fix_crc, want) in mda_cases {
         let mut d = good.disk.clone();
@@ -295,10 +414,21 @@ fn each_mutated_field_has_its_error() {
         // Through scan: a diagnostic naming the PV's volume, and no LVs.
         let s = scan(Arc::new(dev(&d))).unwrap();
         assert_eq!(s.volumes.len(), 1, "{what}");
-        assert!(s.diagnostics.iter().any(|x| x.subject == "LVM sda" && x.kind == want), "{what}: {:?}", s.diagnostics);
+        assert!(
+            s.diagnostics
+                .iter()
+                .any(|x| x.subject == "LVM sda" && x.kind == want),
+            "{what}: {:?}",
+            s.diagnostics
+        );
     }
     // An area outside the device.
-    assert_eq!(read_metadata(&dev(&good.disk), (1 << 40, 4096), "t").unwrap_err().kind(), ErrorKind::OutOfBounds);
+    assert_eq!(
+        read_metadata(&dev(&good.disk), (1 << 40, 4096), "t")
+            .unwrap_err()
+            .kind(),
+        ErrorKind::OutOfBounds
+    );
 }
 
 #[test]
@@ -313,7 +443,13 @@ fn bogus_metadata_text_is_a_diagnostic() {
         w.label();
         w.metadata(text);
         let s = scan(Arc::new(MemDevice::new(w.disk))).unwrap();
-        assert!(s.diagnostics.iter().any(|d| d.kind == want && d.subject == "LVM sda"), "{text:?}: {:?}", s.diagnostics);
+        assert!(
+            s.diagnostics
+                .iter()
+                .any(|d| d.kind == want && d.subject == "LVM sda"),
+            "{text:?}: {:?}",
+            s.diagnostics
+        );
         assert_eq!(s.volumes.len(), 1);
     }
 }
@@ -322,7 +458,10 @@ fn bogus_metadata_text_is_a_diagnostic() {
 fn bad_extent_size_is_reported_for_the_vg() {
     let mut w = PvWriter::new(3 << 20);
     w.label();
-    w.metadata(&vg_text(&linear("root", &[(0, 1, 0)])).replace(&format!("extent_size = {EXTENT_SECTORS}"), "extent_size = 0"));
+    w.metadata(&vg_text(&linear("root", &[(0, 1, 0)])).replace(
+        &format!("extent_size = {EXTENT_SECTORS}"),
+        "extent_size = 0",
+    ));
     let s = scan(Arc::new(MemDevice::new(w.disk))).unwrap();
     assert_eq!(s.diagnostics.len(), 1);
     assert_eq!(s.diagnostics[0].subject, "VG vg-data");
@@ -367,7 +506,11 @@ fn vg_across_two_partitions() {
     disk.extend_from_slice(&b.disk);
     let s = scan(Arc::new(MemDevice::new(disk))).unwrap();
     assert_eq!(s.table, TableKind::Mbr);
-    let pvs: Vec<_> = s.physical_volumes.iter().map(|p| (p.volume.as_str(), p.vg.as_deref())).collect();
+    let pvs: Vec<_> = s
+        .physical_volumes
+        .iter()
+        .map(|p| (p.volume.as_str(), p.vg.as_deref()))
+        .collect();
     assert_eq!(pvs, [("sda1", Some("vg-data")), ("sda2", Some("vg-data"))]);
     // sda2 has no metadata area: normal for a PV whose VG metadata lives elsewhere.
     assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);

@@ -83,7 +83,10 @@ impl ConfigNode {
     }
     /// Whether the string array `key` contains `flag` (e.g. `status` has "VISIBLE").
     pub fn has_flag(&self, key: &str, flag: &str) -> bool {
-        self.array(key).is_some_and(|a| a.iter().any(|v| matches!(v, ConfigValue::Str(s) if s == flag)))
+        self.array(key).is_some_and(|a| {
+            a.iter()
+                .any(|v| matches!(v, ConfigValue::Str(s) if s == flag))
+        })
     }
 }
 
@@ -104,7 +107,8 @@ fn is_word_byte(b: u8) -> bool {
 }
 
 fn tokenize(text: &[u8]) -> Result<Vec<(Token, usize)>, VolumeError> {
-    let err = |at: usize, m: &str| VolumeError::corrupt("LVM metadata", format!("{m} at byte {at}"));
+    let err =
+        |at: usize, m: &str| VolumeError::corrupt("LVM metadata", format!("{m} at byte {at}"));
     let mut out = Vec::new();
     let mut i = 0usize;
     // Bounded: every iteration advances `i` by at least one byte.
@@ -152,7 +156,9 @@ fn tokenize(text: &[u8]) -> Result<Vec<(Token, usize)>, VolumeError> {
                             break;
                         }
                         Some(b'\\') => {
-                            let c = *text.get(i + 1).ok_or_else(|| err(start, "unterminated string"))?;
+                            let c = *text
+                                .get(i + 1)
+                                .ok_or_else(|| err(start, "unterminated string"))?;
                             s.push(c);
                             i += 2;
                         }
@@ -192,7 +198,12 @@ impl Parser {
         t
     }
     fn err(&self, m: &str) -> VolumeError {
-        let at = self.tokens.get(self.pos).or(self.tokens.last()).map(|(_, a)| *a).unwrap_or(0);
+        let at = self
+            .tokens
+            .get(self.pos)
+            .or(self.tokens.last())
+            .map(|(_, a)| *a)
+            .unwrap_or(0);
         VolumeError::corrupt("LVM metadata", format!("{m} at byte {at}"))
     }
 
@@ -213,7 +224,7 @@ impl Parser {
                 Some(Token::Close) if depth > 0 => return Ok(node),
                 Some(Token::Word(key)) | Some(Token::Str(key)) => match self.next() {
                     Some(Token::Equals) => {
-                        let v = self.value(depth + 1)?;
+                        let v = self.value()?;
                         node.items.push((key, v));
                     }
                     Some(Token::Open) => {
@@ -227,7 +238,8 @@ impl Parser {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<ConfigValue, VolumeError> {
+    /// A value; arrays are flat (LVM metadata never nests them), so no recursion.
+    fn value(&mut self) -> Result<ConfigValue, VolumeError> {
         match self.next() {
             Some(Token::Str(s)) => Ok(ConfigValue::Str(s)),
             Some(Token::Word(w)) => Ok(word_value(w)),
@@ -240,7 +252,7 @@ impl Parser {
                             return Ok(ConfigValue::Array(a));
                         }
                         Some(Token::Str(_)) | Some(Token::Word(_)) => {
-                            a.push(self.value(depth)?);
+                            a.push(self.value()?);
                             match self.next() {
                                 Some(Token::Comma) => {}
                                 Some(Token::ArrClose) => return Ok(ConfigValue::Array(a)),
@@ -259,7 +271,11 @@ impl Parser {
 fn word_value(w: String) -> ConfigValue {
     if let Ok(i) = w.parse::<i64>() {
         ConfigValue::Int(i)
-    } else if w.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'-') {
+    } else if w
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'-')
+    {
         match w.parse::<f64>() {
             Ok(f) => ConfigValue::Float(f),
             Err(_) => ConfigValue::Str(w),
@@ -277,6 +293,7 @@ pub fn parse_metadata(text: &[u8]) -> Result<ConfigNode, VolumeError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -318,10 +335,22 @@ ratio = 1.5
         assert_eq!(vg.int("extent_size"), Some(8192));
         assert!(vg.has_flag("status", "WRITE"));
         assert_eq!(vg.array("flags"), Some(&[][..]));
-        let seg = vg.section("logical_volumes").unwrap().section("root").unwrap().section("segment1").unwrap();
+        let seg = vg
+            .section("logical_volumes")
+            .unwrap()
+            .section("root")
+            .unwrap()
+            .section("segment1")
+            .unwrap();
         assert_eq!(seg.str("type"), Some("striped"));
-        assert_eq!(seg.array("stripes"), Some(&[ConfigValue::Str("pv0".into()), ConfigValue::Int(0)][..]));
-        assert_eq!(root.str("description"), Some("with \"quotes\" and \\ backslash"));
+        assert_eq!(
+            seg.array("stripes"),
+            Some(&[ConfigValue::Str("pv0".into()), ConfigValue::Int(0)][..])
+        );
+        assert_eq!(
+            root.str("description"),
+            Some("with \"quotes\" and \\ backslash")
+        );
         assert_eq!(root.get("ratio"), Some(&ConfigValue::Float(1.5)));
         assert_eq!(root.int("version"), Some(1));
         assert_eq!(root.sections().count(), 1);
@@ -351,7 +380,10 @@ ratio = 1.5
         for _ in 0..10_000 {
             t.extend_from_slice(b"a { ");
         }
-        assert_eq!(parse_metadata(&t).unwrap_err().kind(), ErrorKind::LimitExceeded);
+        assert_eq!(
+            parse_metadata(&t).unwrap_err().kind(),
+            ErrorKind::LimitExceeded
+        );
         let mut ok = Vec::new();
         for _ in 0..LVM_MAX_NESTING {
             ok.extend_from_slice(b"a { ");
