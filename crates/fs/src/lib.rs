@@ -1,15 +1,93 @@
 //! Filesystems: recognise what a block device holds, and read files from it.
 //!
-//! [`Filesystem`] is the read-only, path-based view every filesystem driver offers
-//! (ext2/3/4, FAT, NTFS). Its operations do **not** follow a symlink in the final
-//! path component: callers that must resolve guest symlinks across several mounted
-//! filesystems (the inspector) walk paths themselves with [`Filesystem::lstat`] and
-//! [`Filesystem::read_link`]. Paths are absolute, `/`-separated, inside this one
-//! filesystem.
+//! [`probe`] names what a device holds by its magic numbers, as `blkid` does
+//! (`ext2`/`ext3`/`ext4`, `vfat`, `ntfs`, `xfs`, `btrfs`, `swap`, `crypto_LUKS`,
+//! `LVM2_member`), with UUID and label, reading only a few sectors.
+//! [`open`] returns a [`Filesystem`]: the read-only, path-based view every driver
+//! offers — [`Ext4Fs`] (ext2/3/4 through `ext4-view`), [`FatFs`] (FAT12/16/32
+//! through `fatfs`) and [`NtfsFs`] (through `ntfs`).
+//!
+//! # Path semantics (all drivers)
+//! Paths are absolute, `/`-separated, inside this one filesystem; `.` and empty
+//! components are ignored and `..` is applied lexically. No operation follows a
+//! symlink in the **final** component, and a symlink in an **intermediate**
+//! component is refused with [`FsErrorKind::WrongType`] (never followed): a guest
+//! symlink may point into another mounted filesystem, so callers (the inspector)
+//! resolve symlinks themselves with [`Filesystem::lstat`] and
+//! [`Filesystem::read_link`], one component at a time.
+//!
+//! # Limits
+//! Every size taken from an image is bounded by a named constant:
+//! [`MAX_FILE_READ`] (and the caller's own `limit` to [`Filesystem::read_file`]),
+//! [`MAX_DIR_ENTRIES`], [`MAX_SYMLINK_LEN`], [`MAX_PATH_DEPTH`], [`MAX_PATH_LEN`],
+//! [`MAX_NAME_LEN`]; the FAT and NTFS drivers also have a per-operation read budget
+//! ([`METADATA_READ_BUDGET`]) that stops loops inside the third-party parsers.
+//!
+//! ```
+//! use guestctl_block::MemDevice;
+//! // An all-zero device holds nothing recognisable.
+//! let dev = MemDevice::new(vec![0u8; 1 << 16]);
+//! assert_eq!(guestctl_fs::probe(&dev).unwrap(), None);
+//! ```
 
 #![forbid(unsafe_code)]
 
+mod ext4;
+mod fat;
+mod io;
+mod ntfs;
+mod path;
+mod probe;
+
+pub use ext4::Ext4Fs;
+pub use fat::FatFs;
+pub use io::METADATA_READ_BUDGET;
+pub use ntfs::NtfsFs;
+pub use probe::{probe, Probed, PROBE_HEAD_LEN};
+
+use guestctl_block::BlockDevice;
 use std::fmt;
+use std::sync::Arc;
+
+/// Hard ceiling on one [`Filesystem::read_file`], whatever limit the caller passes:
+/// the file is read into memory, and the largest file inspection reads (an
+/// `rpmdb.sqlite` of a big RHEL install) is a few hundred MiB at most.
+pub const MAX_FILE_READ: u64 = 1 << 30;
+/// Most entries one [`Filesystem::read_dir`] returns before failing with
+/// [`FsErrorKind::LimitExceeded`]: real directories (`/var/lib/dpkg/info`,
+/// `/usr/share/doc`) hold tens of thousands; a corrupt one could claim billions.
+pub const MAX_DIR_ENTRIES: usize = 1 << 20;
+/// Longest symlink target returned: Linux's `PATH_MAX`.
+pub const MAX_SYMLINK_LEN: u64 = 4096;
+/// Deepest path accepted (components after normalisation): far beyond any real
+/// guest path, it bounds the work of one lookup.
+pub const MAX_PATH_DEPTH: usize = 256;
+/// Longest path accepted, in bytes (four times Linux's `PATH_MAX`).
+pub const MAX_PATH_LEN: usize = 16384;
+/// Longest path component, in bytes: ext4 and FAT names are at most 255 bytes; NTFS
+/// names 255 UTF-16 units, up to 765 UTF-8 bytes.
+pub const MAX_NAME_LEN: usize = 1024;
+
+/// Open the filesystem on `dev`, choosing the driver by [`probe`].
+///
+/// Fails with [`FsErrorKind::Unsupported`] if nothing is recognised or the type
+/// has no driver (xfs, btrfs, swap, LUKS, LVM2 are recognised but not opened).
+pub fn open(dev: Arc<dyn BlockDevice>) -> Result<Box<dyn Filesystem>, FsError> {
+    match probe(&*dev)? {
+        Some(p) => open_as(dev, &p.fs_type),
+        None => Err(FsError::new(FsErrorKind::Unsupported, "", "no known filesystem signature")),
+    }
+}
+
+/// Open `dev` with the driver for `fs_type` (a [`Probed::fs_type`]), without probing.
+pub fn open_as(dev: Arc<dyn BlockDevice>, fs_type: &str) -> Result<Box<dyn Filesystem>, FsError> {
+    match fs_type {
+        "ext2" | "ext3" | "ext4" | "ext4dev" => Ok(Box::new(Ext4Fs::open(dev)?)),
+        "vfat" => Ok(Box::new(FatFs::open(dev)?)),
+        "ntfs" => Ok(Box::new(NtfsFs::open(dev)?)),
+        other => Err(FsError::new(FsErrorKind::Unsupported, "", format!("no driver for {other} filesystems"))),
+    }
+}
 
 /// The type of a directory entry or inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -45,7 +123,8 @@ pub struct DirEntry {
     pub file_type: FileType,
 }
 
-/// A read-only filesystem.
+/// A read-only filesystem. See the crate documentation for the path semantics
+/// shared by every implementation.
 pub trait Filesystem: Send + Sync + fmt::Debug {
     /// Which filesystem this is (`"ext4"`, `"vfat"`, `"ntfs"`, ...), as `blkid` names it.
     fn fs_type(&self) -> &str;
@@ -79,6 +158,8 @@ pub enum FsErrorKind {
     Unsupported,
     /// A named resource limit was exceeded (file too large, too many entries).
     LimitExceeded,
+    /// The path itself is malformed (not absolute, NUL byte).
+    InvalidPath,
 }
 
 /// A filesystem error: kind, path and message.
@@ -104,5 +185,9 @@ impl FsError {
     /// `path` does not exist.
     pub fn not_found(path: impl Into<String>) -> Self {
         Self::new(FsErrorKind::NotFound, path, "no such file or directory")
+    }
+    /// The kind of failure.
+    pub fn kind(&self) -> FsErrorKind {
+        self.kind
     }
 }

@@ -1,0 +1,288 @@
+//! ext2/ext3/ext4 through the `ext4-view` crate.
+//!
+//! `ext4-view` promises no panic and no endless loop on any input, reads ext2 and
+//! ext3 (block maps) as well as ext4 (extents), and rejects what it cannot read
+//! (`Incompatible`, reported here as [`FsErrorKind::Unsupported`]): filesystems
+//! without the `filetype` directory feature (very old ext2), `meta_bg`,
+//! `inline_data`, `large_dir`, `ea_inode`, `dirdata`, compression, an external
+//! journal, and encrypted directories.
+//!
+//! # Why a thread-local cache
+//! `ext4_view::Ext4` holds an `Rc` and `RefCell`s, so it is neither `Send` nor
+//! `Sync`, while [`Filesystem`] must be both (several crates share one
+//! `Box<dyn Filesystem>` across threads). Without `unsafe`, the loaded `Ext4`
+//! cannot live in [`Ext4Fs`] itself. So [`Ext4Fs`] holds only the device; the
+//! loaded `Ext4` (superblock, group descriptors, journal map and a 256 KiB block
+//! cache) lives in a small per-thread table keyed by the `Ext4Fs`'s id. The thread
+//! that opens the filesystem loads it once and reuses it for every call; another
+//! thread using the same `Ext4Fs` loads its own copy on first use. Entries die with
+//! their `Ext4Fs` (removed on drop on the dropping thread, and purged lazily on the
+//! others) and each thread keeps at most [`MAX_LOADED_PER_THREAD`].
+
+use crate::path::{components, join};
+use crate::probe::{block_err, probe_ext};
+use crate::{DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, MAX_DIR_ENTRIES, MAX_FILE_READ, MAX_SYMLINK_LEN};
+use ext4_view::{Ext4, Ext4Error, Ext4Read};
+use guestctl_block::BlockDevice;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+/// Loaded filesystems one thread keeps (each about 300 KiB): enough for every
+/// filesystem of a multi-disk guest, small enough that a long batch on many images
+/// cannot accumulate memory on one thread.
+pub const MAX_LOADED_PER_THREAD: usize = 16;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+struct Loaded {
+    id: u64,
+    owner: Weak<()>,
+    fs: Ext4,
+}
+
+thread_local! {
+    static LOADED: RefCell<Vec<Loaded>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `ext4-view`'s reader over our block device.
+struct DevReader(Arc<dyn BlockDevice>);
+
+impl Ext4Read for DevReader {
+    fn read(&mut self, start_byte: u64, dst: &mut [u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0.read_exact_at(start_byte, dst).map_err(|e| Box::new(e) as _)
+    }
+}
+
+/// An ext2, ext3 or ext4 filesystem, read-only.
+pub struct Ext4Fs {
+    id: u64,
+    alive: Arc<()>,
+    dev: Arc<dyn BlockDevice>,
+    fs_type: String,
+    uuid: Option<String>,
+    label: Option<String>,
+}
+
+impl std::fmt::Debug for Ext4Fs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ext4Fs")
+            .field("fs_type", &self.fs_type)
+            .field("uuid", &self.uuid)
+            .field("dev", &self.dev)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Ext4Fs {
+    fn drop(&mut self) {
+        let id = self.id;
+        // `try_with`: during thread teardown the table may already be gone.
+        let _ = LOADED.try_with(|l| {
+            if let Ok(mut l) = l.try_borrow_mut() {
+                l.retain(|s| s.id != id);
+            }
+        });
+    }
+}
+
+fn map_err(e: Ext4Error, path: &str) -> FsError {
+    let kind = match &e {
+        Ext4Error::NotFound => FsErrorKind::NotFound,
+        Ext4Error::NotADirectory
+        | Ext4Error::IsADirectory
+        | Ext4Error::IsASpecialFile
+        | Ext4Error::NotASymlink => FsErrorKind::WrongType,
+        Ext4Error::Io(_) => FsErrorKind::Io,
+        Ext4Error::Corrupt(_) => FsErrorKind::Corrupt,
+        Ext4Error::Incompatible(_) | Ext4Error::Encrypted => FsErrorKind::Unsupported,
+        Ext4Error::FileTooLarge | Ext4Error::PathTooLong | Ext4Error::TooManySymlinks => FsErrorKind::LimitExceeded,
+        Ext4Error::NotAbsolute | Ext4Error::MalformedPath | Ext4Error::NotUtf8 => FsErrorKind::InvalidPath,
+        _ => FsErrorKind::Corrupt,
+    };
+    let mut err = FsError::new(kind, path, e.to_string());
+    err.source = Some(Box::new(e));
+    err
+}
+
+fn file_type(t: ext4_view::FileType) -> FileType {
+    if t.is_regular_file() {
+        FileType::File
+    } else if t.is_dir() {
+        FileType::Dir
+    } else if t.is_symlink() {
+        FileType::Symlink
+    } else {
+        FileType::Other
+    }
+}
+
+fn wrong_type(path: &str, msg: &str) -> FsError {
+    FsError::new(FsErrorKind::WrongType, path, msg)
+}
+
+impl Ext4Fs {
+    /// Open the ext2/3/4 filesystem on `dev`: reads and checks the superblock, the
+    /// group descriptors and the journal.
+    pub fn open(dev: Arc<dyn BlockDevice>) -> Result<Self, FsError> {
+        let mut head = vec![0u8; 2048];
+        dev.read_exact_at(0, &mut head).map_err(|e| block_err(e, "reading the ext superblock"))?;
+        let probed = probe_ext(&head).ok_or_else(|| FsError::new(FsErrorKind::Corrupt, "", "no ext2/3/4 superblock"))?;
+        let this = Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            alive: Arc::new(()),
+            dev,
+            fs_type: probed.fs_type,
+            uuid: probed.uuid,
+            label: probed.label,
+        };
+        this.with_fs()?;
+        Ok(this)
+    }
+
+    /// This thread's loaded `Ext4` for this filesystem, loading it if needed.
+    fn with_fs(&self) -> Result<Ext4, FsError> {
+        LOADED.with(|l| {
+            let mut l = l.try_borrow_mut().map_err(|_| FsError::new(FsErrorKind::Io, "", "ext4 table busy"))?;
+            l.retain(|s| s.owner.strong_count() > 0);
+            if let Some(s) = l.iter().find(|s| s.id == self.id) {
+                return Ok(s.fs.clone());
+            }
+            let fs = Ext4::load(Box::new(DevReader(Arc::clone(&self.dev)))).map_err(|e| map_err(e, ""))?;
+            if l.len() >= MAX_LOADED_PER_THREAD {
+                l.remove(0);
+            }
+            l.push(Loaded { id: self.id, owner: Arc::downgrade(&self.alive), fs: fs.clone() });
+            Ok(fs)
+        })
+    }
+
+    /// Fail unless every component of `comps` is a real directory (no symlink):
+    /// `canonicalize` resolves symlinks, so any difference means one was there.
+    fn check_no_symlink(fs: &Ext4, comps: &[&str], path: &str) -> Result<(), FsError> {
+        if comps.is_empty() {
+            return Ok(());
+        }
+        let p = join(comps);
+        let canon = fs.canonicalize(p.as_str()).map_err(|e| map_err(e, path))?;
+        if AsRef::<[u8]>::as_ref(&canon) != p.as_bytes() {
+            return Err(wrong_type(path, "a path component is a symlink; resolve it component by component"));
+        }
+        Ok(())
+    }
+
+    /// Normalised path with its parent checked to hold no symlink.
+    fn prepare(&self, path: &str) -> Result<(Ext4, String), FsError> {
+        let comps = components(path)?;
+        let fs = self.with_fs()?;
+        let parent = comps.len().saturating_sub(1);
+        Self::check_no_symlink(&fs, comps.get(..parent).unwrap_or(&[]), path)?;
+        Ok((fs, join(&comps)))
+    }
+}
+
+impl Filesystem for Ext4Fs {
+    fn fs_type(&self) -> &str {
+        &self.fs_type
+    }
+    fn uuid(&self) -> Option<String> {
+        self.uuid.clone()
+    }
+    fn label(&self) -> Option<String> {
+        self.label.clone()
+    }
+
+    fn lstat(&self, path: &str) -> Result<Metadata, FsError> {
+        let (fs, p) = self.prepare(path)?;
+        let md = fs.symlink_metadata(p.as_str()).map_err(|e| map_err(e, path))?;
+        Ok(Metadata { file_type: file_type(md.file_type()), len: md.len(), mode: Some(u32::from(md.mode())) })
+    }
+
+    fn read_link(&self, path: &str) -> Result<String, FsError> {
+        let (fs, p) = self.prepare(path)?;
+        let md = fs.symlink_metadata(p.as_str()).map_err(|e| map_err(e, path))?;
+        if !md.is_symlink() {
+            return Err(wrong_type(path, "not a symlink"));
+        }
+        if md.len() > MAX_SYMLINK_LEN {
+            return Err(FsError::new(
+                FsErrorKind::LimitExceeded,
+                path,
+                format!("symlink target longer than {MAX_SYMLINK_LEN} bytes"),
+            ));
+        }
+        let target = fs.read_link(p.as_str()).map_err(|e| map_err(e, path))?;
+        Ok(String::from_utf8_lossy(target.as_ref()).into_owned())
+    }
+
+    fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
+        let comps = components(path)?;
+        let fs = self.with_fs()?;
+        Self::check_no_symlink(&fs, &comps, path)?;
+        let p = join(&comps);
+        let iter = fs.read_dir(p.as_str()).map_err(|e| map_err(e, path))?;
+        let mut out = Vec::new();
+        for entry in iter {
+            let entry = entry.map_err(|e| map_err(e, path))?;
+            let name = entry.file_name();
+            let name = name.as_ref();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            if out.len() >= MAX_DIR_ENTRIES {
+                return Err(FsError::new(
+                    FsErrorKind::LimitExceeded,
+                    path,
+                    format!("directory has more than {MAX_DIR_ENTRIES} entries"),
+                ));
+            }
+            let ft = entry.file_type().map_err(|e| map_err(e, path))?;
+            out.push(DirEntry { name: String::from_utf8_lossy(name).into_owned(), file_type: file_type(ft) });
+        }
+        Ok(out)
+    }
+
+    fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError> {
+        let limit = limit.min(MAX_FILE_READ);
+        let (fs, p) = self.prepare(path)?;
+        let md = fs.symlink_metadata(p.as_str()).map_err(|e| map_err(e, path))?;
+        match file_type(md.file_type()) {
+            FileType::File => {}
+            FileType::Symlink => return Err(wrong_type(path, "is a symlink")),
+            FileType::Dir => return Err(wrong_type(path, "is a directory")),
+            FileType::Other => return Err(wrong_type(path, "is a special file")),
+        }
+        if md.len() > limit {
+            return Err(FsError::new(
+                FsErrorKind::LimitExceeded,
+                path,
+                format!("file is {} bytes, over the limit of {limit}", md.len()),
+            ));
+        }
+        let len = usize::try_from(md.len())
+            .map_err(|_| FsError::new(FsErrorKind::LimitExceeded, path, "file too large for memory"))?;
+        let mut file = fs.open(p.as_str()).map_err(|e| map_err(e, path))?;
+        // Start with what the device could hold; grow only as data actually arrives
+        // (a sparse file may legitimately be larger than its device).
+        let dev_len = usize::try_from(self.dev.size()).unwrap_or(usize::MAX);
+        let mut out = vec![0u8; len.min(dev_len)];
+        let mut filled = 0usize;
+        loop {
+            if filled == out.len() {
+                if out.len() >= len {
+                    break;
+                }
+                let grown = out.len().saturating_mul(2).max(1 << 16).min(len);
+                out.resize(grown, 0);
+            }
+            let dst = out.get_mut(filled..).unwrap_or_default();
+            let n = file.read_bytes(dst).map_err(|e| map_err(e, path))?;
+            if n == 0 {
+                break;
+            }
+            filled = filled.saturating_add(n);
+        }
+        out.truncate(filled);
+        Ok(out)
+    }
+}
