@@ -71,6 +71,9 @@ pub struct RpmListing {
 /// schema that makes the query loop is stopped by it.
 const MAX_VM_STEPS: u64 = 2_000_000_000;
 const PROGRESS_STEP: i32 = 10_000;
+/// `PRAGMA mmap_size` for the in-memory copy (no file is mapped; it only lets
+/// sqlite reference its own buffer).
+const MAX_MMAP: i64 = 1 << 30;
 
 fn db_err(reason: &str, e: rusqlite::Error) -> PkgError {
     PkgError::Database {
@@ -102,14 +105,16 @@ pub fn read_rpmdb_sqlite(bytes: &[u8]) -> Result<RpmListing, PkgError> {
             })
         }
     }
-    let mut buf = bytes.to_vec();
     // A database in WAL mode has file format versions 2/2 in bytes 18..20; an
-    // in-memory database cannot use WAL, so read it as a rollback-journal one.
-    for b in buf.iter_mut().skip(18).take(2) {
-        if *b == 2 {
-            *b = 1;
-        }
-    }
+    // in-memory database cannot use WAL, so it is read as a rollback-journal one.
+    // The patch is applied while copying into sqlite's buffer (one copy).
+    let (head, rest) = bytes.split_at(bytes.len().min(18));
+    let (versions, tail) = rest.split_at(rest.len().min(2));
+    let patched: Vec<u8> = versions
+        .iter()
+        .map(|b| if *b == 2 { 1 } else { *b })
+        .collect();
+    let reader = std::io::Read::chain(std::io::Read::chain(head, &patched[..]), tail);
     let mut conn =
         Connection::open_in_memory().map_err(|e| db_err("opening sqlite in memory", e))?;
     let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true);
@@ -123,10 +128,11 @@ pub fn read_rpmdb_sqlite(bytes: &[u8]) -> Result<RpmListing, PkgError> {
             n > MAX_VM_STEPS
         }),
     );
-    let len = buf.len();
-    conn.deserialize_read_exact(MAIN_DB, &buf[..], len, true)
+    conn.deserialize_read_exact(MAIN_DB, reader, bytes.len(), true)
         .map_err(|e| db_err("loading the database", e))?;
-    drop(buf);
+    // Let sqlite read pages in place from its in-memory copy instead of
+    // copying each page into its page cache.
+    let _ = conn.pragma_update(None, "mmap_size", MAX_MMAP);
     let kind: Option<String> = conn
         .query_row(
             "SELECT type FROM sqlite_master WHERE name = 'Packages'",
