@@ -164,11 +164,26 @@ impl Ext4Fs {
             return Ok(());
         }
         let p = join(comps);
-        let canon = fs.canonicalize(p.as_str()).map_err(|e| map_err(e, path))?;
-        if AsRef::<[u8]>::as_ref(&canon) != p.as_bytes() {
-            return Err(wrong_type(path, "a path component is a symlink; resolve it component by component"));
+        let symlink_err = || wrong_type(path, "a path component is a symlink; resolve it component by component");
+        match fs.canonicalize(p.as_str()) {
+            Ok(canon) if AsRef::<[u8]>::as_ref(&canon) == p.as_bytes() => Ok(()),
+            Ok(_) => Err(symlink_err()),
+            Err(_) => {
+                // Say precisely what is wrong (a dangling or looping symlink on the
+                // way makes `canonicalize` fail): walk the prefixes without following.
+                for i in 1..=comps.len() {
+                    let prefix = join(comps.get(..i).unwrap_or(&[]));
+                    let md = fs.symlink_metadata(prefix.as_str()).map_err(|e| map_err(e, path))?;
+                    if md.is_symlink() {
+                        return Err(symlink_err());
+                    }
+                    if !md.is_dir() {
+                        return Err(wrong_type(path, "a path component is not a directory"));
+                    }
+                }
+                Err(FsError::new(FsErrorKind::Corrupt, path, "path resolution failed"))
+            }
         }
-        Ok(())
     }
 
     /// Normalised path with its parent checked to hold no symlink.
