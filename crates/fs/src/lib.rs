@@ -191,3 +191,47 @@ impl FsError {
         self.kind
     }
 }
+
+/// Walk `fs` breadth-first from `/`, calling every operation on what it finds:
+/// `read_dir` on directories, `lstat` on every entry, `read_link` on symlinks and
+/// `read_file` (up to 1 MiB) on files, stopping after `max_ops` operations.
+/// Returns the number of operations that succeeded. Errors are expected on corrupt
+/// images; this exists for fuzz targets and hostile-image tests, which check that
+/// it returns at all (no panic, no hang).
+#[doc(hidden)]
+pub fn exercise(fs: &dyn Filesystem, max_ops: usize) -> usize {
+    let mut ok = 0usize;
+    let mut ops = 0usize;
+    let mut queue = std::collections::VecDeque::from([String::from("/")]);
+    let _ = (fs.fs_type(), fs.uuid(), fs.label());
+    while let Some(dir) = queue.pop_front() {
+        ops = ops.saturating_add(1);
+        if ops > max_ops {
+            break;
+        }
+        let Ok(entries) = fs.read_dir(&dir) else { continue };
+        ok = ok.saturating_add(1);
+        for e in entries {
+            ops = ops.saturating_add(1);
+            if ops > max_ops {
+                break;
+            }
+            let path = if dir == "/" { format!("/{}", e.name) } else { format!("{dir}/{}", e.name) };
+            let Ok(md) = fs.lstat(&path) else { continue };
+            ok = ok.saturating_add(1);
+            let r = match md.file_type {
+                FileType::Dir => {
+                    queue.push_back(path);
+                    continue;
+                }
+                FileType::Symlink => fs.read_link(&path).map(|_| ()),
+                FileType::File => fs.read_file(&path, 1 << 20).map(|_| ()),
+                FileType::Other => continue,
+            };
+            if r.is_ok() {
+                ok = ok.saturating_add(1);
+            }
+        }
+    }
+    ok
+}

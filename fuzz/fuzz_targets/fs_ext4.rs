@@ -1,0 +1,16 @@
+//! ext2/3/4 on arbitrary bytes: probe, open with the ext4 driver, walk the tree
+//! (bounded) reading every file and symlink. Errors are fine; panics, hangs and OOM
+//! are bugs. Seed with small images from `mke2fs -d` (see fuzz/README.md).
+#![no_main]
+
+use guestctl_block::{BlockDevice, MemDevice};
+use libfuzzer_sys::fuzz_target;
+use std::sync::Arc;
+
+fuzz_target!(|data: &[u8]| {
+    let dev: Arc<dyn BlockDevice> = Arc::new(MemDevice::new(data.to_vec()));
+    let _ = guestctl_fs::probe(&*dev);
+    if let Ok(fs) = guestctl_fs::open_as(dev, "ext4") {
+        guestctl_fs::exercise(&*fs, 500);
+    }
+});
