@@ -15,7 +15,13 @@
 //! hive (primary ≠ secondary sequence number, see [`Hive::is_dirty`]) is read
 //! as it is on disk; security descriptors and class names are not decoded.
 #![forbid(unsafe_code)]
-#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![warn(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::type_complexity,
+    clippy::manual_div_ceil,
+    clippy::manual_is_multiple_of
+)]
 
 mod error;
 
@@ -133,7 +139,7 @@ impl<'a> Hive<'a> {
         let root = f(36);
         let size = f(40);
         let avail = bytes.len().saturating_sub(BASE_BLOCK_LEN);
-        if size == 0 || size % 4096 != 0 || us(size) > avail {
+        if size == 0 || !size.is_multiple_of(4096) || us(size) > avail {
             return Err(HiveError::BinsSize {
                 size,
                 file_len: bytes.len(),
@@ -156,7 +162,7 @@ impl<'a> Hive<'a> {
                 return Err(bad("offset field does not match its position"));
             }
             let len = le32(bins, a.saturating_add(8)).unwrap_or(0);
-            if len == 0 || len % 4096 != 0 || len > size.saturating_sub(at) {
+            if len == 0 || !len.is_multiple_of(4096) || len > size.saturating_sub(at) {
                 return Err(bad("bad size"));
             }
             let end = at.saturating_add(len);
@@ -188,7 +194,7 @@ impl<'a> Hive<'a> {
 
     /// Data of the allocated cell at `offset` (without its size field).
     fn cell(&self, offset: u32) -> Result<&'a [u8], HiveError> {
-        if offset % 8 != 0 {
+        if !offset.is_multiple_of(8) {
             return Err(HiveError::CellOffset { offset });
         }
         let idx = self.hbins.partition_point(|(start, _)| *start <= offset);
@@ -206,7 +212,7 @@ impl<'a> Hive<'a> {
             return Err(HiveError::FreeCell { offset });
         }
         let len = size.unsigned_abs();
-        if len < 8 || len % 8 != 0 || len > end.saturating_sub(offset) {
+        if len < 8 || !len.is_multiple_of(8) || len > end.saturating_sub(offset) {
             return Err(HiveError::CellSize { offset, size });
         }
         Ok(self
@@ -303,7 +309,12 @@ fn decode_name(raw: &[u8], compressed: bool) -> String {
 fn decode_utf16(raw: &[u8]) -> String {
     let units: Vec<u16> = raw
         .chunks_exact(2)
-        .map(|p| u16::from_le_bytes([p[0], p[1]]))
+        .map(|p| {
+            u16::from_le_bytes([
+                p.first().copied().unwrap_or(0),
+                p.get(1).copied().unwrap_or(0),
+            ])
+        })
         .collect();
     String::from_utf16_lossy(&units)
 }
@@ -473,7 +484,12 @@ fn decode_value(kind: u32, data: Vec<u8>) -> RegValue {
     let sz = |d: &[u8]| {
         let units: Vec<u16> = d
             .chunks_exact(2)
-            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            .map(|p| {
+                u16::from_le_bytes([
+                    p.first().copied().unwrap_or(0),
+                    p.get(1).copied().unwrap_or(0),
+                ])
+            })
             .collect();
         let end = units.iter().position(|u| *u == 0).unwrap_or(units.len());
         String::from_utf16_lossy(units.get(..end).unwrap_or_default())
@@ -484,7 +500,8 @@ fn decode_value(kind: u32, data: Vec<u8>) -> RegValue {
         reg_type::EXPAND_SZ => RegValue::ExpandString(sz(&data)),
         reg_type::BINARY => RegValue::Binary(data),
         reg_type::DWORD | reg_type::DWORD_BIG_ENDIAN if data.len() == 4 => {
-            let w = [data[0], data[1], data[2], data[3]];
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&data);
             if kind == reg_type::DWORD {
                 RegValue::Dword(u32::from_le_bytes(w))
             } else {
@@ -499,7 +516,12 @@ fn decode_value(kind: u32, data: Vec<u8>) -> RegValue {
         reg_type::MULTI_SZ => {
             let units: Vec<u16> = data
                 .chunks_exact(2)
-                .map(|p| u16::from_le_bytes([p[0], p[1]]))
+                .map(|p| {
+                    u16::from_le_bytes([
+                        p.first().copied().unwrap_or(0),
+                        p.get(1).copied().unwrap_or(0),
+                    ])
+                })
                 .collect();
             let mut v: Vec<String> = units
                 .split(|u| *u == 0)
@@ -651,4 +673,13 @@ impl<'a> Hive<'a> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::type_complexity,
+    clippy::manual_div_ceil,
+    clippy::manual_is_multiple_of
+)]
 mod tests;

@@ -1,6 +1,6 @@
 //! Package listing benchmarks: 2,000-package dpkg status and rpmdb.sqlite
 //! inputs generated in code (no files), parsed from memory.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use guestctl_pkgdb::{parse_apk_installed, parse_dpkg_status, read_rpmdb_sqlite};

@@ -105,6 +105,15 @@ fn finish(rec: &mut Record<'_>, out: &mut Vec<Package>) -> Result<(), PkgError> 
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::type_complexity,
+    clippy::manual_div_ceil,
+    clippy::manual_is_multiple_of
+)]
 mod tests {
     use super::*;
 

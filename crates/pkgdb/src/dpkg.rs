@@ -160,6 +160,15 @@ fn finish(st: &mut Stanza<'_>, out: &mut Vec<Package>) -> Result<(), PkgError> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::type_complexity,
+    clippy::manual_div_ceil,
+    clippy::manual_is_multiple_of
+)]
 mod tests {
     use super::*;
     use crate::PkgErrorKind;

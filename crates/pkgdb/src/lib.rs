@@ -14,7 +14,13 @@
 //! Every size and count read from the input is bounded by the named constants
 //! in this module; exceeding one is a [`PkgError::LimitExceeded`].
 #![forbid(unsafe_code)]
-#![warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![warn(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::type_complexity,
+    clippy::manual_div_ceil,
+    clippy::manual_is_multiple_of
+)]
 
 mod apk;
 mod dpkg;
@@ -106,7 +112,12 @@ impl Package {
     /// The version as the package manager prints it: `[epoch:]version[-release]`
     /// (dpkg `1:2.3-4ubuntu1`, rpm `2:1.0-3.el9`, apk `1.2.3-r4`, pacman `1:2.0-1`).
     pub fn full_version(&self) -> String {
-        let mut s = String::with_capacity(self.version.len() + self.release.len() + 12);
+        let mut s = String::with_capacity(
+            self.version
+                .len()
+                .saturating_add(self.release.len())
+                .saturating_add(12),
+        );
         if self.epoch != 0 {
             s.push_str(&self.epoch.to_string());
             s.push(':');
@@ -159,6 +170,15 @@ pub(crate) fn check_db_size(len: usize) -> Result<(), PkgError> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::type_complexity,
+    clippy::manual_div_ceil,
+    clippy::manual_is_multiple_of
+)]
 mod tests {
     use super::*;
 
@@ -199,7 +219,7 @@ mod tests {
         let a = pkg(0, "1", "");
         let mut b = a.clone();
         b.name = "a".into();
-        let mut v = vec![a.clone(), b.clone()];
+        let mut v = [a.clone(), b.clone()];
         v.sort();
         assert_eq!(v[0].name, "a");
         let json = serde_json::to_string(&a).unwrap();

@@ -87,6 +87,15 @@ pub fn parse_alpm_db_version(bytes: &[u8]) -> Result<u32, PkgError> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::type_complexity,
+    clippy::manual_div_ceil,
+    clippy::manual_is_multiple_of
+)]
 mod tests {
     use super::*;
 

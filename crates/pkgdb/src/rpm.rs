@@ -357,13 +357,16 @@ impl<'a> RpmHeader<'a> {
         }
         let il = be32(blob, 0);
         let dl = be32(blob, 4);
-        if il < 1 || il > MAX_INDEX_ENTRIES {
+        if !(1..=MAX_INDEX_ENTRIES).contains(&il) {
             return Err(RpmHeaderError::IndexCount { il });
         }
         if dl > MAX_DATA_LEN {
             return Err(RpmHeaderError::DataLength { dl });
         }
-        let expected = 8u64 + 16 * u64::from(il) + u64::from(dl);
+        // Cannot overflow: il ≤ 0xffff and dl ≤ 0x0fffffff.
+        let expected = 8u64
+            .saturating_add(16u64.saturating_mul(u64::from(il)))
+            .saturating_add(u64::from(dl));
         if u64::try_from(blob.len()).ok() != Some(expected)
             || expected >= crate::MAX_HEADER_BYTES as u64
         {
@@ -394,7 +397,7 @@ impl<'a> RpmHeader<'a> {
             if first.kind != 7 || first.count != REGION_TAG_COUNT {
                 return Err(bad_tag);
             }
-            let trailer_end = i64::from(off) + i64::from(REGION_TAG_COUNT);
+            let trailer_end = i64::from(off).saturating_add(i64::from(REGION_TAG_COUNT));
             if off < 0 || trailer_end > i64::from(dl) {
                 return Err(bad_tag);
             }
@@ -412,7 +415,7 @@ impl<'a> RpmHeader<'a> {
             }
             rdl = first.offset.saturating_add(REGION_TAG_COUNT);
             // The trailer's offset is minus the region's index size.
-            let neg = -i64::from(t_off);
+            let neg = i64::from(t_off).saturating_neg();
             let ril = neg / 16;
             if neg % 16 != 0 || ril < 1 || ril > i64::from(il) || rdl > dl {
                 return Err(RpmHeaderError::RegionSize {
@@ -470,7 +473,7 @@ impl<'a> RpmHeader<'a> {
                     count: e.count,
                 });
             }
-            if e.offset % kind.align() != 0 {
+            if !e.offset.is_multiple_of(kind.align()) {
                 return Err(RpmHeaderError::EntryAlign {
                     entry: i,
                     tag: e.tag,
@@ -509,7 +512,12 @@ impl<'a> RpmHeader<'a> {
                 Some(sz) => {
                     let len = sz.checked_mul(e.count);
                     match len {
-                        Some(l) if u64::from(e.offset) + u64::from(l) <= u64::from(dl) => l,
+                        Some(l)
+                            if u64::from(e.offset).saturating_add(u64::from(l))
+                                <= u64::from(dl) =>
+                        {
+                            l
+                        }
                         _ => {
                             return Err(RpmHeaderError::EntryRange {
                                 entry: i,
@@ -661,5 +669,14 @@ impl<'a> RpmHeader<'a> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::type_complexity,
+    clippy::manual_div_ceil,
+    clippy::manual_is_multiple_of
+)]
 #[path = "rpm_tests.rs"]
 pub(crate) mod tests;

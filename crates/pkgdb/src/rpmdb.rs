@@ -36,8 +36,9 @@ pub fn detect_rpmdb_format(bytes: &[u8]) -> Option<RpmDbFormat> {
     }
     // BerkeleyDB metadata page: magic at offset 12, hash 0x061561 or btree 0x053162, either byte order.
     if let Some(m) = bytes.get(12..16) {
-        let le = u32::from_le_bytes([m[0], m[1], m[2], m[3]]);
-        let be = u32::from_be_bytes([m[0], m[1], m[2], m[3]]);
+        let mut w = [0u8; 4];
+        w.copy_from_slice(m);
+        let (le, be) = (u32::from_le_bytes(w), u32::from_be_bytes(w));
         if [le, be]
             .iter()
             .any(|v| *v == 0x0006_1561 || *v == 0x0005_3162)
@@ -204,6 +205,15 @@ pub(crate) fn header_to_package(blob: &[u8]) -> Result<Package, PkgError> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::type_complexity,
+    clippy::manual_div_ceil,
+    clippy::manual_is_multiple_of
+)]
 mod tests {
     use super::*;
     use crate::rpm::tests::{encode, sample_tags};

@@ -61,6 +61,15 @@ pub(crate) fn trim(b: &[u8]) -> &[u8] {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::type_complexity,
+    clippy::manual_div_ceil,
+    clippy::manual_is_multiple_of
+)]
 mod tests {
     use super::*;
 
