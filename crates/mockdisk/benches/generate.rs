@@ -1,0 +1,2 @@
+//! Generation time per disk type (placeholder until the assembler lands).
+fn main() {}
