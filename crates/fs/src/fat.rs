@@ -13,7 +13,7 @@
 //! microseconds.
 //!
 //! Lookups are ours, not `fatfs`'s (`open_dir`/`open_file` scan directories without
-//! a bound): each directory scan stops after [`MAX_DIR_ENTRIES`] entries, names
+//! a bound): each directory scan stops after [`FAT_MAX_DIR_ENTRIES`] entries, names
 //! compare case-insensitively (long name by Unicode uppercase, or the 8.3 name),
 //! and every operation has a read budget against cluster-chain cycles. FAT has no
 //! symlinks and no permission bits (`mode` is `None`).
@@ -25,6 +25,10 @@ use crate::{DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, MAX_
 use guestctl_block::BlockDevice;
 use std::io::Read;
 use std::sync::Arc;
+
+/// Most entries a FAT directory can hold by specification (its size is limited to
+/// 2 MiB of 32-byte entries); a scan past this is a cluster-chain loop.
+pub const FAT_MAX_DIR_ENTRIES: usize = 65536;
 
 type FatFileSystem = fatfs::FileSystem<DevStream<'static>>;
 type FatDir<'a> = fatfs::Dir<'a, DevStream<'static>>;
@@ -98,11 +102,15 @@ impl FatFs {
         self.version.as_deref()
     }
 
-    /// Find `name` in `dir`, scanning at most [`MAX_DIR_ENTRIES`] entries.
+    /// Find `name` in `dir`, scanning at most [`FAT_MAX_DIR_ENTRIES`] entries.
     fn find<'a>(dir: &FatDir<'a>, name: &str, path: &str) -> Result<FatEntry<'a>, FsError> {
         for (i, entry) in dir.iter().enumerate() {
-            if i >= MAX_DIR_ENTRIES {
-                return Err(FsError::new(FsErrorKind::LimitExceeded, path, "directory has too many entries"));
+            if i >= FAT_MAX_DIR_ENTRIES {
+                return Err(FsError::new(
+                    FsErrorKind::LimitExceeded,
+                    path,
+                    format!("directory has more than {FAT_MAX_DIR_ENTRIES} entries (cluster loop?)"),
+                ));
             }
             let entry = entry.map_err(|e| map_io(e, path))?;
             if name_matches(&entry, name) {
@@ -164,7 +172,14 @@ impl Filesystem for FatFs {
                 Found::Entry(_) => return Err(FsError::new(FsErrorKind::WrongType, path, "not a directory")),
             };
             let mut out = Vec::new();
-            for entry in dir.iter() {
+            for (i, entry) in dir.iter().enumerate() {
+                if i >= FAT_MAX_DIR_ENTRIES {
+                    return Err(FsError::new(
+                        FsErrorKind::LimitExceeded,
+                        path,
+                        format!("directory has more than {FAT_MAX_DIR_ENTRIES} entries (cluster loop?)"),
+                    ));
+                }
                 let entry = entry.map_err(|e| map_io(e, path))?;
                 let name = entry.file_name();
                 if name == "." || name == ".." {

@@ -39,8 +39,8 @@ mod ntfs;
 mod path;
 mod probe;
 
-pub use ext4::Ext4Fs;
-pub use fat::FatFs;
+pub use ext4::{Ext4Fs, MAX_LOADED_PER_THREAD};
+pub use fat::{FatFs, FAT_MAX_DIR_ENTRIES};
 pub use io::METADATA_READ_BUDGET;
 pub use ntfs::NtfsFs;
 pub use probe::{probe, Probed, PROBE_HEAD_LEN};
