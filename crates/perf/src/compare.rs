@@ -1,0 +1,304 @@
+//! Stage 4 (compare): pair the tests of a current run with a baseline run, classify
+//! each with guestctl-stats ([`compare_suite`], Holm-corrected across the suite), and
+//! report new, missing and renamed tests as such. The classification lives here, not
+//! in any reporter.
+
+use guestctl_stats::{compare_suite, geometric_mean, Comparison, Options, Verdict};
+use serde::{Deserialize, Serialize};
+
+use crate::fingerprint::Fingerprint;
+use crate::record::{RunResults, TestResult, Unit};
+use crate::targets::Targets;
+
+/// Where a run came from (the header of a results file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// RFC 3339 timestamp.
+    pub timestamp: String,
+    /// Git commit.
+    pub git_commit: String,
+    /// Machine fingerprint.
+    pub machine: Fingerprint,
+}
+
+impl RunInfo {
+    /// The header of `run`.
+    pub fn of(run: &RunResults) -> RunInfo {
+        RunInfo {
+            timestamp: run.timestamp.clone(),
+            git_commit: run.git_commit.clone(),
+            machine: run.machine.clone(),
+        }
+    }
+}
+
+/// How a test of either run was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchStatus {
+    /// In both runs under the same name: compared.
+    Compared,
+    /// In both runs, under its former name in the baseline: compared.
+    Renamed,
+    /// Only in the current run.
+    New,
+    /// Only in the baseline.
+    Missing,
+    /// In both, but the comparison could not be made (see `error`).
+    Error,
+}
+
+/// One test of the comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestComparison {
+    /// Current name (the baseline name for a missing test).
+    pub name: String,
+    /// Name in the baseline, when it differs (renamed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_name: Option<String>,
+    /// How the test was matched.
+    pub status: MatchStatus,
+    /// Unit of the medians.
+    pub unit: Unit,
+    /// Median of the baseline samples.
+    pub baseline_median: Option<f64>,
+    /// Median of the current samples.
+    pub current_median: Option<f64>,
+    /// The statistical comparison (compared and renamed tests).
+    pub comparison: Option<Comparison>,
+    /// Why the comparison could not be made (status `error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl TestComparison {
+    /// The verdict, for compared and renamed tests.
+    pub fn verdict(&self) -> Option<Verdict> {
+        self.comparison.as_ref().map(|c| c.verdict)
+    }
+}
+
+/// Settings of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareConfig {
+    /// Default regression threshold in percent.
+    pub threshold_pct: f64,
+    /// Per-test and per-operation threshold overrides.
+    pub targets: Targets,
+    /// Statistics options (confidence, resamples, seed).
+    pub options: Options,
+}
+
+impl CompareConfig {
+    /// `threshold_pct` with no overrides and default statistics options.
+    pub fn new(threshold_pct: f64) -> Self {
+        CompareConfig {
+            threshold_pct,
+            targets: Targets::default(),
+            options: Options::default(),
+        }
+    }
+}
+
+/// The comparison of a current run with a baseline run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineComparison {
+    /// Default threshold used, in percent.
+    pub threshold_pct: f64,
+    /// The baseline's header.
+    pub baseline: RunInfo,
+    /// The current run's header.
+    pub current: RunInfo,
+    /// Fingerprint fields that differ (`field: current ≠ baseline`); when not empty
+    /// the comparison is of different machines or builds, and says so loudly.
+    pub fingerprint_differences: Vec<String>,
+    /// Every test of either run: current order first, then missing ones.
+    pub tests: Vec<TestComparison>,
+    /// Geometric mean of the ratios of the compared tests (current/baseline).
+    pub overall_ratio: Option<f64>,
+}
+
+impl BaselineComparison {
+    /// Whether any test regressed.
+    pub fn has_regressions(&self) -> bool {
+        self.tests
+            .iter()
+            .any(|t| t.verdict() == Some(Verdict::Regression))
+    }
+
+    fn with_verdict(&self, v: Verdict) -> Vec<&TestComparison> {
+        self.tests
+            .iter()
+            .filter(|t| t.verdict() == Some(v))
+            .collect()
+    }
+
+    /// Tests significantly faster beyond their threshold.
+    pub fn improvements(&self) -> Vec<&TestComparison> {
+        self.with_verdict(Verdict::Improvement)
+    }
+    /// Tests significantly slower beyond their threshold.
+    pub fn regressions(&self) -> Vec<&TestComparison> {
+        self.with_verdict(Verdict::Regression)
+    }
+    /// Tests without a change worth reporting.
+    pub fn unchanged(&self) -> Vec<&TestComparison> {
+        self.with_verdict(Verdict::Unchanged)
+    }
+    /// Tests whose data cannot tell (reported, never failed).
+    pub fn inconclusive(&self) -> Vec<&TestComparison> {
+        self.with_verdict(Verdict::Inconclusive)
+    }
+    /// Tests with status `s`.
+    pub fn with_status(&self, s: MatchStatus) -> Vec<&TestComparison> {
+        self.tests.iter().filter(|t| t.status == s).collect()
+    }
+
+    /// Whether the two runs come from different machines or builds.
+    pub fn fingerprint_mismatch(&self) -> bool {
+        !self.fingerprint_differences.is_empty()
+    }
+
+    /// Overall change in percent, `(geometric mean of ratios − 1)·100`.
+    pub fn overall_change_pct(&self) -> Option<f64> {
+        self.overall_ratio.map(|r| (r - 1.0) * 100.0)
+    }
+
+    /// The process exit status this comparison calls for: 2 with a regression, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.has_regressions() {
+            crate::EXIT_REGRESSION
+        } else {
+            crate::EXIT_OK
+        }
+    }
+
+    /// The Markdown comparison section (see [`crate::report::markdown_comparison`]).
+    pub fn generate_report(&self) -> String {
+        crate::report::markdown_comparison(self)
+    }
+}
+
+/// Why a pair cannot be compared, checked before the statistics so that one bad test
+/// does not prevent the others (and Holm counts only the comparable ones).
+fn unusable(base: &TestResult, cur: &TestResult, threshold: f64) -> Option<String> {
+    if base.unit != cur.unit {
+        return Some(format!(
+            "units differ: baseline {:?}, current {:?}",
+            base.unit, cur.unit
+        ));
+    }
+    if !(threshold.is_finite() && (0.0..100.0).contains(&threshold)) {
+        return Some(format!(
+            "threshold must be in [0, 100) percent, got {threshold}"
+        ));
+    }
+    for (which, t) in [("baseline", base), ("current", cur)] {
+        if t.samples.is_empty() {
+            return Some(format!("the {which} has no samples"));
+        }
+        if let Some(i) = t.samples.iter().position(|x| !(x.is_finite() && *x > 0.0)) {
+            return Some(format!(
+                "{which} sample {i} is {} (ratios need positive values; a 0 ns sample means the \
+                 work is below the timer's resolution: measure more work per iteration)",
+                t.samples[i]
+            ));
+        }
+    }
+    None
+}
+
+/// Compares `current` with `baseline` under `cfg`.
+pub fn compare_runs(
+    current: &RunResults,
+    baseline: &RunResults,
+    cfg: &CompareConfig,
+) -> BaselineComparison {
+    let mut tests: Vec<TestComparison> = Vec::new();
+    // (index into tests, baseline samples, current samples, threshold)
+    let mut pending: Vec<(usize, &[f64], &[f64], f64)> = Vec::new();
+    let mut used_baseline: Vec<&str> = Vec::new();
+
+    for cur in &current.tests {
+        let (base, status) = match baseline.get(&cur.name) {
+            Some(b) => (Some(b), MatchStatus::Compared),
+            None => match cur
+                .renamed_from
+                .as_deref()
+                .and_then(|old| baseline.get(old))
+            {
+                Some(b) => (Some(b), MatchStatus::Renamed),
+                None => (None, MatchStatus::New),
+            },
+        };
+        let mut tc = TestComparison {
+            name: cur.name.clone(),
+            baseline_name: base.filter(|b| b.name != cur.name).map(|b| b.name.clone()),
+            status,
+            unit: cur.unit,
+            baseline_median: base.map(|b| b.summary.median),
+            current_median: Some(cur.summary.median),
+            comparison: None,
+            error: None,
+        };
+        if let Some(b) = base {
+            used_baseline.push(&b.name);
+            let op = cfg.targets.operation_of(cur);
+            let threshold = cfg
+                .targets
+                .threshold_for(&cur.name, op.as_deref(), cfg.threshold_pct);
+            match unusable(b, cur, threshold) {
+                Some(why) => {
+                    tc.status = MatchStatus::Error;
+                    tc.error = Some(why);
+                }
+                None => pending.push((tests.len(), &b.samples, &cur.samples, threshold)),
+            }
+        }
+        tests.push(tc);
+    }
+    for b in &baseline.tests {
+        if !used_baseline.contains(&b.name.as_str()) {
+            tests.push(TestComparison {
+                name: b.name.clone(),
+                baseline_name: None,
+                status: MatchStatus::Missing,
+                unit: b.unit,
+                baseline_median: Some(b.summary.median),
+                current_median: None,
+                comparison: None,
+                error: None,
+            });
+        }
+    }
+
+    let pairs: Vec<(&[f64], &[f64], f64)> = pending.iter().map(|p| (p.1, p.2, p.3)).collect();
+    if !pairs.is_empty() {
+        match compare_suite(&pairs, &cfg.options) {
+            Ok(results) => {
+                for (p, c) in pending.iter().zip(results) {
+                    tests[p.0].comparison = Some(c);
+                }
+            }
+            Err(e) => {
+                for p in &pending {
+                    tests[p.0].status = MatchStatus::Error;
+                    tests[p.0].error = Some(format!("statistics: {e}"));
+                }
+            }
+        }
+    }
+    let ratios: Vec<f64> = tests
+        .iter()
+        .filter_map(|t| t.comparison.as_ref().map(|c| c.ratio))
+        .collect();
+
+    BaselineComparison {
+        threshold_pct: cfg.threshold_pct,
+        baseline: RunInfo::of(baseline),
+        current: RunInfo::of(current),
+        fingerprint_differences: current.machine.differences(&baseline.machine),
+        tests,
+        overall_ratio: geometric_mean(&ratios),
+    }
+}

@@ -1,0 +1,199 @@
+//! Where and when a run was made: the machine fingerprint, the git commit, the time.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// Largest system file read for the fingerprint (`/proc/cpuinfo` of a 256-core machine
+/// is ~300 KiB; the fields we need are in the first processor block).
+const MAX_SYSTEM_FILE: u64 = 1 << 20;
+
+/// The machine and build a run was made on. Two runs are comparable without a
+/// warning only when their fingerprints are equal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// CPU model name from `/proc/cpuinfo` (`unknown` elsewhere).
+    pub cpu_model: String,
+    /// Logical CPUs available to this process.
+    pub cores: usize,
+    /// `PRETTY_NAME` of `/etc/os-release`, or the target OS name.
+    pub os: String,
+    /// Kernel release (`/proc/sys/kernel/osrelease`).
+    pub kernel: String,
+    /// `rustc -V` of the compiler that built the measuring binary.
+    pub rustc: String,
+    /// `release` or `debug` (from `debug_assertions`).
+    pub profile: String,
+}
+
+impl Fingerprint {
+    /// The fingerprint of this machine and binary.
+    pub fn current() -> Fingerprint {
+        Fingerprint {
+            cpu_model: read_small(Path::new("/proc/cpuinfo"))
+                .and_then(|s| cpu_model(&s))
+                .unwrap_or_else(|| "unknown".into()),
+            cores: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            os: read_small(Path::new("/etc/os-release"))
+                .and_then(|s| os_pretty_name(&s))
+                .unwrap_or_else(|| std::env::consts::OS.to_string()),
+            kernel: read_small(Path::new("/proc/sys/kernel/osrelease"))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "unknown".into()),
+            rustc: env!("GUESTCTL_PERF_RUSTC_VERSION").to_string(),
+            profile: if cfg!(debug_assertions) {
+                "debug".into()
+            } else {
+                "release".into()
+            },
+        }
+    }
+
+    /// The fields that differ from `other`, as `field: ours ≠ theirs` lines (empty
+    /// when equal).
+    pub fn differences(&self, other: &Fingerprint) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut check = |field: &str, a: String, b: String| {
+            if a != b {
+                out.push(format!("{field}: {a} ≠ {b}"));
+            }
+        };
+        check("cpu_model", self.cpu_model.clone(), other.cpu_model.clone());
+        check("cores", self.cores.to_string(), other.cores.to_string());
+        check("os", self.os.clone(), other.os.clone());
+        check("kernel", self.kernel.clone(), other.kernel.clone());
+        check("rustc", self.rustc.clone(), other.rustc.clone());
+        check("profile", self.profile.clone(), other.profile.clone());
+        out
+    }
+
+    /// One line for reports: `CPU (N cores), OS, kernel K, rustc, profile`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({} cores), {}, kernel {}, {}, {} build",
+            self.cpu_model, self.cores, self.os, self.kernel, self.rustc, self.profile
+        )
+    }
+}
+
+fn read_small(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).ok()?;
+    let mut s = String::new();
+    f.take(MAX_SYSTEM_FILE).read_to_string(&mut s).ok()?;
+    Some(s)
+}
+
+/// The first `model name` of a `/proc/cpuinfo` text.
+pub(crate) fn cpu_model(cpuinfo: &str) -> Option<String> {
+    cpuinfo.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k.trim() == "model name").then(|| v.trim().to_string())
+    })
+}
+
+/// `PRETTY_NAME` (else `NAME`) of an os-release text, quotes removed.
+pub(crate) fn os_pretty_name(text: &str) -> Option<String> {
+    let get = |key: &str| {
+        text.lines().find_map(|l| {
+            let v = l.strip_prefix(key)?.strip_prefix('=')?;
+            Some(v.trim().trim_matches('"').to_string())
+        })
+    };
+    get("PRETTY_NAME").or_else(|| get("NAME"))
+}
+
+/// `git rev-parse HEAD` in the current directory, or `unknown` (no git, not a repo).
+pub fn git_commit() -> String {
+    Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The current time as RFC 3339 UTC with second precision, e.g. `2026-01-26T10:30:00Z`.
+pub fn now_rfc3339() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    rfc3339_from_unix(secs)
+}
+
+/// Formats seconds since the Unix epoch as RFC 3339 UTC.
+pub fn rfc3339_from_unix(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_dates() {
+        assert_eq!(rfc3339_from_unix(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_from_unix(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339_from_unix(1_769_423_400), "2026-01-26T10:30:00Z");
+    }
+
+    #[test]
+    fn parses_cpuinfo_and_os_release() {
+        let cpu = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU @ 2.20GHz\n";
+        assert_eq!(
+            cpu_model(cpu).as_deref(),
+            Some("Intel(R) Xeon(R) CPU @ 2.20GHz")
+        );
+        let os = "NAME=\"Debian GNU/Linux\"\nPRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\n";
+        assert_eq!(
+            os_pretty_name(os).as_deref(),
+            Some("Debian GNU/Linux 13 (trixie)")
+        );
+        assert_eq!(os_pretty_name("NAME=Arch\n").as_deref(), Some("Arch"));
+    }
+
+    #[test]
+    fn differences_name_fields() {
+        let a = Fingerprint::current();
+        assert!(a.differences(&a).is_empty());
+        let mut b = a.clone();
+        b.cores += 1;
+        b.profile = "other".into();
+        let d = a.differences(&b);
+        assert_eq!(d.len(), 2);
+        assert!(d[0].starts_with("cores: "));
+        assert!(d[1].starts_with("profile: "));
+    }
+}

@@ -1,0 +1,97 @@
+//! The terminal table (comfy-table): one row per test, with its comparison if any.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+
+use super::{markdown::warning_text, signed_pct, Report};
+use crate::compare::MatchStatus;
+use crate::targets::TargetStatus;
+
+/// The results as a table for a terminal, followed by warnings and the verdict lines.
+pub fn terminal_table(report: &Report) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec![
+            "Test", "N", "Median", "Mean", "Min", "Max", "p95", "CV", "Target", "Change", "Verdict",
+        ]);
+    let cmp = report.comparison.as_ref();
+    for t in &report.run.tests {
+        let u = t.unit;
+        let m = &t.summary;
+        let target = match t.target.as_ref().and_then(|c| c.target_ns.zip(c.status)) {
+            Some((ns, TargetStatus::Met)) => format!("✓ < {}", u.format(ns)),
+            Some((ns, TargetStatus::Missed)) => format!("✗ < {}", u.format(ns)),
+            None => "–".to_string(),
+        };
+        let tc = cmp.and_then(|c| c.tests.iter().find(|x| x.name == t.name));
+        let (change, verdict) = match tc {
+            Some(x) => match (&x.comparison, x.status) {
+                (Some(c), _) => (signed_pct(c.ratio), c.verdict.to_string()),
+                (None, MatchStatus::New) => ("–".into(), "new".into()),
+                (None, MatchStatus::Error) => ("–".into(), "error".into()),
+                (None, s) => ("–".into(), format!("{s:?}").to_lowercase()),
+            },
+            None => ("–".into(), "–".into()),
+        };
+        table.add_row(vec![
+            t.name.clone(),
+            m.n.to_string(),
+            u.format(m.median),
+            u.format(m.mean),
+            u.format(m.min),
+            u.format(m.max),
+            u.format(m.p95),
+            format!("{:.1}%", m.cv * 100.0),
+            target,
+            change,
+            verdict,
+        ]);
+    }
+    let mut out = table.to_string();
+    out.push('\n');
+    for t in &report.run.tests {
+        for w in &t.warnings {
+            out.push_str(&format!("warning: {}: {}\n", t.name, warning_text(w)));
+        }
+    }
+    if let Some(c) = cmp {
+        if c.fingerprint_mismatch() {
+            out.push_str(
+                "WARNING: the baseline was recorded on a different machine or build; changes may \
+                 come from the environment:\n",
+            );
+            for d in &c.fingerprint_differences {
+                out.push_str(&format!("  {d}\n"));
+            }
+        }
+        for t in c.with_status(MatchStatus::Missing) {
+            out.push_str(&format!(
+                "missing: {} is in the baseline but did not run\n",
+                t.name
+            ));
+        }
+        for t in c.with_status(MatchStatus::Error) {
+            out.push_str(&format!(
+                "not comparable: {}: {}\n",
+                t.name,
+                t.error.as_deref().unwrap_or("?")
+            ));
+        }
+        let r = c.regressions().len();
+        let i = c.improvements().len();
+        let overall = c
+            .overall_ratio
+            .map(|r| format!(", overall {}", signed_pct(r)))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{r} regression(s), {i} improvement(s), {} unchanged, {} inconclusive{overall}\n",
+            c.unchanged().len(),
+            c.inconclusive().len()
+        ));
+    } else if let super::BaselineAction::Created { path } = &report.baseline {
+        out.push_str(&format!("baseline created: {path}\n"));
+    }
+    out
+}

@@ -1,0 +1,5 @@
+//! Workload generator (being written).
+
+/// Generates mock disks.
+#[derive(Debug)]
+pub struct WorkloadGenerator;
