@@ -30,6 +30,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
+#![warn(clippy::indexing_slicing)]
 
 mod error;
 mod format;

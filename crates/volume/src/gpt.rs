@@ -218,7 +218,8 @@ pub(crate) fn parse(
         out.push(RawPartition {
             index,
             start_lba: first,
-            sectors: last - first + 1,
+            // last >= first: at least 1 sector; last = u64::MAX, first = 0 saturates.
+            sectors: (last - first).saturating_add(1),
             info: PartitionInfo::Gpt {
                 type_guid,
                 part_guid: guid(e, 16),

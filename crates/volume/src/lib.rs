@@ -25,6 +25,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
+#![warn(clippy::indexing_slicing)]
 
 mod error;
 mod gpt;
