@@ -103,7 +103,178 @@ pub struct GuestContent {
 }
 
 /// Write the guest into `root` (an empty directory on the host).
+///
+/// Everything is deterministic: the same `spec` gives byte-identical files, the
+/// same modes, and every modification time set to the release's date. Files are
+/// owned by whoever runs the generator (`mke2fs -d` copies host ownership).
 pub fn populate(root: &Path, spec: &GuestSpec) -> Result<GuestContent, MockDiskError> {
-    let _ = (root, spec);
-    Err(MockDiskError::InvalidInput("guest content generator not written yet".into()))
+    validate(spec)?;
+    let meta = std::fs::metadata(root).map_err(|e| MockDiskError::io(root, e))?;
+    if !meta.is_dir() {
+        return Err(MockDiskError::InvalidInput(format!(
+            "{} is not a directory",
+            root.display()
+        )));
+    }
+    let mut entries = std::fs::read_dir(root).map_err(|e| MockDiskError::io(root, e))?;
+    if entries.next().is_some() {
+        return Err(MockDiskError::InvalidInput(format!(
+            "{} is not empty",
+            root.display()
+        )));
+    }
+    let d = distro::Distro::of(spec.os);
+    let pkgs = names::packages(&d, spec.seed, spec.num_packages)?;
+    let mut tree = tree::Tree::new(root);
+    system::write(&mut tree, &d, spec)?;
+    match d.family {
+        distro::Family::Deb => deb::write(&mut tree, &d, &pkgs)?,
+        distro::Family::Rpm => rpm::write(&mut tree, &d, &pkgs)?,
+        distro::Family::Apk => apk::write(&mut tree, &d, &pkgs, spec.seed)?,
+        distro::Family::Pacman => pacman::write(&mut tree, &d, &pkgs)?,
+    }
+    let num_files = files::write(
+        &mut tree,
+        &d,
+        &pkgs,
+        &spec.hostname,
+        spec.num_files,
+        spec.seed,
+    )?;
+    tree.finish(d.epoch_time)?;
+    let mut packages: Vec<PackageInfo> = pkgs
+        .iter()
+        .map(|p| PackageInfo {
+            name: p.name.clone(),
+            epoch: p.epoch,
+            version: p.version.clone(),
+            release: p.release.clone(),
+            arch: p.arch.to_string(),
+        })
+        .collect();
+    packages.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(GuestContent {
+        distro: d.distro.to_string(),
+        product_name: d.pretty_name.to_string(),
+        version_id: d.version_id.to_string(),
+        major_version: d.major,
+        minor_version: d.minor,
+        arch: "x86_64".to_string(),
+        hostname: spec.hostname.clone(),
+        package_format: d.package_format().to_string(),
+        package_management: d.package_management().to_string(),
+        packages,
+        num_files,
+        usr_merged: d.usr_merged,
+    })
 }
+
+/// Longest hostname accepted (a DNS name's limit).
+const MAX_HOSTNAME_LEN: usize = 253;
+
+fn validate(spec: &GuestSpec) -> Result<(), MockDiskError> {
+    let h = &spec.hostname;
+    if h.is_empty() || h.len() > MAX_HOSTNAME_LEN {
+        return Err(MockDiskError::InvalidInput(format!(
+            "hostname must be 1 to {MAX_HOSTNAME_LEN} characters, got {}",
+            h.len()
+        )));
+    }
+    if !h
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        || h.starts_with(['-', '.'])
+    {
+        return Err(MockDiskError::InvalidInput(format!(
+            "hostname {h:?} may only contain letters, digits, '-' and '.', and must start with a letter or digit"
+        )));
+    }
+    for l in &spec.fstab {
+        for (what, v) in [
+            ("spec", &l.spec),
+            ("mountpoint", &l.mountpoint),
+            ("fs_type", &l.fs_type),
+            ("options", &l.options),
+        ] {
+            if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(MockDiskError::InvalidInput(format!(
+                    "fstab {what} {v:?} must be non-empty without spaces"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl OsType {
+    /// Every supported OS.
+    pub const ALL: [OsType; 6] = [
+        OsType::Ubuntu,
+        OsType::Debian,
+        OsType::Fedora,
+        OsType::Rocky,
+        OsType::Alpine,
+        OsType::Arch,
+    ];
+
+    /// The lowercase name used on the command line (`ubuntu`, `rocky`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            OsType::Ubuntu => "ubuntu",
+            OsType::Debian => "debian",
+            OsType::Fedora => "fedora",
+            OsType::Rocky => "rocky",
+            OsType::Alpine => "alpine",
+            OsType::Arch => "arch",
+        }
+    }
+}
+
+impl std::str::FromStr for OsType {
+    type Err = MockDiskError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.to_ascii_lowercase();
+        OsType::ALL
+            .into_iter()
+            .find(|o| o.name() == lower)
+            .ok_or_else(|| {
+                let names: Vec<&str> = OsType::ALL.iter().map(|o| o.name()).collect();
+                MockDiskError::InvalidInput(format!(
+                    "unknown os_type {s:?}; expected one of {}",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
+impl PackageInfo {
+    /// The version as the package manager writes it: `[epoch:]version[-release]`.
+    pub fn full_version(&self) -> String {
+        let mut s = String::new();
+        if self.epoch != 0 {
+            s.push_str(&self.epoch.to_string());
+            s.push(':');
+        }
+        s.push_str(&self.version);
+        if !self.release.is_empty() {
+            s.push('-');
+            s.push_str(&self.release);
+        }
+        s
+    }
+}
+
+mod apk;
+mod deb;
+mod distro;
+mod elf;
+mod files;
+mod names;
+mod pacman;
+mod rpm;
+mod rpmheader;
+mod system;
+mod tree;
+
+#[cfg(test)]
+mod tests;
