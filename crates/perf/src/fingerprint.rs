@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -29,8 +30,13 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// The fingerprint of this machine and binary.
+    /// The fingerprint of this machine and binary (computed once per process).
     pub fn current() -> Fingerprint {
+        static CURRENT: OnceLock<Fingerprint> = OnceLock::new();
+        CURRENT.get_or_init(Self::probe).clone()
+    }
+
+    fn probe() -> Fingerprint {
         Fingerprint {
             cpu_model: read_small(Path::new("/proc/cpuinfo"))
                 .and_then(|s| cpu_model(&s))
@@ -108,8 +114,14 @@ pub(crate) fn os_pretty_name(text: &str) -> Option<String> {
     get("PRETTY_NAME").or_else(|| get("NAME"))
 }
 
-/// `git rev-parse HEAD` in the current directory, or `unknown` (no git, not a repo).
+/// `git rev-parse HEAD` in the current directory, or `unknown` (no git, not a repo);
+/// asked once per process.
 pub fn git_commit() -> String {
+    static COMMIT: OnceLock<String> = OnceLock::new();
+    COMMIT.get_or_init(probe_git_commit).clone()
+}
+
+fn probe_git_commit() -> String {
     Command::new("git")
         .args(["rev-parse", "HEAD"])
         .stderr(std::process::Stdio::null())
