@@ -131,11 +131,12 @@ pub(crate) fn status(distro: &Distro, pkgs: &[Pkg]) -> String {
             s.push_str("Conffiles:\n /etc/bash.bashrc 89269e1298235f1b12b4c16e4065ad0d\n /etc/skel/.bash_logout 22bfb8c1dd94b5f3813a2b25da67463f\n /etc/skel/.bashrc 0f4f6e0dcf7bd0f1bd9d5c2e6b3fa3b4\n /etc/skel/.profile f4e81ade7d6f9fb342541152d08e7a97\n");
         }
         let _ = writeln!(s, "Description: {}", p.summary);
-        for (i, line) in p.description.iter().enumerate() {
-            if i == 2 {
+        for line in &p.description {
+            if line.is_empty() {
                 s.push_str(" .\n");
+            } else {
+                let _ = writeln!(s, " {line}");
             }
-            let _ = writeln!(s, " {line}");
         }
         let _ = writeln!(s, "Homepage: {}", p.url);
         if ubuntu {

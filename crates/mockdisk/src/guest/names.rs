@@ -24,7 +24,7 @@ pub(crate) struct Pkg {
     pub source: String,
     /// One-line summary.
     pub summary: String,
-    /// Long description, one paragraph (already wrapped into lines).
+    /// Long description, wrapped into lines; an empty line separates paragraphs.
     pub description: Vec<String>,
     /// Installed size in bytes.
     pub size: u64,
@@ -1031,10 +1031,13 @@ fn finish(
             format!("Tools for {topic} from the {source} project")
         }
     });
+    // Paragraphs are separated by an empty line.
     let description = vec![
         format!("The {source} project provides {topic} support used by other"),
-        "programs on the system. This package contains the files installed".to_string(),
-        format!("by {name}, built for {}.", distro.pretty_name),
+        "programs on the system.".to_string(),
+        String::new(),
+        format!("This package contains the files of {name}, built for"),
+        format!("{}.", distro.pretty_name),
     ];
     let size = 4096 * (1 + rng.below(4000));
     let build_time = distro
@@ -1108,6 +1111,11 @@ fn known_summary(name: &str) -> Option<&'static str> {
         "curl" => "command line tool for transferring data with URL syntax",
         "util-linux" => "miscellaneous system utilities",
         "openssh-server" => "secure shell (SSH) server, for secure access from remote machines",
+        "perl-base" => "minimal Perl system",
+        "python3" => "interactive high-level object-oriented language (default python3 version)",
+        "systemd-sysv" => "system and service manager - SysV compatibility symlinks",
+        "login" => "system login tools",
+        "passwd" => "change and administer password and group data",
         _ => return None,
     })
 }

@@ -39,8 +39,6 @@ const INDEX_TABLES: &[(&str, bool, bool)] = &[
 const RPMLIB_FLAGS: u32 = 0x0100_0000 | 0x02 | 0x08;
 /// `RPMSENSE_EQUAL`.
 const SENSE_EQUAL: u32 = 0x08;
-/// `RPMSENSE_GREATER | RPMSENSE_EQUAL`.
-const SENSE_GE: u32 = 0x04 | 0x08;
 /// `RPMSENSE_RPMLIB`: such requires are not indexed in `Requirename`.
 const SENSE_RPMLIB: u32 = 0x0100_0000;
 
@@ -103,7 +101,8 @@ pub(crate) fn header(p: &Pkg, distro: &Distro) -> Result<EncodedHeader, MockDisk
         requires.push(("rtld(GNU_HASH)".into(), 0, String::new()));
     }
     for d in &p.depends {
-        requires.push((d.clone(), SENSE_GE, String::new()));
+        // An unversioned dependency, as most automatic ones are.
+        requires.push((d.clone(), 0, String::new()));
     }
     requires.sort();
     requires.dedup_by(|a, b| a.0 == b.0);

@@ -338,16 +338,18 @@ fn users(tree: &mut Tree, d: &Distro) -> Result<(), MockDiskError> {
     Ok(())
 }
 
-/// A minimal x86 bzImage header carrying the kernel version string, as `file`
+/// A minimal x86 bzImage boot header carrying the kernel version string, as `file`
 /// reads it (boot signature, "HdrS", version pointer), padded to 4 KiB.
 fn kernel_image(version: &str) -> Vec<u8> {
     let mut b = vec![0u8; 4096];
+    b[0x1f2] = 0x01; // root_flags: mount the root read-only
     b[0x1fe] = 0x55;
     b[0x1ff] = 0xaa;
     b[0x202..0x206].copy_from_slice(b"HdrS");
     b[0x206..0x208].copy_from_slice(&0x020fu16.to_le_bytes());
     // kernel_version: offset of the string minus 0x200.
     b[0x20e..0x210].copy_from_slice(&0x0200u16.to_le_bytes());
+    b[0x211] = 0x01; // loadflags: LOADED_HIGH, i.e. a bzImage
     let s = version.as_bytes();
     let n = s.len().min(4096 - 0x400 - 1);
     b[0x400..0x400 + n].copy_from_slice(&s[..n]);

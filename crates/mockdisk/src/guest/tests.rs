@@ -847,3 +847,19 @@ fn timing_2000_packages_1000_files() {
         eprintln!("{os:?}: {:?}", t.elapsed());
     }
 }
+
+/// Writes a guest for manual inspection: `MDGUEST_DUMP_DIR=/empty/dir MDGUEST_OS=fedora
+/// cargo test -p guestctl-mockdisk dump_for_inspection -- --ignored`.
+#[test]
+#[ignore]
+fn dump_for_inspection() {
+    let (Ok(dir), Ok(os)) = (
+        std::env::var("MDGUEST_DUMP_DIR"),
+        std::env::var("MDGUEST_OS"),
+    ) else {
+        eprintln!("set MDGUEST_DUMP_DIR and MDGUEST_OS");
+        return;
+    };
+    let c = populate(Path::new(&dir), &spec(os.parse().unwrap(), 50, 20, 1)).unwrap();
+    eprintln!("{}", serde_json::to_string_pretty(&c).unwrap());
+}
