@@ -1,0 +1,113 @@
+//! WorkloadGenerator and the standard suite over real mock disks (small ones).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use guestctl_mockdisk::MockDiskType;
+use guestctl_perf::standard::{mock_disk_generation, standard_suite};
+use guestctl_perf::*;
+
+#[test]
+fn disk_batch_is_generated_and_removed_on_drop() {
+    let generator = WorkloadGenerator::new().unwrap();
+    let dir = generator.dir().to_path_buf();
+    let disks = generator
+        .generate_disk_batch(2, MockDiskType::Minimal)
+        .unwrap();
+    assert_eq!(disks.len(), 2);
+    for (i, d) in disks.iter().enumerate() {
+        assert!(d.path().starts_with(&dir));
+        assert!(d.path().is_file());
+        assert_eq!(d.os_type(), "ubuntu");
+        assert_eq!(d.hostname(), format!("batch-vm-{i}"));
+    }
+    // A second batch does not overwrite the first.
+    let more = generator
+        .generate_disk_batch(1, MockDiskType::Minimal)
+        .unwrap();
+    assert_ne!(more[0].path(), disks[0].path());
+    drop(generator);
+    assert!(!dir.exists());
+}
+
+#[test]
+fn keep_preserves_the_directory() {
+    let mut generator = WorkloadGenerator::new().unwrap();
+    let kept = generator.keep();
+    drop(generator);
+    assert!(kept.is_dir());
+    std::fs::remove_dir_all(&kept).unwrap();
+}
+
+#[test]
+fn varied_batches_are_reproducible_by_seed_and_varied() {
+    let a = WorkloadGenerator::new().unwrap().seed(7);
+    let b = WorkloadGenerator::new().unwrap().seed(7);
+    let c = WorkloadGenerator::new().unwrap().seed(8);
+    let fmt = |g: &WorkloadGenerator| format!("{:?}", g.varied_specs(20));
+    assert_eq!(fmt(&a), fmt(&b));
+    assert_ne!(fmt(&a), fmt(&c));
+    let specs = format!("{:?}", a.varied_specs(40));
+    let os_seen = guestctl_perf::workload::OS_TYPES
+        .iter()
+        .filter(|os| specs.contains(&format!("\"{os}\"")))
+        .count();
+    assert!(os_seen >= 4, "{specs}");
+    assert!(
+        specs.contains("Minimal") && specs.contains("Small"),
+        "{specs}"
+    );
+}
+
+#[test]
+fn varied_batch_builds_real_disks() {
+    let g = WorkloadGenerator::new().unwrap().seed(3);
+    // Seed 3's first two disks are small enough for a quick test.
+    let disks = g.generate_varied_batch(2).unwrap();
+    assert_eq!(disks.len(), 2);
+    let specs = g.varied_specs(2);
+    for (d, s) in disks.iter().zip(&specs) {
+        assert!(format!("{s:?}").contains(&format!("\"{}\"", d.os_type())));
+        assert!(d.path().is_file());
+    }
+}
+
+#[test]
+fn batch_limit_is_enforced() {
+    let g = WorkloadGenerator::new().unwrap();
+    let e = g
+        .generate_disk_batch(usize::MAX, MockDiskType::Minimal)
+        .unwrap_err();
+    assert!(e.to_string().contains("exceeds the limit"), "{e}");
+}
+
+#[test]
+fn standard_suite_runs_mock_disk_generation() {
+    let suite = standard_suite();
+    assert_eq!(
+        suite.names(),
+        [
+            "mock_disk_generation/minimal",
+            "mock_disk_generation/small",
+            "mock_disk_generation/medium"
+        ]
+    );
+    let mut s = Suite::new();
+    s.push(mock_disk_generation(MockDiskType::Minimal)).unwrap();
+    assert!(
+        s.push(mock_disk_generation(MockDiskType::Minimal)).is_err(),
+        "duplicate names refused"
+    );
+    let mut results = PerfTestSuite::new();
+    let failures = s.run(
+        &mut results,
+        RunPlan { iterations: 2 },
+        &mut WallClock,
+        &mut NoObserver,
+    );
+    assert!(failures.is_empty(), "{failures:?}");
+    let r = results.get("mock_disk_generation/minimal").unwrap();
+    assert_eq!(r.samples.len(), 2);
+    assert!(r.samples.iter().all(|s| *s > 0.0));
+    assert_eq!(r.params["disk_type"], "minimal");
+    assert_eq!(r.params["os_type"], "ubuntu");
+}
