@@ -3,8 +3,8 @@
 //! `rpm --initdb` of rpm 4.18): `Packages(hnum INTEGER PRIMARY KEY AUTOINCREMENT,
 //! blob BLOB NOT NULL)` holding one header blob per package, plus one index table
 //! per indexed tag, `(key TEXT|BLOB NOT NULL, hnum, idx, FOREIGN KEY(hnum))`, with
-//! `<T>_key_idx` for string tags and `<T>_hnum_idx` for array tags. The database is
-//! in WAL journal mode, as rpm leaves it.
+//! `<T>_key_idx` for string tags and `<T>_hnum_idx` for array tags. The file is in
+//! rollback-journal mode so that read-only mounts can open it (see `write_db`).
 
 use super::distro::{Distro, Family};
 use super::names::Pkg;
@@ -249,12 +249,17 @@ pub(crate) fn write(tree: &mut Tree, distro: &Distro, pkgs: &[Pkg]) -> Result<()
 
 fn write_db(path: &std::path::Path, distro: &Distro, pkgs: &[Pkg]) -> Result<(), MockDiskError> {
     let mut conn = Connection::open(path).map_err(db_err)?;
+    // Rollback-journal mode, not the WAL mode rpm switches a database to when it
+    // opens it for writing: a WAL database can only be opened read-only when its
+    // -shm file exists or can be created, and inspection tools (virt-inspector,
+    // guestctl) read the guest from a read-only mount. The schema and the data are
+    // the same either way; rpm converts the file to WAL the first time it writes.
     let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
         .map_err(db_err)?;
-    if !mode.eq_ignore_ascii_case("wal") {
+    if !mode.eq_ignore_ascii_case("delete") {
         return Err(MockDiskError::PackageDb(format!(
-            "rpmdb.sqlite: journal mode {mode}, not wal"
+            "rpmdb.sqlite: journal mode {mode}, not delete"
         )));
     }
     conn.execute_batch(
@@ -321,8 +326,6 @@ fn write_db(path: &std::path::Path, distro: &Distro, pkgs: &[Pkg]) -> Result<(),
         }
     }
     tx.commit().map_err(db_err)?;
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-        .map_err(db_err)?;
     conn.close().map_err(|(_, e)| db_err(e))?;
     Ok(())
 }

@@ -524,7 +524,15 @@ fn check_schema(db: &Path, c: &GuestContent) {
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(mode, "wal");
+    assert_eq!(mode, "delete", "readable from a read-only mount");
+    let head = fs::read(db).unwrap();
+    assert_eq!(&head[..16], b"SQLite format 3\0");
+    assert_eq!(
+        (head[18], head[19]),
+        (1, 1),
+        "legacy (rollback) file format versions"
+    );
+    assert!(!db.with_extension("sqlite-wal").exists() && !db.with_extension("sqlite-shm").exists());
     let fk: i64 = conn
         .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
             r.get(0)
