@@ -65,16 +65,7 @@ struct Opened {
 /// Inspect a launched image: find every operating system and describe it.
 pub fn inspect_os(launched: &Launched, opts: &InspectOptions) -> Inspection {
     let mut diagnostics = launched.diagnostics.clone();
-    let mut opened: Vec<Opened> = Vec::new();
-    for (index, v) in launched.volumes.iter().enumerate() {
-        if !v.mountable() {
-            continue;
-        }
-        match v.open() {
-            Ok(fs) => opened.push(Opened { index, device: v.device(), fs }),
-            Err(e) => diagnostics.push(Diagnostic::from(&e)),
-        }
-    }
+    let opened = open_all(launched, &mut diagnostics);
     let mut operatingsystems = Vec::new();
     for o in &opened {
         let alone = GuestFs::with_root(o.device.clone(), Arc::clone(&o.fs));
@@ -169,14 +160,22 @@ fn small_text(g: &GuestFs, path: &str) -> Option<String> {
     g.read_file(path, MAX_SMALL_FILE).ok().map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
-fn inspect_linux(
+/// The namespace of one Linux root: the root at `/` and its fstab's local
+/// filesystems at their mountpoints, with the mountpoints and the indexes of the
+/// volumes that belong to the OS (swap included).
+struct Assembled {
+    g: GuestFs,
+    mountpoints: Vec<Mountpoint>,
+    fs_indexes: Vec<usize>,
+}
+
+fn assemble(
     launched: &Launched,
     opened: &[Opened],
     root: &Opened,
     alone: GuestFs,
-    opts: &InspectOptions,
     diagnostics: &mut Vec<Diagnostic>,
-) -> OperatingSystem {
+) -> Assembled {
     let mut g = alone;
     let mut mountpoints = vec![Mountpoint { mountpoint: "/".into(), device: root.device.clone() }];
     let mut fs_indexes = vec![root.index];
@@ -224,7 +223,73 @@ fn inspect_linux(
         }
     }
     mountpoints.sort_by(|a, b| a.mountpoint.cmp(&b.mountpoint));
+    Assembled { g, mountpoints, fs_indexes }
+}
 
+fn open_all(launched: &Launched, diagnostics: &mut Vec<Diagnostic>) -> Vec<Opened> {
+    let mut opened = Vec::new();
+    for (index, v) in launched.volumes.iter().enumerate() {
+        if !v.mountable() {
+            continue;
+        }
+        match v.open() {
+            Ok(fs) => opened.push(Opened { index, device: v.device(), fs }),
+            Err(e) => diagnostics.push(Diagnostic::from(&e)),
+        }
+    }
+    opened
+}
+
+/// The guest namespace of an operating system, for `ls` and `cat`: the root named
+/// `root` (a device such as `/dev/sda2`; `None` for the first OS found) with its
+/// fstab mounts. Fails when there is no such operating system.
+pub fn os_namespace(launched: &Launched, root: Option<&str>) -> Result<GuestFs, InspectError> {
+    let mut diags = Vec::new();
+    let opened = open_all(launched, &mut diags);
+    let want = root.map(|r| launched.find_device(r));
+    for o in &opened {
+        if let Some(w) = want {
+            if w != Some(o.index) {
+                continue;
+            }
+        }
+        let alone = GuestFs::with_root(o.device.clone(), Arc::clone(&o.fs));
+        if is_linux_root(&alone) {
+            return Ok(assemble(launched, &opened, o, alone, &mut diags).g);
+        }
+        if windows_systemroot(&alone).is_some() {
+            return Ok(alone);
+        }
+    }
+    Err(InspectError::new(
+        ErrorKind::NotFound,
+        launched.image.display().to_string(),
+        match root {
+            Some(r) => format!("{r} is not the root of an operating system (see `guestctl inspect`)"),
+            None => "no operating system found; name a filesystem instead, as DEVICE:PATH (see `guestctl filesystems`)".into(),
+        },
+    ))
+}
+
+/// The filesystem on one device alone (`/dev/sda1`), as a namespace with it at `/`.
+pub fn device_namespace(launched: &Launched, device: &str) -> Result<GuestFs, InspectError> {
+    let shown = launched.image.display().to_string();
+    let i = launched.find_device(device).ok_or_else(|| {
+        InspectError::new(ErrorKind::NotFound, shown.clone(), format!("no device {device} (see `guestctl filesystems`)"))
+    })?;
+    let v = launched.volumes.get(i).ok_or_else(|| InspectError::new(ErrorKind::NotFound, shown, "no such volume"))?;
+    Ok(GuestFs::with_root(v.device(), v.open()?))
+}
+
+fn inspect_linux(
+    launched: &Launched,
+    opened: &[Opened],
+    root: &Opened,
+    alone: GuestFs,
+    opts: &InspectOptions,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> OperatingSystem {
+    let Assembled { g, mountpoints, fs_indexes } = assemble(launched, opened, root, alone, diagnostics);
     let info = detect_release(&g);
     let (major, minor) = info.version.unwrap_or((0, 0));
     let distro = info.distro.clone();
