@@ -4,6 +4,20 @@
 //!
 //! [`populate`] writes all of it into a staging directory on the host (later fed
 //! to `mke2fs -d`) and returns [`GuestContent`], the ground truth for the manifest.
+//!
+//! | OsType | release written | package database | usr-merged |
+//! |---|---|---|---|
+//! | Ubuntu | 24.04.1 LTS (noble), kernel 6.8.0-41-generic | `/var/lib/dpkg/status` (amd64/all) | yes |
+//! | Debian | 12.6 (bookworm), kernel 6.1.0-22-amd64 | `/var/lib/dpkg/status` (amd64/all) | yes |
+//! | Fedora | 40 (Cloud Edition), kernel 6.8.5-301.fc40 | `/usr/lib/sysimage/rpm/rpmdb.sqlite` (x86_64/noarch) | yes |
+//! | Rocky | 9.4 (Blue Onyx), kernel 5.14.0-427.13.1.el9_4 | `/usr/lib/sysimage/rpm/rpmdb.sqlite` (x86_64/noarch) | yes |
+//! | Alpine | 3.20.3, linux-lts | `/lib/apk/db/installed` (x86_64) | no (busybox) |
+//! | Arch | rolling, linux | `/var/lib/pacman/local` (x86_64/any) | yes, sbin too |
+//!
+//! Submodules: `distro` (the facts above), `system` (skeleton, release files,
+//! identity, users, /boot, ELF programs), `names` (package lists), `deb`, `rpm` +
+//! `rpmheader` (the header encoder), `apk`, `pacman`, `files` (user files), `elf`,
+//! `tree` (the staging writer that sets modes and mtimes at the end).
 
 use crate::error::MockDiskError;
 use std::path::Path;
