@@ -809,3 +809,18 @@ fn random_bytes_and_mutations_never_panic() {
         assert!(Hive::new(&junk).is_err());
     }
 }
+
+#[test]
+fn fuzz_seed() {
+    // Writes seed hives for the `hive` fuzz target when GUESTCTL_FUZZ_SEEDS is set.
+    let sys = system_hive();
+    let soft = software_hive();
+    assert_eq!(walk_all(&Hive::new(&sys).unwrap()), 6);
+    assert_eq!(walk_all(&Hive::new(&soft).unwrap()), 6);
+    if let Some(dir) = std::env::var_os("GUESTCTL_FUZZ_SEEDS") {
+        let d = std::path::Path::new(&dir).join("hive");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("system"), &sys).unwrap();
+        std::fs::write(d.join("software"), &soft).unwrap();
+    }
+}

@@ -378,4 +378,20 @@ Triggers-Pending: ldconfig
             PkgErrorKind::LimitExceeded
         );
     }
+
+    /// Writes seed inputs for the fuzz targets when `GUESTCTL_FUZZ_SEEDS` names a
+    /// directory (`<dir>/<target>/`); always checks that the seeds parse.
+    fn write_seed(target: &str, name: &str, bytes: &[u8]) {
+        if let Some(dir) = std::env::var_os("GUESTCTL_FUZZ_SEEDS") {
+            let d = std::path::Path::new(&dir).join(target);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join(name), bytes).unwrap();
+        }
+    }
+
+    #[test]
+    fn fuzz_seed() {
+        assert_eq!(parse_dpkg_status(SAMPLE.as_bytes()).unwrap().len(), 5);
+        write_seed("pkg_dpkg", "sample", SAMPLE.as_bytes());
+    }
 }

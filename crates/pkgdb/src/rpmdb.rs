@@ -406,4 +406,24 @@ mod tests {
         assert_eq!(got.join("\n"), want);
         assert_eq!(l.packages[0].full_version(), "2:1.2-3.fc40");
     }
+
+    /// Writes seed inputs for the fuzz targets when `GUESTCTL_FUZZ_SEEDS` names a
+    /// directory (`<dir>/<target>/`); always checks that the seeds parse.
+    fn write_seed(target: &str, name: &str, bytes: &[u8]) {
+        if let Some(dir) = std::env::var_os("GUESTCTL_FUZZ_SEEDS") {
+            let d = std::path::Path::new(&dir).join(target);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join(name), bytes).unwrap();
+        }
+    }
+
+    #[test]
+    fn fuzz_seed() {
+        let h = crate::rpm::tests::sample(Some(3));
+        assert!(RpmHeader::parse(&h).is_ok());
+        let db = make_db(&[h.clone(), encode(&sample_tags("zsh", None), &[])]);
+        assert_eq!(read_rpmdb_sqlite(&db).unwrap().packages.len(), 2);
+        write_seed("pkg_rpm", "header", &h);
+        write_seed("pkg_rpm", "rpmdb.sqlite", &db);
+    }
 }
