@@ -273,6 +273,7 @@ pub struct MockDiskBuilder {
     pub(crate) layout: Layout,
     pub(crate) partition_table: PartitionTable,
     pub(crate) write_manifest: bool,
+    pub(crate) tool_path: Option<Vec<PathBuf>>,
     pub(crate) progress: Option<ProgressFn>,
 }
 
@@ -290,6 +291,7 @@ impl fmt::Debug for MockDiskBuilder {
             .field("layout", &self.layout)
             .field("partition_table", &self.partition_table)
             .field("write_manifest", &self.write_manifest)
+            .field("tool_path", &self.tool_path)
             .field("progress", &self.progress.is_some())
             .finish()
     }
@@ -320,6 +322,7 @@ impl MockDiskBuilder {
             layout: Layout::Standard,
             partition_table: PartitionTable::Gpt,
             write_manifest: true,
+            tool_path: None,
             progress: None,
         }
     }
@@ -378,6 +381,12 @@ impl MockDiskBuilder {
     /// Whether to write `<image>.manifest.json` beside the image (default: yes).
     pub fn write_manifest(mut self, yes: bool) -> Self {
         self.write_manifest = yes;
+        self
+    }
+    /// Look for the system tools only in `dirs` (default: `$PATH`, then
+    /// `/usr/sbin` and `/sbin`).
+    pub fn tool_path(mut self, dirs: Vec<PathBuf>) -> Self {
+        self.tool_path = Some(dirs);
         self
     }
     /// Call `f` at each stage of generation (for progress bars).

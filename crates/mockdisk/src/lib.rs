@@ -21,6 +21,10 @@
 //! ```
 
 mod assemble;
+mod lvm;
+mod sizing;
+mod temp;
+pub mod tools;
 pub mod builder;
 pub mod error;
 pub mod guest;
@@ -29,5 +33,6 @@ pub mod rng;
 
 pub use builder::{build_batch, DiskFormat, Layout, MockDisk, MockDiskBuilder, MockDiskType, PartitionTable, ProgressFn, Stage};
 pub use error::MockDiskError;
+pub use temp::{install_interrupt_cleanup, remove_temporaries};
 pub use guest::{GuestContent, OsType, PackageInfo};
 pub use manifest::{FilesystemManifest, GuestManifest, LvManifest, LvmManifest, Manifest, PartitionManifest};
