@@ -100,8 +100,7 @@ pub fn detect_with(series: &[Point], opts: &DetectOptions) -> Result<Vec<ChangeP
         let (Some(&start), Some(&end)) = (bounds.get(i), bounds.get(i + 2)) else {
             continue;
         };
-        let (Some(before), Some(after)) =
-            (values.get(start..cp.index), values.get(cp.index..end))
+        let (Some(before), Some(after)) = (values.get(start..cp.index), values.get(cp.index..end))
         else {
             continue;
         };
@@ -119,7 +118,8 @@ pub fn detect_with(series: &[Point], opts: &DetectOptions) -> Result<Vec<ChangeP
         if change_pct.abs() < opts.min_change_pct {
             continue;
         }
-        let (Some(first), Some(prev)) = (series.get(cp.index), series.get(cp.index.wrapping_sub(1)))
+        let (Some(first), Some(prev)) =
+            (series.get(cp.index), series.get(cp.index.wrapping_sub(1)))
         else {
             continue;
         };

@@ -71,7 +71,9 @@ pub fn display_scale(unit: Unit, max: f64) -> (f64, &'static str) {
 fn visible_lines(lines: &[RefLine], lo: f64, hi: f64) -> Vec<RefLine> {
     lines
         .iter()
-        .filter(|l| l.value.is_finite() && l.value > 0.0 && l.value <= hi * 10.0 && l.value >= lo / 10.0)
+        .filter(|l| {
+            l.value.is_finite() && l.value > 0.0 && l.value <= hi * 10.0 && l.value >= lo / 10.0
+        })
         .cloned()
         .collect()
 }
@@ -85,7 +87,11 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
         (lo - lo.abs() * 0.1 - 1e-9, hi + hi.abs() * 0.1 + 1e-9)
     };
     let pad = (hi - lo) * 0.08;
-    let bottom = if lo - pad < (hi - lo) * 0.5 && lo >= 0.0 { 0.0 } else { lo - pad };
+    let bottom = if lo - pad < (hi - lo) * 0.5 && lo >= 0.0 {
+        0.0
+    } else {
+        lo - pad
+    };
     (bottom, hi + pad)
 }
 
@@ -93,6 +99,17 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
 /// sequence, so points spread evenly and the chart is reproducible).
 fn jitter(i: usize) -> f64 {
     ((i as f64) * 0.618_033_988_75).fract() - 0.5
+}
+
+/// An axis value with at most 3 decimals, trailing zeros removed.
+fn axis_label(v: &f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }
 
 type DrawResult = Result<(), String>;
@@ -138,7 +155,8 @@ pub fn distribution_svg(
 
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
         let draw = || -> DrawResult {
             root.fill(&WHITE).map_err(err)?;
             let mut chart = ChartBuilder::on(&root)
@@ -147,7 +165,10 @@ pub fn distribution_svg(
                 .y_label_area_size(64)
                 .build_cartesian_2d(0.0..n_groups, y0..y1)
                 .map_err(err)?;
-            let labels: Vec<String> = groups.iter().map(|g| format!("{} (n={})", g.0, g.1.samples.len())).collect();
+            let labels: Vec<String> = groups
+                .iter()
+                .map(|g| format!("{} (n={})", g.0, g.1.samples.len()))
+                .collect();
             let fmt_x = |x: &f64| {
                 let i = (x - 0.5).round();
                 if (x - 0.5 - i).abs() < 1e-6 && i >= 0.0 {
@@ -162,7 +183,7 @@ pub fn distribution_svg(
                 .x_labels(groups.len() * 2 + 1)
                 .x_label_formatter(&fmt_x)
                 .y_desc(unit_label)
-                .y_label_formatter(&|v| format!("{v:.3}"))
+                .y_label_formatter(&axis_label)
                 .draw()
                 .map_err(err)?;
             for (gi, (_, t, color)) in groups.iter().enumerate() {
@@ -193,17 +214,28 @@ pub fn distribution_svg(
                 // Median bar.
                 chart
                     .draw_series(std::iter::once(PathElement::new(
-                        vec![(center - 0.32, s.median / div), (center + 0.32, s.median / div)],
+                        vec![
+                            (center - 0.32, s.median / div),
+                            (center + 0.32, s.median / div),
+                        ],
                         color.stroke_width(3),
                     )))
                     .map_err(err)?;
                 // Samples.
                 chart
-                    .draw_series(t.samples.iter().enumerate().filter(|(_, v)| v.is_finite()).map(
-                        |(i, v)| {
-                            Circle::new((center + jitter(i) * 0.5, v / div), 2, color.mix(0.6).filled())
-                        },
-                    ))
+                    .draw_series(
+                        t.samples
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, v)| v.is_finite())
+                            .map(|(i, v)| {
+                                Circle::new(
+                                    (center + jitter(i) * 0.5, v / div),
+                                    2,
+                                    color.mix(0.6).filled(),
+                                )
+                            }),
+                    )
                     .map_err(err)?;
             }
             draw_ref_lines(&mut chart, &lines, div, (0.0, n_groups))?;
@@ -215,7 +247,11 @@ pub fn distribution_svg(
 }
 
 fn draw_ref_lines<DB: DrawingBackend>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
     lines: &[RefLine],
     div: f64,
     (x0, x1): (f64, f64),
@@ -260,8 +296,14 @@ pub fn trend_svg(
         return Err("no runs in the history".into());
     };
     let unit = first.1.unit;
-    let lo = pts.iter().map(|p| p.1.ci_lower.min(p.1.median)).fold(f64::INFINITY, f64::min);
-    let hi = pts.iter().map(|p| p.1.ci_upper.max(p.1.median)).fold(f64::NEG_INFINITY, f64::max);
+    let lo = pts
+        .iter()
+        .map(|p| p.1.ci_lower.min(p.1.median))
+        .fold(f64::INFINITY, f64::min);
+    let hi = pts
+        .iter()
+        .map(|p| p.1.ci_upper.max(p.1.median))
+        .fold(f64::NEG_INFINITY, f64::max);
     let lines = visible_lines(targets, lo, hi);
     let hi_all = lines.iter().map(|l| l.value).fold(hi, f64::max);
     let lo_all = lines.iter().map(|l| l.value).fold(lo, f64::min);
@@ -271,7 +313,8 @@ pub fn trend_svg(
 
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
         let draw = || -> DrawResult {
             root.fill(&WHITE).map_err(err)?;
             let mut chart = ChartBuilder::on(&root)
@@ -285,9 +328,13 @@ pub fn trend_svg(
                 .x_desc("run (oldest first)")
                 .y_desc(unit_label)
                 .x_label_formatter(&|x| {
-                    if (x - x.round()).abs() < 1e-9 { format!("{}", x.round()) } else { String::new() }
+                    if (x - x.round()).abs() < 1e-9 {
+                        format!("{}", x.round())
+                    } else {
+                        String::new()
+                    }
                 })
-                .y_label_formatter(&|v| format!("{v:.3}"))
+                .y_label_formatter(&axis_label)
                 .draw()
                 .map_err(err)?;
             for c in change_points {
@@ -304,7 +351,9 @@ pub fn trend_svg(
                     .draw_series(std::iter::once(Text::new(
                         format!(
                             "{} {:+.1}%",
-                            guestctl_perf::report::short_commit(&c.commit).get(..8).unwrap_or(&c.commit),
+                            guestctl_perf::report::short_commit(&c.commit)
+                                .get(..8)
+                                .unwrap_or(&c.commit),
                             c.change_pct
                         ),
                         (x + 0.1, y1 - (y1 - y0) * 0.04),
@@ -314,15 +363,25 @@ pub fn trend_svg(
             }
             chart
                 .draw_series(pts.iter().map(|(x, p)| {
-                    PathElement::new(vec![(*x, p.ci_lower / div), (*x, p.ci_upper / div)], CUR_COLOR.mix(0.5).stroke_width(2))
+                    PathElement::new(
+                        vec![(*x, p.ci_lower / div), (*x, p.ci_upper / div)],
+                        CUR_COLOR.mix(0.5).stroke_width(2),
+                    )
                 }))
                 .map_err(err)?;
             chart
-                .draw_series(LineSeries::new(pts.iter().map(|(x, p)| (*x, p.median / div)), CUR_COLOR.stroke_width(1)))
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|(x, p)| (*x, p.median / div)),
+                    CUR_COLOR.stroke_width(1),
+                ))
                 .map_err(err)?;
             chart
                 .draw_series(pts.iter().map(|(x, p)| {
-                    let color = if p.machine_changed { TARGET_COLOR } else { CUR_COLOR };
+                    let color = if p.machine_changed {
+                        TARGET_COLOR
+                    } else {
+                        CUR_COLOR
+                    };
                     Circle::new((*x, p.median / div), 3, color.filled())
                 }))
                 .map_err(err)?;
@@ -361,9 +420,20 @@ pub fn scaling_svg(
     if points.len() < 2 {
         return Err("fewer than two points".into());
     }
-    let numeric: Option<Vec<f64>> = points.iter().map(|p| p.x.filter(|x| x.is_finite())).collect();
-    let lo = points.iter().map(|p| p.ci.0.min(p.median)).chain(points.iter().filter_map(|p| p.baseline_median)).fold(f64::INFINITY, f64::min);
-    let hi = points.iter().map(|p| p.ci.1.max(p.median)).chain(points.iter().filter_map(|p| p.baseline_median)).fold(f64::NEG_INFINITY, f64::max);
+    let numeric: Option<Vec<f64>> = points
+        .iter()
+        .map(|p| p.x.filter(|x| x.is_finite()))
+        .collect();
+    let lo = points
+        .iter()
+        .map(|p| p.ci.0.min(p.median))
+        .chain(points.iter().filter_map(|p| p.baseline_median))
+        .fold(f64::INFINITY, f64::min);
+    let hi = points
+        .iter()
+        .map(|p| p.ci.1.max(p.median))
+        .chain(points.iter().filter_map(|p| p.baseline_median))
+        .fold(f64::NEG_INFINITY, f64::max);
     if !(lo.is_finite() && hi.is_finite()) {
         return Err("no finite medians".into());
     }
@@ -375,14 +445,16 @@ pub fn scaling_svg(
 
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
         let draw = || -> DrawResult {
             root.fill(&WHITE).map_err(err)?;
             match &numeric {
-                Some(xs) if xs.iter().all(|x| *x > 0.0)
-                    && xs.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-                        / xs.iter().copied().fold(f64::INFINITY, f64::min)
-                        >= 10.0 =>
+                Some(xs)
+                    if xs.iter().all(|x| *x > 0.0)
+                        && xs.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                            / xs.iter().copied().fold(f64::INFINITY, f64::min)
+                            >= 10.0 =>
                 {
                     let xmin = xs.iter().copied().fold(f64::INFINITY, f64::min) / 1.5;
                     let xmax = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max) * 1.5;
@@ -394,19 +466,30 @@ pub fn scaling_svg(
                         .map_err(err)?;
                     chart
                         .configure_mesh()
+                        .x_label_formatter(&axis_label)
                         .x_desc(format!("{param} (log scale)"))
                         .y_desc(unit_label)
-                        .y_label_formatter(&|v| format!("{v:.3}"))
+                        .y_label_formatter(&axis_label)
                         .draw()
                         .map_err(err)?;
-                    let xy: Vec<(f64, &ScalingPoint)> = xs.iter().copied().zip(points.iter()).collect();
+                    let xy: Vec<(f64, &ScalingPoint)> =
+                        xs.iter().copied().zip(points.iter()).collect();
                     draw_curve(&mut chart, &xy, div)?;
                     for l in &lines {
                         chart
-                            .draw_series(DashedLineSeries::new(vec![(xmin, l.value / div), (xmax, l.value / div)], 6, 4, TARGET_COLOR.stroke_width(2)))
+                            .draw_series(DashedLineSeries::new(
+                                vec![(xmin, l.value / div), (xmax, l.value / div)],
+                                6,
+                                4,
+                                TARGET_COLOR.stroke_width(2),
+                            ))
                             .map_err(err)?;
                         chart
-                            .draw_series(std::iter::once(Text::new(l.label.clone(), (xmin * 1.05, l.value / div), ("sans-serif", 12).into_font().color(&TARGET_COLOR))))
+                            .draw_series(std::iter::once(Text::new(
+                                l.label.clone(),
+                                (xmin * 1.05, l.value / div),
+                                ("sans-serif", 12).into_font().color(&TARGET_COLOR),
+                            )))
                             .map_err(err)?;
                     }
                 }
@@ -434,7 +517,7 @@ pub fn scaling_svg(
                     let categorical = numeric.is_none();
                     let fmt_x = |x: &f64| {
                         if !categorical {
-                            return format!("{x}");
+                            return axis_label(x);
                         }
                         let i = (x - 0.5).round();
                         if (x - 0.5 - i).abs() < 1e-6 && i >= 0.0 {
@@ -449,10 +532,11 @@ pub fn scaling_svg(
                         .y_desc(unit_label)
                         .x_labels(if categorical { points.len() * 2 + 1 } else { 8 })
                         .x_label_formatter(&fmt_x)
-                        .y_label_formatter(&|v| format!("{v:.3}"))
+                        .y_label_formatter(&axis_label)
                         .draw()
                         .map_err(err)?;
-                    let xy: Vec<(f64, &ScalingPoint)> = xs.iter().copied().zip(points.iter()).collect();
+                    let xy: Vec<(f64, &ScalingPoint)> =
+                        xs.iter().copied().zip(points.iter()).collect();
                     draw_curve(&mut chart, &xy, div)?;
                     draw_ref_lines(&mut chart, &lines, div, (xmin, xmax))?;
                 }
@@ -469,23 +553,45 @@ fn draw_curve<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
     xy: &[(f64, &ScalingPoint)],
     div: f64,
 ) -> DrawResult {
-    let base: Vec<(f64, f64)> = xy.iter().filter_map(|(x, p)| p.baseline_median.map(|b| (*x, b / div))).collect();
+    let base: Vec<(f64, f64)> = xy
+        .iter()
+        .filter_map(|(x, p)| p.baseline_median.map(|b| (*x, b / div)))
+        .collect();
     if base.len() >= 2 {
         chart
-            .draw_series(DashedLineSeries::new(base.clone(), 5, 4, BASE_COLOR.stroke_width(2)))
+            .draw_series(DashedLineSeries::new(
+                base.clone(),
+                5,
+                4,
+                BASE_COLOR.stroke_width(2),
+            ))
             .map_err(|e| e.to_string())?;
     }
     chart
-        .draw_series(base.iter().map(|&(x, y)| Circle::new((x, y), 3, BASE_COLOR.filled())))
+        .draw_series(
+            base.iter()
+                .map(|&(x, y)| Circle::new((x, y), 3, BASE_COLOR.filled())),
+        )
         .map_err(|e| e.to_string())?;
     chart
-        .draw_series(xy.iter().map(|(x, p)| PathElement::new(vec![(*x, p.ci.0 / div), (*x, p.ci.1 / div)], CUR_COLOR.mix(0.5).stroke_width(2))))
+        .draw_series(xy.iter().map(|(x, p)| {
+            PathElement::new(
+                vec![(*x, p.ci.0 / div), (*x, p.ci.1 / div)],
+                CUR_COLOR.mix(0.5).stroke_width(2),
+            )
+        }))
         .map_err(|e| e.to_string())?;
     chart
-        .draw_series(LineSeries::new(xy.iter().map(|(x, p)| (*x, p.median / div)), CUR_COLOR.stroke_width(2)))
+        .draw_series(LineSeries::new(
+            xy.iter().map(|(x, p)| (*x, p.median / div)),
+            CUR_COLOR.stroke_width(2),
+        ))
         .map_err(|e| e.to_string())?;
     chart
-        .draw_series(xy.iter().map(|(x, p)| Circle::new((*x, p.median / div), 4, CUR_COLOR.filled())))
+        .draw_series(
+            xy.iter()
+                .map(|(x, p)| Circle::new((*x, p.median / div), 4, CUR_COLOR.filled())),
+        )
         .map_err(|e| e.to_string())?;
     Ok(())
 }

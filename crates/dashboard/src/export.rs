@@ -159,7 +159,11 @@ fn failures(t: &TestResult, cmp: Option<&BaselineComparison>) -> Vec<(String, St
         // Our own target decides; without one, the spec's week-12 target.
         let (target, status, which) = match (tc.target_ns, tc.status) {
             (Some(v), Some(s)) => (Some(v), Some(s), "target"),
-            _ => (tc.spec_week12_target_ns, tc.spec_week12_status, "spec week-12 target"),
+            _ => (
+                tc.spec_week12_target_ns,
+                tc.spec_week12_status,
+                "spec week-12 target",
+            ),
         };
         if let (Some(target), Some(TargetStatus::Missed)) = (target, status) {
             out.push((

@@ -39,7 +39,8 @@ pub fn profile<F: FnMut()>(name: &str, iterations: usize, mut f: F) -> Result<Ve
         })?;
     let start = Instant::now();
     let mut calls = 0usize;
-    while calls < MAX_PROFILE_ITERATIONS && (calls < iterations || start.elapsed() < MIN_PROFILE_TIME)
+    while calls < MAX_PROFILE_ITERATIONS
+        && (calls < iterations || start.elapsed() < MIN_PROFILE_TIME)
     {
         f();
         calls += 1;

@@ -144,7 +144,7 @@ pub fn render_html(input: &HtmlInput<'_>) -> String {
         );
     }
     if !differences.is_empty() {
-        h.push_str("<div class=\"warn\" id=\"fingerprint-mismatch\"><strong>⚠ The baseline was measured on a different machine or build.</strong> Changes below may come from the machine, not the code:<ul>");
+        h.push_str("<div class=\"warn\" id=\"fingerprint-mismatch\"><strong>Warning: the baseline was measured on a different machine or build.</strong> Changes below may come from the machine, not the code:<ul>");
         for d in &differences {
             let _ = write!(h, "<li>{}</li>", html_escape(d));
         }
@@ -204,8 +204,8 @@ fn verdict_cell(status: MatchStatus, verdict: Option<Verdict>) -> (String, &'sta
         (MatchStatus::Error, _) => ("error".into(), "error"),
         (_, Some(v)) => {
             let label = match v {
-                Verdict::Regression => "❌ regression",
-                Verdict::Improvement => "✅ improvement",
+                Verdict::Regression => "regression",
+                Verdict::Improvement => "improvement",
                 Verdict::Unchanged => "unchanged",
                 Verdict::Inconclusive => "inconclusive",
             };
@@ -315,7 +315,9 @@ fn summary_table(
 }
 
 fn ref_lines(t: &TestResult) -> Vec<RefLine> {
-    let Some(tc) = &t.target else { return Vec::new() };
+    let Some(tc) = &t.target else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     if let Some(v) = tc.target_ns {
         out.push(RefLine {
@@ -386,14 +388,18 @@ fn test_section(
         s.cv * 100.0
     );
     if !t.warnings.is_empty() {
-        let list: Vec<String> = t.warnings.iter().map(|w| html_escape(&warning_text(w, t.unit))).collect();
-        let _ = writeln!(h, "<p class=\"meta\">⚠ {}</p>", list.join("; "));
+        let list: Vec<String> = t
+            .warnings
+            .iter()
+            .map(|w| html_escape(&warning_text(w, t.unit)))
+            .collect();
+        let _ = writeln!(h, "<p class=\"meta\">Warnings: {}</p>", list.join("; "));
     }
     if let Some((_, path)) = input.flamegraphs.iter().find(|(name, _)| name == &t.name) {
         if let Some(href) = safe_href(path) {
             let _ = writeln!(
                 h,
-                "<p><a class=\"flamegraph\" href=\"{}\">🔥 flamegraph</a></p>",
+                "<p><a class=\"flamegraph\" href=\"{}\">flamegraph (SVG)</a></p>",
                 html_escape(&href)
             );
         }
@@ -436,7 +442,10 @@ fn test_section(
         }
         chart_block(
             h,
-            &format!("History: median per run ({} runs), change points dashed red", series.len()),
+            &format!(
+                "History: median per run ({} runs), change points dashed red",
+                series.len()
+            ),
             trend_svg(series, cps, &lines),
             &note,
         );
@@ -461,12 +470,19 @@ fn scaling_groups(run: &RunResults) -> Vec<(String, String, Vec<&TestResult>)> {
             continue;
         }
         let keys: Vec<&String> = tests[0].params.keys().collect();
-        if tests.iter().any(|t| t.params.keys().collect::<Vec<_>>() != keys) {
+        if tests
+            .iter()
+            .any(|t| t.params.keys().collect::<Vec<_>>() != keys)
+        {
             continue;
         }
         let varying: Vec<&String> = keys
             .into_iter()
-            .filter(|k| tests.iter().any(|t| t.params.get(*k) != tests[0].params.get(*k)))
+            .filter(|k| {
+                tests
+                    .iter()
+                    .any(|t| t.params.get(*k) != tests[0].params.get(*k))
+            })
             .collect();
         if let [param] = varying.as_slice() {
             out.push((op, (*param).clone(), tests));
@@ -482,7 +498,11 @@ fn scaling_section(h: &mut String, input: &HtmlInput<'_>) {
     }
     h.push_str("<h2>Scaling</h2>\n<div class=\"charts\">\n");
     for (op, param, mut tests) in groups {
-        let num = |t: &TestResult| t.params.get(&param).and_then(|v| v.trim().parse::<f64>().ok());
+        let num = |t: &TestResult| {
+            t.params
+                .get(&param)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        };
         let all_numeric = tests.iter().all(|t| num(t).is_some());
         if all_numeric {
             tests.sort_by(|a, b| num(a).unwrap_or(0.0).total_cmp(&num(b).unwrap_or(0.0)));
@@ -494,7 +514,10 @@ fn scaling_section(h: &mut String, input: &HtmlInput<'_>) {
                 x: if all_numeric { num(t) } else { None },
                 median: t.summary.median,
                 ci: (t.summary.median_ci.lower, t.summary.median_ci.upper),
-                baseline_median: input.baseline.and_then(|b| b.get(&t.name)).map(|b| b.summary.median),
+                baseline_median: input
+                    .baseline
+                    .and_then(|b| b.get(&t.name))
+                    .map(|b| b.summary.median),
             })
             .collect();
         let lines = tests.first().map(|t| ref_lines(t)).unwrap_or_default();

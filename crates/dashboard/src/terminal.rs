@@ -66,9 +66,11 @@ pub fn render_history_terminal(
             .collect();
         let _ = writeln!(out, "  {}", marks.trim_end());
     }
-    let (lo, hi) = medians.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
-        (l.min(v), h.max(v))
-    });
+    let (lo, hi) = medians
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
     let _ = writeln!(out, "  min {}  max {}", fmt(lo), fmt(hi));
     if change_points.is_empty() {
         out.push_str("  No lasting change detected.\n");

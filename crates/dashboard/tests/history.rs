@@ -4,7 +4,9 @@ mod common;
 use std::io::Write;
 
 use common::*;
-use guestctl_dashboard::{detect, render_history_terminal, sparkline, EntryKind, ErrorKind, History, Point};
+use guestctl_dashboard::{
+    detect, render_history_terminal, sparkline, EntryKind, ErrorKind, History, Point,
+};
 use guestctl_perf::Unit;
 use guestctl_stats::rng::Rng;
 
@@ -16,18 +18,31 @@ fn commit(i: usize) -> String {
 fn append_and_read_back() {
     let dir = tempfile::tempdir().unwrap();
     let h = History::open(dir.path().join("performance-results"));
-    assert!(h.entries().unwrap().entries.is_empty(), "missing file = empty history");
+    assert!(
+        h.entries().unwrap().entries.is_empty(),
+        "missing file = empty history"
+    );
     for i in 0..3 {
-        h.append_run(&simple_run(&commit(i), 10 + i as u32, "op", 1e6, i as u64), EntryKind::Run)
-            .unwrap();
+        h.append_run(
+            &simple_run(&commit(i), 10 + i as u32, "op", 1e6, i as u64),
+            EntryKind::Run,
+        )
+        .unwrap();
     }
-    h.append_run(&simple_run(&commit(1), 11, "op", 1e6, 1), EntryKind::Baseline).unwrap();
+    h.append_run(
+        &simple_run(&commit(1), 11, "op", 1e6, 1),
+        EntryKind::Baseline,
+    )
+    .unwrap();
     let read = h.entries().unwrap();
     assert!(read.warnings.is_empty(), "{:?}", read.warnings);
     assert_eq!(read.entries.len(), 4);
     assert_eq!(read.entries[3].kind, EntryKind::Baseline);
     // The raw samples survive the round trip (compare needs them).
-    assert_eq!(read.entries[0].run, simple_run(&commit(0), 10, "op", 1e6, 0));
+    assert_eq!(
+        read.entries[0].run,
+        simple_run(&commit(0), 10, "op", 1e6, 0)
+    );
     // Series: runs only, oldest first.
     let s = read.series("op");
     assert_eq!(s.len(), 3);
@@ -39,26 +54,37 @@ fn append_and_read_back() {
     // One JSON object per line.
     let text = std::fs::read_to_string(h.path()).unwrap();
     assert_eq!(text.lines().count(), 4);
-    assert!(text.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    assert!(text
+        .lines()
+        .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
 }
 
 #[test]
 fn torn_and_foreign_lines_are_skipped_with_warnings() {
     let dir = tempfile::tempdir().unwrap();
     let h = History::open(dir.path());
-    h.append_run(&simple_run(&commit(0), 10, "op", 1e6, 0), EntryKind::Run).unwrap();
+    h.append_run(&simple_run(&commit(0), 10, "op", 1e6, 0), EntryKind::Run)
+        .unwrap();
     // A foreign line, a blank line and an interrupted write (no final newline).
     let full = serde_json::to_string(&h.entries().unwrap().entries[0]).unwrap();
-    let mut f = std::fs::OpenOptions::new().append(true).open(h.path()).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(h.path())
+        .unwrap();
     f.write_all(b"{\"hello\": 1}\n\n").unwrap();
     f.write_all(&full.as_bytes()[..full.len() / 2]).unwrap();
     drop(f);
     let read = h.entries().unwrap();
     assert_eq!(read.entries.len(), 1);
     assert_eq!(read.warnings.len(), 2, "{:?}", read.warnings);
-    assert!(read.warnings[1].contains("truncated"), "{:?}", read.warnings);
+    assert!(
+        read.warnings[1].contains("truncated"),
+        "{:?}",
+        read.warnings
+    );
     // The next append starts a fresh line: the torn one stays skipped, the new one reads.
-    h.append_run(&simple_run(&commit(1), 11, "op", 1e6, 1), EntryKind::Run).unwrap();
+    h.append_run(&simple_run(&commit(1), 11, "op", 1e6, 1), EntryKind::Run)
+        .unwrap();
     let read = h.entries().unwrap();
     assert_eq!(read.entries.len(), 2);
     assert_eq!(read.entries[1].run.git_commit, commit(1));
@@ -68,15 +94,33 @@ fn torn_and_foreign_lines_are_skipped_with_warnings() {
 fn find_baseline_by_commit_date_or_latest() {
     let dir = tempfile::tempdir().unwrap();
     let h = History::open(dir.path());
-    h.append_run(&simple_run(&commit(1), 11, "op", 1e6, 1), EntryKind::Baseline).unwrap();
-    h.append_run(&simple_run(&commit(2), 12, "op", 2e6, 2), EntryKind::Run).unwrap();
-    h.append_run(&simple_run(&commit(3), 13, "op", 3e6, 3), EntryKind::Baseline).unwrap();
+    h.append_run(
+        &simple_run(&commit(1), 11, "op", 1e6, 1),
+        EntryKind::Baseline,
+    )
+    .unwrap();
+    h.append_run(&simple_run(&commit(2), 12, "op", 2e6, 2), EntryKind::Run)
+        .unwrap();
+    h.append_run(
+        &simple_run(&commit(3), 13, "op", 3e6, 3),
+        EntryKind::Baseline,
+    )
+    .unwrap();
     let read = h.entries().unwrap();
     assert_eq!(read.find_baseline("latest").unwrap().git_commit, commit(3));
-    assert_eq!(read.find_baseline(&commit(1)[..8]).unwrap().git_commit, commit(1));
-    assert_eq!(read.find_baseline("2026-01-13").unwrap().git_commit, commit(3));
+    assert_eq!(
+        read.find_baseline(&commit(1)[..8]).unwrap().git_commit,
+        commit(1)
+    );
+    assert_eq!(
+        read.find_baseline("2026-01-13").unwrap().git_commit,
+        commit(3)
+    );
     // A run that was never a baseline can still be found.
-    assert_eq!(read.find_baseline("2026-01-12T10").unwrap().git_commit, commit(2));
+    assert_eq!(
+        read.find_baseline("2026-01-12T10").unwrap().git_commit,
+        commit(2)
+    );
     let e = read.find_baseline("2025-12-31").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
     assert!(e.to_string().contains("recent baselines"), "{e}");
@@ -119,7 +163,11 @@ fn detects_a_lasting_step_at_the_right_commit() {
         assert_eq!(cps[0].index, 20, "seed {seed}");
         assert_eq!(cps[0].commit, commit(20));
         assert_eq!(cps[0].previous_commit, commit(19));
-        assert!((cps[0].change_pct - 15.0).abs() < 4.0, "{}", cps[0].change_pct);
+        assert!(
+            (cps[0].change_pct - 15.0).abs() < 4.0,
+            "{}",
+            cps[0].change_pct
+        );
         assert!((cps[0].before_median / 10e6 - 1.0).abs() < 0.03);
     }
     // Two steps: down then up.
@@ -146,7 +194,10 @@ fn pure_noise_and_single_spikes_are_not_change_points() {
 
 #[test]
 fn terminal_trend_shows_sparkline_and_change() {
-    assert_eq!(sparkline(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]), "▁▂▃▄▅▆▇█");
+    assert_eq!(
+        sparkline(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]),
+        "▁▂▃▄▅▆▇█"
+    );
     assert_eq!(sparkline(&[5.0, 5.0]), "▄▄");
     let s = noisy_series(1, &[(10, 10e6), (10, 13e6)], 0.02);
     let cps = detect(&s).unwrap();

@@ -4,7 +4,9 @@
 use guestctl_perf::fingerprint::Fingerprint;
 use guestctl_perf::record::{RunSettings, RESULTS_FORMAT, SCHEMA_VERSION};
 use guestctl_perf::targets::{TargetCheck, TargetStatus};
-use guestctl_perf::{compare_runs, BaselineComparison, CompareConfig, Params, RunResults, TestResult, Unit};
+use guestctl_perf::{
+    compare_runs, BaselineComparison, CompareConfig, Params, RunResults, TestResult, Unit,
+};
 use guestctl_stats::rng::Rng;
 use guestctl_stats::{summarize, Options};
 
@@ -29,7 +31,9 @@ pub fn opts() -> Options {
 /// `n` samples around `median` with `cv` noise, seeded.
 pub fn samples(seed: u64, median: f64, cv: f64, n: usize) -> Vec<f64> {
     let mut rng = Rng::new(seed);
-    (0..n).map(|_| rng.normal(median, median * cv).max(median * 0.1)).collect()
+    (0..n)
+        .map(|_| rng.normal(median, median * cv).max(median * 0.1))
+        .collect()
 }
 
 pub fn test_result(name: &str, params: &[(&str, &str)], samples: Vec<f64>) -> TestResult {
@@ -58,7 +62,11 @@ pub fn test_result(name: &str, params: &[(&str, &str)], samples: Vec<f64>) -> Te
 
 pub fn with_target(mut t: TestResult, target_ns: f64) -> TestResult {
     let upper = t.summary.median_ci.upper;
-    let status = if upper < target_ns { TargetStatus::Met } else { TargetStatus::Missed };
+    let status = if upper < target_ns {
+        TargetStatus::Met
+    } else {
+        TargetStatus::Missed
+    };
     t.target = Some(TargetCheck {
         operation: t.name.split('/').next().unwrap().into(),
         median_ci_upper_ns: upper,
@@ -99,25 +107,79 @@ pub fn simple_run(commit: &str, day: u32, name: &str, median: f64, seed: u64) ->
 /// missed target, and one test missing from the current run.
 pub fn suite_pair() -> (RunResults, RunResults) {
     let base_tests = vec![
-        test_result("os_inspection/ubuntu", &[("disk", "ubuntu")], samples(1, 4.0e6, 0.03, 30)),
-        with_target(test_result("cache_lookup", &[], samples(2, 80_000.0, 0.03, 30)), 100_000.0),
-        test_result("package_listing/100", &[("packages", "100")], samples(3, 1.0e6, 0.03, 30)),
-        test_result("package_listing/1000", &[("packages", "1000")], samples(4, 6.0e6, 0.03, 30)),
-        test_result("package_listing/10000", &[("packages", "10000")], samples(5, 55.0e6, 0.03, 30)),
-        test_result("weird <name> & \"quotes\"", &[("k<", "v&\"")], samples(6, 2.0e6, 0.03, 30)),
+        test_result(
+            "os_inspection/ubuntu",
+            &[("disk", "ubuntu")],
+            samples(1, 4.0e6, 0.03, 30),
+        ),
+        with_target(
+            test_result("cache_lookup", &[], samples(2, 80_000.0, 0.03, 30)),
+            100_000.0,
+        ),
+        test_result(
+            "package_listing/100",
+            &[("packages", "100")],
+            samples(3, 1.0e6, 0.03, 30),
+        ),
+        test_result(
+            "package_listing/1000",
+            &[("packages", "1000")],
+            samples(4, 6.0e6, 0.03, 30),
+        ),
+        test_result(
+            "package_listing/10000",
+            &[("packages", "10000")],
+            samples(5, 55.0e6, 0.03, 30),
+        ),
+        test_result(
+            "weird <name> & \"quotes\"",
+            &[("k<", "v&\"")],
+            samples(6, 2.0e6, 0.03, 30),
+        ),
         test_result("old_test", &[], samples(7, 1.0e6, 0.03, 30)),
     ];
     let cur_tests = vec![
-        test_result("os_inspection/ubuntu", &[("disk", "ubuntu")], samples(11, 5.0e6, 0.03, 30)),
-        with_target(test_result("cache_lookup", &[], samples(12, 120_000.0, 0.03, 30)), 100_000.0),
-        test_result("package_listing/100", &[("packages", "100")], samples(13, 1.0e6, 0.03, 30)),
-        test_result("package_listing/1000", &[("packages", "1000")], samples(14, 6.1e6, 0.03, 30)),
-        test_result("package_listing/10000", &[("packages", "10000")], samples(15, 54.0e6, 0.03, 30)),
-        test_result("weird <name> & \"quotes\"", &[("k<", "v&\"")], samples(16, 2.0e6, 0.03, 30)),
+        test_result(
+            "os_inspection/ubuntu",
+            &[("disk", "ubuntu")],
+            samples(11, 5.0e6, 0.03, 30),
+        ),
+        with_target(
+            test_result("cache_lookup", &[], samples(12, 120_000.0, 0.03, 30)),
+            100_000.0,
+        ),
+        test_result(
+            "package_listing/100",
+            &[("packages", "100")],
+            samples(13, 1.0e6, 0.03, 30),
+        ),
+        test_result(
+            "package_listing/1000",
+            &[("packages", "1000")],
+            samples(14, 6.1e6, 0.03, 30),
+        ),
+        test_result(
+            "package_listing/10000",
+            &[("packages", "10000")],
+            samples(15, 54.0e6, 0.03, 30),
+        ),
+        test_result(
+            "weird <name> & \"quotes\"",
+            &[("k<", "v&\"")],
+            samples(16, 2.0e6, 0.03, 30),
+        ),
     ];
     (
-        run("aaaa1111bbbb2222cccc3333dddd4444eeee5555", "2026-01-20T10:00:00Z", base_tests),
-        run("ffff6666aaaa7777bbbb8888cccc9999dddd0000", "2026-01-26T10:30:00Z", cur_tests),
+        run(
+            "aaaa1111bbbb2222cccc3333dddd4444eeee5555",
+            "2026-01-20T10:00:00Z",
+            base_tests,
+        ),
+        run(
+            "ffff6666aaaa7777bbbb8888cccc9999dddd0000",
+            "2026-01-26T10:30:00Z",
+            cur_tests,
+        ),
     )
 }
 

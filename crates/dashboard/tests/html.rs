@@ -1,0 +1,212 @@
+//! The HTML report: structure, escaping, self-containment, and a real headless
+//! Chromium loading it (skipped with a message when `chromium` is not installed;
+//! set GUESTCTL_REQUIRE_CHROMIUM=1 to make its absence a failure, or
+//! GUESTCTL_SKIP_CHROMIUM=1 to skip it).
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use guestctl_dashboard::{render_html, EntryKind, History, HtmlInput};
+use guestctl_perf::RunResults;
+
+/// A report of the synthetic suite with a 14-run history that steps up at run 9.
+fn report(dir: &Path) -> (String, RunResults) {
+    let (base, cur) = suite_pair();
+    let cmp = compare(&cur, &base);
+    let h = History::open(dir);
+    for i in 0..14u64 {
+        let mut r = cur.clone();
+        r.git_commit = format!("{:040x}", 0xabc000 + i);
+        r.timestamp = format!("2026-01-{:02}T10:00:00Z", i + 1);
+        for t in &mut r.tests {
+            let level = if i >= 8 { 1.3 } else { 1.0 };
+            let noise = 1.0 + ((i * 7 % 5) as f64 - 2.0) * 0.01;
+            t.summary.median *= level * noise;
+            t.summary.median_ci.lower *= level * noise;
+            t.summary.median_ci.upper *= level * noise;
+        }
+        h.append_run(&r, EntryKind::Run).unwrap();
+    }
+    h.append_run(&cur, EntryKind::Run).unwrap();
+    let entries = h.entries().unwrap().entries;
+    let flames = vec![
+        (
+            "os_inspection/ubuntu".to_string(),
+            "flamegraphs/os_inspection%ubuntu.svg".to_string(),
+        ),
+        (
+            "cache_lookup".to_string(),
+            "javascript:alert(1)".to_string(),
+        ),
+    ];
+    let mut base_other = base.clone();
+    base_other.machine.cores = 2;
+    let cmp_other = compare(&cur, &base_other);
+    let _ = cmp;
+    let html = render_html(&HtmlInput {
+        current: &cur,
+        baseline: Some(&base_other),
+        comparison: Some(&cmp_other),
+        history: &entries,
+        flamegraphs: &flames,
+    });
+    (html, cur)
+}
+
+#[test]
+fn report_is_self_contained_escaped_and_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let (html, cur) = report(dir.path());
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    // Self-contained: no script, no external resource (the only URL is the SVG namespace).
+    assert!(!html.contains("<script"));
+    let without_ns = html.replace("http://www.w3.org/2000/svg", "");
+    assert!(
+        !without_ns.contains("http:") && !without_ns.contains("https:"),
+        "external URL"
+    );
+    assert!(!html.contains("<link") && !html.contains("@import") && !html.contains("url("));
+    // Escaped: the hostile test name and params never appear raw.
+    assert!(!html.contains("weird <name>"));
+    assert!(html.contains("weird &lt;name&gt; &amp; &quot;quotes&quot;"));
+    assert!(html.contains("k&lt;=v&amp;&quot;"));
+    // Summary with coloured verdicts, the mismatch warning, the flamegraph link (and
+    // not the javascript: one).
+    assert!(html.contains("<td class=\"regression\">regression</td>"));
+    assert!(html.contains("id=\"fingerprint-mismatch\""));
+    assert!(html.contains("cores: 8 ≠ 2"));
+    assert!(html.contains("href=\"flamegraphs/os_inspection%25ubuntu.svg\""));
+    assert!(!html.contains("javascript:"));
+    assert!(html.contains("class=\"missing\">missing"));
+    // Charts: per test a distribution and a trend, plus one scaling curve.
+    let svgs = html.matches("<svg").count();
+    assert_eq!(svgs, 2 * cur.tests.len() + 1, "{svgs} charts");
+    assert!(html.contains("package_listing: median vs packages"));
+    assert!(html.contains("packages (log scale)"));
+    // The change point at run 9 is named in each trend.
+    assert!(html.contains(&format!(
+        "lasting change at run 9 (commit <code>{}</code>",
+        &format!("{:040x}", 0xabc008u64)[..12]
+    )));
+    // Targets drawn: cache_lookup's 100 µs target line label.
+    assert!(html.contains("target 100 µs"));
+    assert!(!html.contains("not drawn"), "a chart failed");
+}
+
+fn chromium() -> Option<PathBuf> {
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if let Ok(out) = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {name}"))
+            .output()
+        {
+            let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if out.status.success() && !p.is_empty() {
+                return Some(PathBuf::from(p));
+            }
+        }
+    }
+    None
+}
+
+fn run_chromium(bin: &Path, profile: &Path, extra: &[&str], url: &str) -> std::process::Output {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("120").arg(bin).args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]);
+    cmd.arg(format!("--user-data-dir={}", profile.display()));
+    cmd.args(extra).arg(url);
+    cmd.output().expect("running chromium")
+}
+
+/// Console errors, uncaught exceptions and failed loads in Chromium's log.
+fn console_problems(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| {
+            l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("Failed to load resource")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn report_loads_in_headless_chromium() {
+    if std::env::var_os("GUESTCTL_SKIP_CHROMIUM").is_some() {
+        println!("SKIPPED: GUESTCTL_SKIP_CHROMIUM is set");
+        return;
+    }
+    let Some(bin) = chromium() else {
+        assert!(
+            std::env::var_os("GUESTCTL_REQUIRE_CHROMIUM").is_none(),
+            "GUESTCTL_REQUIRE_CHROMIUM is set but chromium is not installed"
+        );
+        println!("SKIPPED: chromium not found (apt-get install chromium to run this test)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (html, cur) = report(&dir.path().join("results"));
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, &html).unwrap();
+    let url = format!("file://{}", page.display());
+    let shot = dir.path().join("shot.png");
+
+    let out = run_chromium(
+        &bin,
+        &dir.path().join("profile-shot"),
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,2000",
+        ],
+        &url,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium failed: {stderr}");
+    assert!(
+        console_problems(&stderr).is_empty(),
+        "{:?}",
+        console_problems(&stderr)
+    );
+    let png = std::fs::read(&shot).expect("no screenshot written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    assert_eq!(&png[12..16], b"IHDR");
+    let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert_eq!((w, h), (1280, 2000));
+    assert!(
+        png.len() > 30_000,
+        "screenshot of {} bytes is too small to hold charts",
+        png.len()
+    );
+    if let Some(keep) = std::env::var_os("GUESTCTL_DASHBOARD_KEEP") {
+        std::fs::create_dir_all(&keep).unwrap();
+        std::fs::copy(&shot, Path::new(&keep).join("shot.png")).unwrap();
+        std::fs::copy(&page, Path::new(&keep).join("report.html")).unwrap();
+    }
+
+    let out = run_chromium(&bin, &dir.path().join("profile-dom"), &["--dump-dom"], &url);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium failed: {stderr}");
+    assert!(
+        console_problems(&stderr).is_empty(),
+        "{:?}",
+        console_problems(&stderr)
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    // The browser parsed every chart as SVG (with its drawn shapes) and the table.
+    assert_eq!(dom.matches("<svg").count(), 2 * cur.tests.len() + 1);
+    assert!(dom.matches("<circle").count() > 100);
+    assert!(dom.contains("<table id=\"summary\">"));
+    assert!(dom.contains("weird &lt;name&gt; &amp; \"quotes\""));
+}
