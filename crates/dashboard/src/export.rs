@@ -211,9 +211,9 @@ pub fn junit_xml(run: &RunResults, comparison: Option<&BaselineComparison>) -> S
                 .as_deref()
                 .unwrap_or_else(|| t.name.split('/').next().unwrap_or("suite"))
         );
-        let _ = write!(
+        let _ = writeln!(
             cases,
-            "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6}\">\n",
+            "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.6}\">",
             xml_escape(&t.name),
             xml_escape(&classname),
             time
@@ -223,9 +223,9 @@ pub fn junit_xml(run: &RunResults, comparison: Option<&BaselineComparison>) -> S
             n_failures += 1;
         }
         for (kind, message, details) in fails {
-            let _ = write!(
+            let _ = writeln!(
                 cases,
-                "      <failure type=\"{}\" message=\"{}\">{}</failure>\n",
+                "      <failure type=\"{}\" message=\"{}\">{}</failure>",
                 xml_escape(&kind),
                 xml_escape(&message),
                 xml_escape(&details)

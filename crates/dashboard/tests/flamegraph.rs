@@ -1,4 +1,5 @@
 //! In-process flamegraphs with pprof (Linux, feature `flamegraph`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(all(feature = "flamegraph", target_os = "linux"))]
 
 use guestctl_dashboard::profile;

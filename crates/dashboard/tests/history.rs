@@ -1,4 +1,5 @@
 //! History store, change-point detection and the terminal trend.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
 use std::io::Write;

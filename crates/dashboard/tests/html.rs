@@ -2,6 +2,7 @@
 //! Chromium loading it (skipped with a message when `chromium` is not installed;
 //! set GUESTCTL_REQUIRE_CHROMIUM=1 to make its absence a failure, or
 //! GUESTCTL_SKIP_CHROMIUM=1 to skip it).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
 use std::path::{Path, PathBuf};
