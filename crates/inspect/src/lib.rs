@@ -107,6 +107,18 @@ pub fn inspect_image(path: &Path, opts: &ImageOptions) -> Result<Inspection, Ins
     Ok(inspection)
 }
 
+/// The installed packages of the first operating system of a launched image (the
+/// perf suite's `package_listing`): assemble its namespace, find its package
+/// format, and list. Fails when there is no OS or its database cannot be read.
+pub fn list_packages(launched: &Launched) -> Result<Vec<Application>, InspectError> {
+    let g = os::os_namespace(launched, None)?;
+    let info = os::detect_release(&g);
+    let format = info.distro.as_deref().and_then(release::package_format).ok_or_else(|| {
+        InspectError::new(ErrorKind::Unsupported, launched.image.display().to_string(), "unknown package format")
+    })?;
+    Ok(list_applications(&g, format)?.0)
+}
+
 /// Whether the image is a qcow2 naming a backing file (not cached: the backing
 /// file can change without the image changing).
 fn has_backing_file(path: &Path) -> bool {

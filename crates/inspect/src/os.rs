@@ -418,13 +418,21 @@ pub fn detect_arch(g: &GuestFs) -> Option<String> {
 
 /// Which inspection error means "this image holds nothing we can read".
 pub(crate) fn nothing_found(launched: &Launched) -> Option<InspectError> {
-    if launched.volumes.iter().all(|v| v.probed.is_none()) {
-        return Some(InspectError::new(
-            ErrorKind::NotFound,
-            launched.image.display().to_string(),
-            "no partition table, filesystem or logical volume recognised: the image is empty, zeroed, \
-             encrypted as a whole, or not a disk image",
-        ));
+    if launched.volumes.iter().any(|v| v.probed.is_some()) {
+        return None;
     }
-    None
+    let image = launched.image.display().to_string();
+    let msg = match launched.diagnostics.first() {
+        Some(d) => format!(
+            "no readable partition, filesystem or logical volume ({} partition table; {}: {}); \
+             the image may be truncated or corrupt",
+            launched.table.name(),
+            d.subject,
+            d.message
+        ),
+        None => "no partition table, filesystem or logical volume recognised: the image is empty, zeroed, \
+                 encrypted as a whole, or not a disk image"
+            .to_string(),
+    };
+    Some(InspectError::new(ErrorKind::NotFound, image, msg))
 }
