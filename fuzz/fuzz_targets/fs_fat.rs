@@ -1,6 +1,9 @@
 //! FAT12/16/32 on arbitrary bytes: probe, open with the FAT driver, walk the tree
 //! (bounded) reading every file. Errors are fine; panics, hangs and OOM are bugs.
-//! Seed with small images from `mkfs.vfat` + `mcopy` (see fuzz/README.md).
+//! Seeds:
+//!   mkfs.vfat -C /tmp/seeds/fs_fat/a 64 && mmd -i /tmp/seeds/fs_fat/a ::/dir &&
+//!   mcopy -i /tmp/seeds/fs_fat/a /etc/hostname "::/dir/A long name.txt"
+//!   cargo fuzz run fs_fat /tmp/seeds/fs_fat -- -max_total_time=120
 #![no_main]
 
 use guestctl_block::{BlockDevice, MemDevice};

@@ -21,7 +21,10 @@
 
 use crate::path::{components, join};
 use crate::probe::{block_err, probe_ext};
-use crate::{DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, MAX_DIR_ENTRIES, MAX_FILE_READ, MAX_SYMLINK_LEN};
+use crate::{
+    DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, MAX_DIR_ENTRIES, MAX_FILE_READ,
+    MAX_SYMLINK_LEN,
+};
 use ext4_view::{Ext4, Ext4Error, Ext4Read};
 use guestctl_block::BlockDevice;
 use std::cell::RefCell;
@@ -49,8 +52,14 @@ thread_local! {
 struct DevReader(Arc<dyn BlockDevice>);
 
 impl Ext4Read for DevReader {
-    fn read(&mut self, start_byte: u64, dst: &mut [u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        self.0.read_exact_at(start_byte, dst).map_err(|e| Box::new(e) as _)
+    fn read(
+        &mut self,
+        start_byte: u64,
+        dst: &mut [u8],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0
+            .read_exact_at(start_byte, dst)
+            .map_err(|e| Box::new(e) as _)
     }
 }
 
@@ -96,8 +105,12 @@ fn map_err(e: Ext4Error, path: &str) -> FsError {
         Ext4Error::Io(_) => FsErrorKind::Io,
         Ext4Error::Corrupt(_) => FsErrorKind::Corrupt,
         Ext4Error::Incompatible(_) | Ext4Error::Encrypted => FsErrorKind::Unsupported,
-        Ext4Error::FileTooLarge | Ext4Error::PathTooLong | Ext4Error::TooManySymlinks => FsErrorKind::LimitExceeded,
-        Ext4Error::NotAbsolute | Ext4Error::MalformedPath | Ext4Error::NotUtf8 => FsErrorKind::InvalidPath,
+        Ext4Error::FileTooLarge | Ext4Error::PathTooLong | Ext4Error::TooManySymlinks => {
+            FsErrorKind::LimitExceeded
+        }
+        Ext4Error::NotAbsolute | Ext4Error::MalformedPath | Ext4Error::NotUtf8 => {
+            FsErrorKind::InvalidPath
+        }
         _ => FsErrorKind::Corrupt,
     };
     let mut err = FsError::new(kind, path, e.to_string());
@@ -126,8 +139,10 @@ impl Ext4Fs {
     /// group descriptors and the journal.
     pub fn open(dev: Arc<dyn BlockDevice>) -> Result<Self, FsError> {
         let mut head = vec![0u8; 2048];
-        dev.read_exact_at(0, &mut head).map_err(|e| block_err(e, "reading the ext superblock"))?;
-        let probed = probe_ext(&head).ok_or_else(|| FsError::new(FsErrorKind::Corrupt, "", "no ext2/3/4 superblock"))?;
+        dev.read_exact_at(0, &mut head)
+            .map_err(|e| block_err(e, "reading the ext superblock"))?;
+        let probed = probe_ext(&head)
+            .ok_or_else(|| FsError::new(FsErrorKind::Corrupt, "", "no ext2/3/4 superblock"))?;
         let this = Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             alive: Arc::new(()),
@@ -143,16 +158,23 @@ impl Ext4Fs {
     /// This thread's loaded `Ext4` for this filesystem, loading it if needed.
     fn with_fs(&self) -> Result<Ext4, FsError> {
         LOADED.with(|l| {
-            let mut l = l.try_borrow_mut().map_err(|_| FsError::new(FsErrorKind::Io, "", "ext4 table busy"))?;
+            let mut l = l
+                .try_borrow_mut()
+                .map_err(|_| FsError::new(FsErrorKind::Io, "", "ext4 table busy"))?;
             l.retain(|s| s.owner.strong_count() > 0);
             if let Some(s) = l.iter().find(|s| s.id == self.id) {
                 return Ok(s.fs.clone());
             }
-            let fs = Ext4::load(Box::new(DevReader(Arc::clone(&self.dev)))).map_err(|e| map_err(e, ""))?;
+            let fs = Ext4::load(Box::new(DevReader(Arc::clone(&self.dev))))
+                .map_err(|e| map_err(e, ""))?;
             if l.len() >= MAX_LOADED_PER_THREAD {
                 l.remove(0);
             }
-            l.push(Loaded { id: self.id, owner: Arc::downgrade(&self.alive), fs: fs.clone() });
+            l.push(Loaded {
+                id: self.id,
+                owner: Arc::downgrade(&self.alive),
+                fs: fs.clone(),
+            });
             Ok(fs)
         })
     }
@@ -164,7 +186,12 @@ impl Ext4Fs {
             return Ok(());
         }
         let p = join(comps);
-        let symlink_err = || wrong_type(path, "a path component is a symlink; resolve it component by component");
+        let symlink_err = || {
+            wrong_type(
+                path,
+                "a path component is a symlink; resolve it component by component",
+            )
+        };
         match fs.canonicalize(p.as_str()) {
             Ok(canon) if AsRef::<[u8]>::as_ref(&canon) == p.as_bytes() => Ok(()),
             Ok(_) => Err(symlink_err()),
@@ -173,7 +200,9 @@ impl Ext4Fs {
                 // way makes `canonicalize` fail): walk the prefixes without following.
                 for i in 1..=comps.len() {
                     let prefix = join(comps.get(..i).unwrap_or(&[]));
-                    let md = fs.symlink_metadata(prefix.as_str()).map_err(|e| map_err(e, path))?;
+                    let md = fs
+                        .symlink_metadata(prefix.as_str())
+                        .map_err(|e| map_err(e, path))?;
                     if md.is_symlink() {
                         return Err(symlink_err());
                     }
@@ -181,7 +210,11 @@ impl Ext4Fs {
                         return Err(wrong_type(path, "a path component is not a directory"));
                     }
                 }
-                Err(FsError::new(FsErrorKind::Corrupt, path, "path resolution failed"))
+                Err(FsError::new(
+                    FsErrorKind::Corrupt,
+                    path,
+                    "path resolution failed",
+                ))
             }
         }
     }
@@ -209,13 +242,21 @@ impl Filesystem for Ext4Fs {
 
     fn lstat(&self, path: &str) -> Result<Metadata, FsError> {
         let (fs, p) = self.prepare(path)?;
-        let md = fs.symlink_metadata(p.as_str()).map_err(|e| map_err(e, path))?;
-        Ok(Metadata { file_type: file_type(md.file_type()), len: md.len(), mode: Some(u32::from(md.mode())) })
+        let md = fs
+            .symlink_metadata(p.as_str())
+            .map_err(|e| map_err(e, path))?;
+        Ok(Metadata {
+            file_type: file_type(md.file_type()),
+            len: md.len(),
+            mode: Some(u32::from(md.mode())),
+        })
     }
 
     fn read_link(&self, path: &str) -> Result<String, FsError> {
         let (fs, p) = self.prepare(path)?;
-        let md = fs.symlink_metadata(p.as_str()).map_err(|e| map_err(e, path))?;
+        let md = fs
+            .symlink_metadata(p.as_str())
+            .map_err(|e| map_err(e, path))?;
         if !md.is_symlink() {
             return Err(wrong_type(path, "not a symlink"));
         }
@@ -252,7 +293,10 @@ impl Filesystem for Ext4Fs {
                 ));
             }
             let ft = entry.file_type().map_err(|e| map_err(e, path))?;
-            out.push(DirEntry { name: String::from_utf8_lossy(name).into_owned(), file_type: file_type(ft) });
+            out.push(DirEntry {
+                name: String::from_utf8_lossy(name).into_owned(),
+                file_type: file_type(ft),
+            });
         }
         Ok(out)
     }
@@ -260,7 +304,9 @@ impl Filesystem for Ext4Fs {
     fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError> {
         let limit = limit.min(MAX_FILE_READ);
         let (fs, p) = self.prepare(path)?;
-        let md = fs.symlink_metadata(p.as_str()).map_err(|e| map_err(e, path))?;
+        let md = fs
+            .symlink_metadata(p.as_str())
+            .map_err(|e| map_err(e, path))?;
         match file_type(md.file_type()) {
             FileType::File => {}
             FileType::Symlink => return Err(wrong_type(path, "is a symlink")),
@@ -274,8 +320,13 @@ impl Filesystem for Ext4Fs {
                 format!("file is {} bytes, over the limit of {limit}", md.len()),
             ));
         }
-        let len = usize::try_from(md.len())
-            .map_err(|_| FsError::new(FsErrorKind::LimitExceeded, path, "file too large for memory"))?;
+        let len = usize::try_from(md.len()).map_err(|_| {
+            FsError::new(
+                FsErrorKind::LimitExceeded,
+                path,
+                "file too large for memory",
+            )
+        })?;
         let mut file = fs.open(p.as_str()).map_err(|e| map_err(e, path))?;
         // Start with what the device could hold; grow only as data actually arrives
         // (a sparse file may legitimately be larger than its device).

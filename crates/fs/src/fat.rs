@@ -21,7 +21,9 @@
 use crate::io::{guarded, map_io, Budget, DevRef, DevStream, METADATA_READ_BUDGET};
 use crate::path::components;
 use crate::probe::block_err;
-use crate::{DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, MAX_DIR_ENTRIES, MAX_FILE_READ};
+use crate::{
+    DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, MAX_DIR_ENTRIES, MAX_FILE_READ,
+};
 use guestctl_block::BlockDevice;
 use std::io::Read;
 use std::sync::Arc;
@@ -72,29 +74,56 @@ impl FatFs {
     pub fn open(dev: Arc<dyn BlockDevice>) -> Result<Self, FsError> {
         let head_len = usize::try_from(dev.size().min(4096)).unwrap_or(4096);
         let mut head = vec![0u8; head_len];
-        dev.read_exact_at(0, &mut head).map_err(|e| block_err(e, "reading the FAT boot sector"))?;
+        dev.read_exact_at(0, &mut head)
+            .map_err(|e| block_err(e, "reading the FAT boot sector"))?;
         let probed = crate::probe::probe_fat(&head, dev.size())
             .ok_or_else(|| FsError::new(FsErrorKind::Corrupt, "", "no valid FAT boot sector"))?;
         let dev_size = dev.size();
-        let mut this = Self { dev, dev_size, uuid: probed.uuid, label: probed.label, version: probed.version };
+        let mut this = Self {
+            dev,
+            dev_size,
+            uuid: probed.uuid,
+            label: probed.label,
+            version: probed.version,
+        };
         // Mount once to check the volume; blkid prefers the label in the root
         // directory's volume entry over the boot sector's.
-        let root_label = this.run("/", 0, |fs| fs.read_volume_label_from_root_dir().map_err(|e| map_io(e, "/")))?;
-        if let Some(l) = root_label.map(|l| l.trim_end().to_string()).filter(|l| !l.is_empty() && l != "NO NAME") {
+        let root_label = this.run("/", 0, |fs| {
+            fs.read_volume_label_from_root_dir()
+                .map_err(|e| map_io(e, "/"))
+        })?;
+        if let Some(l) = root_label
+            .map(|l| l.trim_end().to_string())
+            .filter(|l| !l.is_empty() && l != "NO NAME")
+        {
             this.label = Some(l);
         }
         Ok(this)
     }
 
     /// Mount, then run `f` under a read budget of [`METADATA_READ_BUDGET`] + `extra`.
-    fn run<T>(&self, path: &str, extra: u64, f: impl FnOnce(&FatFileSystem) -> Result<T, FsError>) -> Result<T, FsError> {
+    fn run<T>(
+        &self,
+        path: &str,
+        extra: u64,
+        f: impl FnOnce(&FatFileSystem) -> Result<T, FsError>,
+    ) -> Result<T, FsError> {
         let budget = Arc::new(Budget::default());
         let stream = DevStream::new(DevRef::Owned(Arc::clone(&self.dev)), Arc::clone(&budget));
-        guarded(&budget, METADATA_READ_BUDGET.saturating_add(extra), path, "fatfs", || {
-            let fs = fatfs::FileSystem::new(stream, fatfs::FsOptions::new().update_accessed_date(false))
+        guarded(
+            &budget,
+            METADATA_READ_BUDGET.saturating_add(extra),
+            path,
+            "fatfs",
+            || {
+                let fs = fatfs::FileSystem::new(
+                    stream,
+                    fatfs::FsOptions::new().update_accessed_date(false),
+                )
                 .map_err(|e| map_io(e, path))?;
-            f(&fs)
-        })
+                f(&fs)
+            },
+        )
     }
 
     /// `FAT12`, `FAT16` or `FAT32`.
@@ -109,7 +138,9 @@ impl FatFs {
                 return Err(FsError::new(
                     FsErrorKind::LimitExceeded,
                     path,
-                    format!("directory has more than {FAT_MAX_DIR_ENTRIES} entries (cluster loop?)"),
+                    format!(
+                        "directory has more than {FAT_MAX_DIR_ENTRIES} entries (cluster loop?)"
+                    ),
                 ));
             }
             let entry = entry.map_err(|e| map_io(e, path))?;
@@ -128,7 +159,13 @@ impl FatFs {
             if i > 0 {
                 match &found {
                     Found::Entry(e) if e.is_dir() => dir = e.to_dir(),
-                    _ => return Err(FsError::new(FsErrorKind::WrongType, path, "a path component is not a directory")),
+                    _ => {
+                        return Err(FsError::new(
+                            FsErrorKind::WrongType,
+                            path,
+                            "a path component is not a directory",
+                        ))
+                    }
                 }
             }
             found = Found::Entry(Self::find(&dir, comp, path)?);
@@ -151,9 +188,21 @@ impl Filesystem for FatFs {
     fn lstat(&self, path: &str) -> Result<Metadata, FsError> {
         self.run(path, 0, |fs| {
             Ok(match Self::lookup(fs, path)? {
-                Found::Root => Metadata { file_type: FileType::Dir, len: 0, mode: None },
-                Found::Entry(e) if e.is_dir() => Metadata { file_type: FileType::Dir, len: 0, mode: None },
-                Found::Entry(e) => Metadata { file_type: FileType::File, len: e.len(), mode: None },
+                Found::Root => Metadata {
+                    file_type: FileType::Dir,
+                    len: 0,
+                    mode: None,
+                },
+                Found::Entry(e) if e.is_dir() => Metadata {
+                    file_type: FileType::Dir,
+                    len: 0,
+                    mode: None,
+                },
+                Found::Entry(e) => Metadata {
+                    file_type: FileType::File,
+                    len: e.len(),
+                    mode: None,
+                },
             })
         })
     }
@@ -161,7 +210,11 @@ impl Filesystem for FatFs {
     fn read_link(&self, path: &str) -> Result<String, FsError> {
         // Resolve first so a missing path says NotFound.
         self.lstat(path)?;
-        Err(FsError::new(FsErrorKind::WrongType, path, "not a symlink (FAT has no symlinks)"))
+        Err(FsError::new(
+            FsErrorKind::WrongType,
+            path,
+            "not a symlink (FAT has no symlinks)",
+        ))
     }
 
     fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
@@ -169,7 +222,13 @@ impl Filesystem for FatFs {
             let dir = match Self::lookup(fs, path)? {
                 Found::Root => fs.root_dir(),
                 Found::Entry(e) if e.is_dir() => e.to_dir(),
-                Found::Entry(_) => return Err(FsError::new(FsErrorKind::WrongType, path, "not a directory")),
+                Found::Entry(_) => {
+                    return Err(FsError::new(
+                        FsErrorKind::WrongType,
+                        path,
+                        "not a directory",
+                    ))
+                }
             };
             let mut out = Vec::new();
             for (i, entry) in dir.iter().enumerate() {
@@ -177,7 +236,9 @@ impl Filesystem for FatFs {
                     return Err(FsError::new(
                         FsErrorKind::LimitExceeded,
                         path,
-                        format!("directory has more than {FAT_MAX_DIR_ENTRIES} entries (cluster loop?)"),
+                        format!(
+                            "directory has more than {FAT_MAX_DIR_ENTRIES} entries (cluster loop?)"
+                        ),
                     ));
                 }
                 let entry = entry.map_err(|e| map_io(e, path))?;
@@ -192,7 +253,11 @@ impl Filesystem for FatFs {
                         format!("directory has more than {MAX_DIR_ENTRIES} entries"),
                     ));
                 }
-                let file_type = if entry.is_dir() { FileType::Dir } else { FileType::File };
+                let file_type = if entry.is_dir() {
+                    FileType::Dir
+                } else {
+                    FileType::File
+                };
                 out.push(DirEntry { name, file_type });
             }
             Ok(out)
@@ -215,14 +280,23 @@ impl Filesystem for FatFs {
                 ));
             }
             // A FAT file cannot be sparse: its size is bounded by the volume.
-            let len = usize::try_from(len).map_err(|_| FsError::new(FsErrorKind::LimitExceeded, path, "file too large"))?;
-            let mut out = Vec::with_capacity(len.min(usize::try_from(self.dev_size).unwrap_or(usize::MAX)));
-            entry.to_file().take(u64::try_from(len).unwrap_or(u64::MAX)).read_to_end(&mut out).map_err(|e| map_io(e, path))?;
+            let len = usize::try_from(len)
+                .map_err(|_| FsError::new(FsErrorKind::LimitExceeded, path, "file too large"))?;
+            let mut out =
+                Vec::with_capacity(len.min(usize::try_from(self.dev_size).unwrap_or(usize::MAX)));
+            entry
+                .to_file()
+                .take(u64::try_from(len).unwrap_or(u64::MAX))
+                .read_to_end(&mut out)
+                .map_err(|e| map_io(e, path))?;
             if out.len() != len {
                 return Err(FsError::new(
                     FsErrorKind::Corrupt,
                     path,
-                    format!("cluster chain holds {} bytes of a {len}-byte file", out.len()),
+                    format!(
+                        "cluster chain holds {} bytes of a {len}-byte file",
+                        out.len()
+                    ),
                 ));
             }
             Ok(out)

@@ -50,9 +50,12 @@ impl Budget {
         let left = self.remaining.load(Ordering::Relaxed);
         if n > left {
             self.exhausted.store(true, Ordering::Relaxed);
-            return Err(io::Error::other("read budget of this operation exceeded (loop in the filesystem?)"));
+            return Err(io::Error::other(
+                "read budget of this operation exceeded (loop in the filesystem?)",
+            ));
         }
-        self.remaining.store(left.saturating_sub(n), Ordering::Relaxed);
+        self.remaining
+            .store(left.saturating_sub(n), Ordering::Relaxed);
         Ok(())
     }
 }
@@ -85,13 +88,21 @@ impl<'d> std::ops::Deref for DevRef<'d> {
 
 impl std::fmt::Debug for DevStream<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevStream").field("dev", &&*self.dev).field("pos", &self.pos).finish_non_exhaustive()
+        f.debug_struct("DevStream")
+            .field("dev", &&*self.dev)
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
     }
 }
 
 impl<'d> DevStream<'d> {
     pub(crate) fn new(dev: DevRef<'d>, budget: Arc<Budget>) -> Self {
-        Self { dev, pos: 0, budget, slots: vec![None; CHUNK_SLOTS] }
+        Self {
+            dev,
+            pos: 0,
+            budget,
+            slots: vec![None; CHUNK_SLOTS],
+        }
     }
 
     fn to_io(e: guestctl_block::BlockError) -> io::Error {
@@ -108,9 +119,12 @@ impl<'d> DevStream<'d> {
         let hit = matches!(self.slots.get(slot_idx), Some(Some((k, _))) if *k == chunk);
         if !hit {
             // The last chunk may be short.
-            let len = usize::try_from(size.saturating_sub(chunk_start).min(chunk_len)).unwrap_or(CHUNK_LEN);
+            let len = usize::try_from(size.saturating_sub(chunk_start).min(chunk_len))
+                .unwrap_or(CHUNK_LEN);
             let mut data = vec![0u8; len].into_boxed_slice();
-            self.dev.read_exact_at(chunk_start, &mut data).map_err(Self::to_io)?;
+            self.dev
+                .read_exact_at(chunk_start, &mut data)
+                .map_err(Self::to_io)?;
             if let Some(slot) = self.slots.get_mut(slot_idx) {
                 *slot = Some((chunk, data));
             }
@@ -146,7 +160,9 @@ impl Read for DevStream<'_> {
             let dst = buf.get_mut(..want).unwrap_or_default();
             self.read_cached(dst)?
         };
-        self.pos = self.pos.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+        self.pos = self
+            .pos
+            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
         Ok(n)
     }
 }
@@ -163,14 +179,20 @@ impl Seek for DevStream<'_> {
                 self.pos = p;
                 Ok(p)
             }
-            None => Err(io::Error::new(io::ErrorKind::InvalidInput, "seek out of range")),
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek out of range",
+            )),
         }
     }
 }
 
 impl Write for DevStream<'_> {
     fn write(&mut self, _buf: &[u8]) -> io::Result<usize> {
-        Err(io::Error::new(io::ErrorKind::PermissionDenied, "guestctl never writes to an image"))
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "guestctl never writes to an image",
+        ))
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
@@ -270,6 +292,9 @@ mod tests {
         s.read_exact(&mut buf).unwrap();
         assert!(s.read_exact(&mut buf).is_err());
         assert!(s.budget.exhausted());
-        assert_eq!(s.write(b"x").unwrap_err().kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(
+            s.write(b"x").unwrap_err().kind(),
+            io::ErrorKind::PermissionDenied
+        );
     }
 }

@@ -32,6 +32,7 @@
 
 #![forbid(unsafe_code)]
 
+mod error;
 mod ext4;
 mod fat;
 mod io;
@@ -39,6 +40,7 @@ mod ntfs;
 mod path;
 mod probe;
 
+pub use error::{FsError, FsErrorKind};
 pub use ext4::{Ext4Fs, MAX_LOADED_PER_THREAD};
 pub use fat::{FatFs, FAT_MAX_DIR_ENTRIES};
 pub use io::METADATA_READ_BUDGET;
@@ -75,7 +77,11 @@ pub const MAX_NAME_LEN: usize = 1024;
 pub fn open(dev: Arc<dyn BlockDevice>) -> Result<Box<dyn Filesystem>, FsError> {
     match probe(&*dev)? {
         Some(p) => open_as(dev, &p.fs_type),
-        None => Err(FsError::new(FsErrorKind::Unsupported, "", "no known filesystem signature")),
+        None => Err(FsError::new(
+            FsErrorKind::Unsupported,
+            "",
+            "no known filesystem signature",
+        )),
     }
 }
 
@@ -85,7 +91,11 @@ pub fn open_as(dev: Arc<dyn BlockDevice>, fs_type: &str) -> Result<Box<dyn Files
         "ext2" | "ext3" | "ext4" | "ext4dev" => Ok(Box::new(Ext4Fs::open(dev)?)),
         "vfat" => Ok(Box::new(FatFs::open(dev)?)),
         "ntfs" => Ok(Box::new(NtfsFs::open(dev)?)),
-        other => Err(FsError::new(FsErrorKind::Unsupported, "", format!("no driver for {other} filesystems"))),
+        other => Err(FsError::new(
+            FsErrorKind::Unsupported,
+            "",
+            format!("no driver for {other} filesystems"),
+        )),
     }
 }
 
@@ -142,56 +152,6 @@ pub trait Filesystem: Send + Sync + fmt::Debug {
     fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError>;
 }
 
-/// What kind of filesystem failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FsErrorKind {
-    /// No such file or directory.
-    NotFound,
-    /// A directory was expected, or a file, and the other was found.
-    WrongType,
-    /// The underlying device failed.
-    Io,
-    /// The filesystem's structures are inconsistent.
-    Corrupt,
-    /// Valid but unsupported by this driver.
-    Unsupported,
-    /// A named resource limit was exceeded (file too large, too many entries).
-    LimitExceeded,
-    /// The path itself is malformed (not absolute, NUL byte).
-    InvalidPath,
-}
-
-/// A filesystem error: kind, path and message.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct FsError {
-    /// The kind.
-    pub kind: FsErrorKind,
-    /// The path concerned.
-    pub path: String,
-    /// What went wrong.
-    pub message: String,
-    /// The cause.
-    #[source]
-    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
-
-impl FsError {
-    /// A new error.
-    pub fn new(kind: FsErrorKind, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { kind, path: path.into(), message: message.into(), source: None }
-    }
-    /// `path` does not exist.
-    pub fn not_found(path: impl Into<String>) -> Self {
-        Self::new(FsErrorKind::NotFound, path, "no such file or directory")
-    }
-    /// The kind of failure.
-    pub fn kind(&self) -> FsErrorKind {
-        self.kind
-    }
-}
-
 /// Walk `fs` breadth-first from `/`, calling every operation on what it finds:
 /// `read_dir` on directories, `lstat` on every entry, `read_link` on symlinks and
 /// `read_file` (up to 1 MiB) on files, stopping after `max_ops` operations.
@@ -209,14 +169,20 @@ pub fn exercise(fs: &dyn Filesystem, max_ops: usize) -> usize {
         if ops > max_ops {
             break;
         }
-        let Ok(entries) = fs.read_dir(&dir) else { continue };
+        let Ok(entries) = fs.read_dir(&dir) else {
+            continue;
+        };
         ok = ok.saturating_add(1);
         for e in entries {
             ops = ops.saturating_add(1);
             if ops > max_ops {
                 break;
             }
-            let path = if dir == "/" { format!("/{}", e.name) } else { format!("{dir}/{}", e.name) };
+            let path = if dir == "/" {
+                format!("/{}", e.name)
+            } else {
+                format!("{dir}/{}", e.name)
+            };
             let Ok(md) = fs.lstat(&path) else { continue };
             ok = ok.saturating_add(1);
             let r = match md.file_type {

@@ -16,7 +16,9 @@
 use crate::io::{guarded, map_io, Budget, DevRef, DevStream, METADATA_READ_BUDGET};
 use crate::path::components;
 use crate::probe::{block_err, Probed};
-use crate::{DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, MAX_DIR_ENTRIES, MAX_FILE_READ};
+use crate::{
+    DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, MAX_DIR_ENTRIES, MAX_FILE_READ,
+};
 use guestctl_block::BlockDevice;
 use ntfs::indexes::NtfsFileNameIndex;
 use ntfs::structured_values::{NtfsFileAttributeFlags, NtfsFileNamespace};
@@ -52,11 +54,15 @@ impl std::fmt::Debug for NtfsFs {
 fn map_ntfs(e: NtfsError, path: &str) -> FsError {
     match e {
         NtfsError::Io(io) => map_io(io, path),
-        NtfsError::NotADirectory { .. } => FsError::new(FsErrorKind::WrongType, path, "not a directory"),
+        NtfsError::NotADirectory { .. } => {
+            FsError::new(FsErrorKind::WrongType, path, "not a directory")
+        }
         NtfsError::UnsupportedAttributeType { .. }
         | NtfsError::UnsupportedClusterSize { .. }
         | NtfsError::UnsupportedFileNamespace { .. }
-        | NtfsError::UnsupportedSectorSize { .. } => FsError::new(FsErrorKind::Unsupported, path, e.to_string()),
+        | NtfsError::UnsupportedSectorSize { .. } => {
+            FsError::new(FsErrorKind::Unsupported, path, e.to_string())
+        }
         other => FsError::new(FsErrorKind::Corrupt, path, other.to_string()),
     }
 }
@@ -76,7 +82,12 @@ pub(crate) fn probe_ntfs(dev: &dyn BlockDevice, head: &[u8]) -> Option<Probed> {
         Ok(volume_label_version(&ntfs, &mut r))
     })
     .ok()?;
-    Some(Probed { fs_type: "ntfs".into(), uuid: serial_uuid(head), label, version })
+    Some(Probed {
+        fs_type: "ntfs".into(),
+        uuid: serial_uuid(head),
+        label,
+        version,
+    })
 }
 
 fn volume_label_version(ntfs: &Ntfs, r: &mut DevStream<'_>) -> (Option<String>, Option<String>) {
@@ -84,7 +95,10 @@ fn volume_label_version(ntfs: &Ntfs, r: &mut DevStream<'_>) -> (Option<String>, 
         Some(Ok(name)) => Some(name.name().to_string_lossy()).filter(|s| !s.is_empty()),
         _ => None,
     };
-    let version = ntfs.volume_info(r).ok().map(|v| format!("{}.{}", v.major_version(), v.minor_version()));
+    let version = ntfs
+        .volume_info(r)
+        .ok()
+        .map(|v| format!("{}.{}", v.major_version(), v.minor_version()));
     (label, version)
 }
 
@@ -93,19 +107,31 @@ impl NtfsFs {
     /// the `$UpCase` table.
     pub fn open(dev: Arc<dyn BlockDevice>) -> Result<Self, FsError> {
         let mut head = vec![0u8; 512];
-        dev.read_exact_at(0, &mut head).map_err(|e| block_err(e, "reading the NTFS boot sector"))?;
+        dev.read_exact_at(0, &mut head)
+            .map_err(|e| block_err(e, "reading the NTFS boot sector"))?;
         if head.get(3..11) != Some(b"NTFS    ") {
-            return Err(FsError::new(FsErrorKind::Corrupt, "", "no NTFS boot sector"));
+            return Err(FsError::new(
+                FsErrorKind::Corrupt,
+                "",
+                "no NTFS boot sector",
+            ));
         }
         let budget = Arc::new(Budget::default());
         let mut r = DevStream::new(DevRef::Owned(Arc::clone(&dev)), Arc::clone(&budget));
         let (ntfs, label, version) = guarded(&budget, METADATA_READ_BUDGET, "", "ntfs", || {
             let mut ntfs = Ntfs::new(&mut r).map_err(|e| map_ntfs(e, ""))?;
-            ntfs.read_upcase_table(&mut r).map_err(|e| map_ntfs(e, ""))?;
+            ntfs.read_upcase_table(&mut r)
+                .map_err(|e| map_ntfs(e, ""))?;
             let (label, version) = volume_label_version(&ntfs, &mut r);
             Ok((ntfs, label, version))
         })?;
-        Ok(Self { dev, ntfs, uuid: serial_uuid(&head), label, version })
+        Ok(Self {
+            dev,
+            ntfs,
+            uuid: serial_uuid(&head),
+            label,
+            version,
+        })
     }
 
     /// The NTFS version (`3.1` for every Windows since XP), as `blkid` prints it.
@@ -114,15 +140,28 @@ impl NtfsFs {
     }
 
     /// Run `f` with a fresh stream and budget.
-    fn run<T>(&self, path: &str, extra: u64, f: impl FnOnce(&mut DevStream<'_>) -> Result<T, FsError>) -> Result<T, FsError> {
+    fn run<T>(
+        &self,
+        path: &str,
+        extra: u64,
+        f: impl FnOnce(&mut DevStream<'_>) -> Result<T, FsError>,
+    ) -> Result<T, FsError> {
         let budget = Arc::new(Budget::default());
         let mut r = DevStream::new(DevRef::Owned(Arc::clone(&self.dev)), Arc::clone(&budget));
-        guarded(&budget, METADATA_READ_BUDGET.saturating_add(extra), path, "ntfs", || f(&mut r))
+        guarded(
+            &budget,
+            METADATA_READ_BUDGET.saturating_add(extra),
+            path,
+            "ntfs",
+            || f(&mut r),
+        )
     }
 
     fn is_reparse(file: &NtfsFile<'_>, path: &str) -> Result<bool, FsError> {
         let info = file.info().map_err(|e| map_ntfs(e, path))?;
-        Ok(info.file_attributes().contains(NtfsFileAttributeFlags::REPARSE_POINT))
+        Ok(info
+            .file_attributes()
+            .contains(NtfsFileAttributeFlags::REPARSE_POINT))
     }
 
     /// Resolve `path` to its file record; intermediate components must be plain
@@ -131,7 +170,9 @@ impl NtfsFs {
         let comps = components(path)?;
         let mut file = self.ntfs.root_directory(r).map_err(|e| map_ntfs(e, path))?;
         for comp in comps {
-            if !file.is_directory() || (file.file_record_number() != ROOT_RECORD && Self::is_reparse(&file, path)?) {
+            if !file.is_directory()
+                || (file.file_record_number() != ROOT_RECORD && Self::is_reparse(&file, path)?)
+            {
                 return Err(FsError::new(
                     FsErrorKind::WrongType,
                     path,
@@ -144,7 +185,9 @@ impl NtfsFs {
                 Some(entry) => entry.map_err(|e| map_ntfs(e, path))?,
                 None => return Err(FsError::not_found(path)),
             };
-            file = entry.to_file(&self.ntfs, r).map_err(|e| map_ntfs(e, path))?;
+            file = entry
+                .to_file(&self.ntfs, r)
+                .map_err(|e| map_ntfs(e, path))?;
         }
         Ok(file)
     }
@@ -188,15 +231,27 @@ impl Filesystem for NtfsFs {
         self.run(path, 0, |r| {
             let file = self.lookup(r, path)?;
             let file_type = Self::file_type(&file, path)?;
-            let len = if file_type == FileType::File { Self::data_len(&file, r, path)? } else { 0 };
-            Ok(Metadata { file_type, len, mode: None })
+            let len = if file_type == FileType::File {
+                Self::data_len(&file, r, path)?
+            } else {
+                0
+            };
+            Ok(Metadata {
+                file_type,
+                len,
+                mode: None,
+            })
         })
     }
 
     fn read_link(&self, path: &str) -> Result<String, FsError> {
         let md = self.lstat(path)?;
         if md.file_type == FileType::Other {
-            Err(FsError::new(FsErrorKind::Unsupported, path, "NTFS reparse points are not read"))
+            Err(FsError::new(
+                FsErrorKind::Unsupported,
+                path,
+                "NTFS reparse points are not read",
+            ))
         } else {
             Err(FsError::new(FsErrorKind::WrongType, path, "not a symlink"))
         }
@@ -206,7 +261,11 @@ impl Filesystem for NtfsFs {
         self.run(path, 0, |r| {
             let dir = self.lookup(r, path)?;
             if Self::file_type(&dir, path)? != FileType::Dir {
-                return Err(FsError::new(FsErrorKind::WrongType, path, "not a directory"));
+                return Err(FsError::new(
+                    FsErrorKind::WrongType,
+                    path,
+                    "not a directory",
+                ));
             }
             let index = dir.directory_index(r).map_err(|e| map_ntfs(e, path))?;
             let mut entries = index.entries();
@@ -254,15 +313,31 @@ impl Filesystem for NtfsFs {
             let file = self.lookup(r, path)?;
             match Self::file_type(&file, path)? {
                 FileType::File => {}
-                FileType::Dir => return Err(FsError::new(FsErrorKind::WrongType, path, "is a directory")),
-                _ => return Err(FsError::new(FsErrorKind::WrongType, path, "is a reparse point")),
+                FileType::Dir => {
+                    return Err(FsError::new(FsErrorKind::WrongType, path, "is a directory"))
+                }
+                _ => {
+                    return Err(FsError::new(
+                        FsErrorKind::WrongType,
+                        path,
+                        "is a reparse point",
+                    ))
+                }
             }
             let info = file.info().map_err(|e| map_ntfs(e, path))?;
             let attrs = info.file_attributes();
-            if attrs.intersects(NtfsFileAttributeFlags::COMPRESSED | NtfsFileAttributeFlags::ENCRYPTED) {
-                return Err(FsError::new(FsErrorKind::Unsupported, path, "compressed or encrypted NTFS file"));
+            if attrs
+                .intersects(NtfsFileAttributeFlags::COMPRESSED | NtfsFileAttributeFlags::ENCRYPTED)
+            {
+                return Err(FsError::new(
+                    FsErrorKind::Unsupported,
+                    path,
+                    "compressed or encrypted NTFS file",
+                ));
             }
-            let Some(item) = file.data(r, "") else { return Ok(Vec::new()) };
+            let Some(item) = file.data(r, "") else {
+                return Ok(Vec::new());
+            };
             let item = item.map_err(|e| map_ntfs(e, path))?;
             let attr = item.to_attribute().map_err(|e| map_ntfs(e, path))?;
             let mut value = attr.value(r).map_err(|e| map_ntfs(e, path))?;
@@ -274,7 +349,8 @@ impl Filesystem for NtfsFs {
                     format!("file is {len} bytes, over the limit of {limit}"),
                 ));
             }
-            let len = usize::try_from(len).map_err(|_| FsError::new(FsErrorKind::LimitExceeded, path, "file too large"))?;
+            let len = usize::try_from(len)
+                .map_err(|_| FsError::new(FsErrorKind::LimitExceeded, path, "file too large"))?;
             // Sparse files may exceed the device; start at what it could hold.
             let dev_len = usize::try_from(self.dev.size()).unwrap_or(usize::MAX);
             let mut out = Vec::with_capacity(len.min(dev_len));
@@ -288,7 +364,11 @@ impl Filesystem for NtfsFs {
                 out.extend_from_slice(buf.get(..take).unwrap_or_default());
             }
             if out.len() != len {
-                return Err(FsError::new(FsErrorKind::Corrupt, path, "data runs shorter than the file size"));
+                return Err(FsError::new(
+                    FsErrorKind::Corrupt,
+                    path,
+                    "data runs shorter than the file size",
+                ));
             }
             Ok(out)
         })

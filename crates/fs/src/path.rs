@@ -16,10 +16,18 @@ pub(crate) fn components(path: &str) -> Result<Vec<&str>, FsError> {
         ));
     }
     if !path.starts_with('/') {
-        return Err(FsError::new(FsErrorKind::InvalidPath, path, "path is not absolute"));
+        return Err(FsError::new(
+            FsErrorKind::InvalidPath,
+            path,
+            "path is not absolute",
+        ));
     }
     if path.contains('\0') {
-        return Err(FsError::new(FsErrorKind::InvalidPath, path, "path contains a NUL byte"));
+        return Err(FsError::new(
+            FsErrorKind::InvalidPath,
+            path,
+            "path contains a NUL byte",
+        ));
     }
     let mut out: Vec<&str> = Vec::new();
     for c in path.split('/') {
@@ -79,20 +87,38 @@ mod tests {
     #[test]
     fn normalises() {
         assert_eq!(components("/").unwrap(), Vec::<&str>::new());
-        assert_eq!(components("//etc/./os-release/").unwrap(), vec!["etc", "os-release"]);
-        assert_eq!(components("/../usr/lib/../bin").unwrap(), vec!["usr", "bin"]);
+        assert_eq!(
+            components("//etc/./os-release/").unwrap(),
+            vec!["etc", "os-release"]
+        );
+        assert_eq!(
+            components("/../usr/lib/../bin").unwrap(),
+            vec!["usr", "bin"]
+        );
         assert_eq!(join(&["usr", "bin"]), "/usr/bin");
         assert_eq!(join(&[]), "/");
     }
 
     #[test]
     fn rejects_bad_paths() {
-        assert_eq!(components("etc").unwrap_err().kind, FsErrorKind::InvalidPath);
-        assert_eq!(components("/a\0b").unwrap_err().kind, FsErrorKind::InvalidPath);
+        assert_eq!(
+            components("etc").unwrap_err().kind,
+            FsErrorKind::InvalidPath
+        );
+        assert_eq!(
+            components("/a\0b").unwrap_err().kind,
+            FsErrorKind::InvalidPath
+        );
         let deep = "/a".repeat(MAX_PATH_DEPTH + 1);
-        assert_eq!(components(&deep).unwrap_err().kind, FsErrorKind::LimitExceeded);
+        assert_eq!(
+            components(&deep).unwrap_err().kind,
+            FsErrorKind::LimitExceeded
+        );
         let long = format!("/{}", "x".repeat(MAX_NAME_LEN + 1));
-        assert_eq!(components(&long).unwrap_err().kind, FsErrorKind::LimitExceeded);
+        assert_eq!(
+            components(&long).unwrap_err().kind,
+            FsErrorKind::LimitExceeded
+        );
         let huge = "/é".repeat(MAX_PATH_LEN);
         let e = components(&huge).unwrap_err();
         assert_eq!(e.kind, FsErrorKind::LimitExceeded);

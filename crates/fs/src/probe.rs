@@ -1,8 +1,9 @@
 //! Recognise what a device holds by its magic numbers, naming it as `blkid` does.
 //!
-//! Reads at most [`PROBE_HEAD_LEN`] bytes from the start of the device, the btrfs
-//! superblock at 64 KiB and, for NTFS only, the `$Volume` file record for the label
-//! (through the `ntfs` crate, with a small read budget).
+//! Reads the first 4 KiB; only if nothing is found there, the btrfs superblock at
+//! 64 KiB and up to [`PROBE_HEAD_LEN`] bytes for a swap signature at the end of a
+//! large page. For NTFS it also reads the `$Volume` file record for the label and
+//! version (through the `ntfs` crate, with a small read budget).
 
 use crate::{FsError, FsErrorKind};
 use guestctl_block::BlockDevice;
@@ -25,6 +26,8 @@ pub struct Probed {
 /// Bytes read from the start of the device: the largest page size at whose end a
 /// swap signature is looked for (64 KiB, as on arm64/ppc64 with 64 KiB pages).
 pub const PROBE_HEAD_LEN: usize = 65536;
+/// The first read: every signature but btrfs and large-page swap lies in it.
+const FIRST_READ_LEN: usize = 4096;
 /// Offset of the btrfs primary superblock.
 const BTRFS_SB_OFFSET: u64 = 0x10000;
 /// Size of the part of the btrfs superblock we read (magic, fsid, label).
@@ -40,9 +43,12 @@ const EXT_MAGIC: u16 = 0xEF53;
 /// device could not be read.
 pub fn probe(dev: &dyn BlockDevice) -> Result<Option<Probed>, FsError> {
     let size = dev.size();
-    let head_len = usize::try_from(size.min(PROBE_HEAD_LEN as u64)).unwrap_or(PROBE_HEAD_LEN);
-    let mut head = vec![0u8; head_len];
-    dev.read_exact_at(0, &mut head).map_err(|e| block_err(e, "reading the first sectors"))?;
+    // Almost everything is decided by the first 4 KiB; only swap with pages larger
+    // than 4 KiB and btrfs need more.
+    let first_len = usize::try_from(size.min(FIRST_READ_LEN as u64)).unwrap_or(FIRST_READ_LEN);
+    let mut head = vec![0u8; first_len];
+    dev.read_exact_at(0, &mut head)
+        .map_err(|e| block_err(e, "reading the first sectors"))?;
 
     if let Some(p) = probe_luks(&head) {
         return Ok(Some(p));
@@ -66,10 +72,18 @@ pub fn probe(dev: &dyn BlockDevice) -> Result<Option<Probed>, FsError> {
     }
     if size >= BTRFS_SB_OFFSET.saturating_add(BTRFS_SB_READ_LEN as u64) {
         let mut sb = vec![0u8; BTRFS_SB_READ_LEN];
-        dev.read_exact_at(BTRFS_SB_OFFSET, &mut sb).map_err(|e| block_err(e, "reading the btrfs superblock"))?;
+        dev.read_exact_at(BTRFS_SB_OFFSET, &mut sb)
+            .map_err(|e| block_err(e, "reading the btrfs superblock"))?;
         if let Some(p) = probe_btrfs(&sb) {
             return Ok(Some(p));
         }
+    }
+    let head_len = usize::try_from(size.min(PROBE_HEAD_LEN as u64)).unwrap_or(PROBE_HEAD_LEN);
+    if head_len > head.len() {
+        let mut rest = vec![0u8; head_len.saturating_sub(head.len())];
+        dev.read_exact_at(FIRST_READ_LEN as u64, &mut rest)
+            .map_err(|e| block_err(e, "reading for a swap signature"))?;
+        head.extend_from_slice(&rest);
     }
     Ok(probe_swap(&head))
 }
@@ -87,13 +101,19 @@ pub(crate) fn block_err(e: guestctl_block::BlockError, what: &str) -> FsError {
 }
 
 fn le16(b: &[u8], off: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(off..off.checked_add(2)?)?.try_into().ok()?))
+    Some(u16::from_le_bytes(
+        b.get(off..off.checked_add(2)?)?.try_into().ok()?,
+    ))
 }
 fn le32(b: &[u8], off: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(off..off.checked_add(4)?)?.try_into().ok()?))
+    Some(u32::from_le_bytes(
+        b.get(off..off.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 fn be16(b: &[u8], off: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(off..off.checked_add(2)?)?.try_into().ok()?))
+    Some(u16::from_be_bytes(
+        b.get(off..off.checked_add(2)?)?.try_into().ok()?,
+    ))
 }
 
 /// A 16-byte UUID as `blkid` prints it: lowercase 8-4-4-4-12. `None` if all zero.
@@ -116,7 +136,9 @@ pub(crate) fn format_uuid(b: &[u8]) -> Option<String> {
 /// A NUL-padded (or space-padded) label, `None` when empty.
 fn c_label(b: &[u8]) -> Option<String> {
     let end = b.iter().position(|&x| x == 0).unwrap_or(b.len());
-    let s = String::from_utf8_lossy(b.get(..end)?).trim_end_matches(' ').to_string();
+    let s = String::from_utf8_lossy(b.get(..end)?)
+        .trim_end_matches(' ')
+        .to_string();
     (!s.is_empty()).then_some(s)
 }
 
@@ -128,8 +150,17 @@ fn probe_luks(h: &[u8]) -> Option<Probed> {
     // adds a label at 24.
     let version = be16(h, 6)?;
     let uuid = c_label(h.get(168..208)?);
-    let label = if version == 2 { c_label(h.get(24..72)?) } else { None };
-    Some(Probed { fs_type: "crypto_LUKS".into(), uuid, label, version: Some(version.to_string()) })
+    let label = if version == 2 {
+        c_label(h.get(24..72)?)
+    } else {
+        None
+    };
+    Some(Probed {
+        fs_type: "crypto_LUKS".into(),
+        uuid,
+        label,
+        version: Some(version.to_string()),
+    })
 }
 
 fn probe_lvm2(h: &[u8]) -> Option<Probed> {
@@ -157,7 +188,12 @@ fn probe_lvm2(h: &[u8]) -> Option<Probed> {
             }
             Some(out.join("-"))
         });
-        return Some(Probed { fs_type: "LVM2_member".into(), uuid, label: None, version: Some("LVM2 001".into()) });
+        return Some(Probed {
+            fs_type: "LVM2_member".into(),
+            uuid,
+            label: None,
+            version: Some("LVM2 001".into()),
+        });
     }
     None
 }
@@ -173,7 +209,12 @@ fn probe_xfs(h: &[u8]) -> Option<Probed> {
     }
     let uuid = format_uuid(h.get(32..48)?);
     let label = c_label(h.get(108..120)?);
-    Some(Probed { fs_type: "xfs".into(), uuid, label, version: None })
+    Some(Probed {
+        fs_type: "xfs".into(),
+        uuid,
+        label,
+        version: None,
+    })
 }
 
 fn probe_btrfs(sb: &[u8]) -> Option<Probed> {
@@ -182,22 +223,39 @@ fn probe_btrfs(sb: &[u8]) -> Option<Probed> {
     }
     let uuid = format_uuid(sb.get(0x20..0x30)?);
     let label = c_label(sb.get(0x12b..0x22b)?);
-    Some(Probed { fs_type: "btrfs".into(), uuid, label, version: None })
+    Some(Probed {
+        fs_type: "btrfs".into(),
+        uuid,
+        label,
+        version: None,
+    })
 }
 
 fn probe_swap(h: &[u8]) -> Option<Probed> {
     for page in [4096usize, 8192, 16384, 32768, 65536] {
-        let Some(sig) = h.get(page.checked_sub(10)?..page) else { continue };
+        let Some(sig) = h.get(page.checked_sub(10)?..page) else {
+            continue;
+        };
         if sig == b"SWAPSPACE2" {
             // struct swap_header_v1_2 after 1024 boot bytes: version, last_page,
             // nr_badpages, uuid[16], volume_name[16].
             let uuid = format_uuid(h.get(1036..1052)?);
             let label = c_label(h.get(1052..1068)?);
             let version = le32(h, 1024).map(|v| v.to_string());
-            return Some(Probed { fs_type: "swap".into(), uuid, label, version });
+            return Some(Probed {
+                fs_type: "swap".into(),
+                uuid,
+                label,
+                version,
+            });
         }
         if sig == b"SWAP-SPACE" {
-            return Some(Probed { fs_type: "swap".into(), uuid: None, label: None, version: Some("0".into()) });
+            return Some(Probed {
+                fs_type: "swap".into(),
+                uuid: None,
+                label: None,
+                version: Some("0".into()),
+            });
         }
     }
     None
@@ -244,11 +302,21 @@ pub(crate) fn probe_ext(h: &[u8]) -> Option<Probed> {
     if le32(sb, 0x18)? > 6 {
         return None;
     }
-    let fs_type = ext_type(le32(sb, 0x5c)?, le32(sb, 0x60)?, le32(sb, 0x64)?, le32(sb, 0x160)?);
+    let fs_type = ext_type(
+        le32(sb, 0x5c)?,
+        le32(sb, 0x60)?,
+        le32(sb, 0x64)?,
+        le32(sb, 0x160)?,
+    );
     let uuid = format_uuid(sb.get(0x68..0x78)?);
     let label = c_label(sb.get(0x78..0x88)?);
     let version = Some(format!("{}.{}", le32(sb, 0x4c)?, le16(sb, 0x3e)?));
-    Some(Probed { fs_type: fs_type.into(), uuid, label, version })
+    Some(Probed {
+        fs_type: fs_type.into(),
+        uuid,
+        label,
+        version,
+    })
 }
 
 /// The FAT BIOS parameter block fields needed to recognise and name a FAT volume.
@@ -277,18 +345,33 @@ pub(crate) fn probe_fat(h: &[u8], dev_size: u64) -> Option<Probed> {
         return None;
     }
     let is_fat32 = fat16_len == 0;
-    let fat_len = if is_fat32 { le32(bs, 36)? } else { u32::from(fat16_len) };
+    let fat_len = if is_fat32 {
+        le32(bs, 36)?
+    } else {
+        u32::from(fat16_len)
+    };
     if fat_len == 0 {
         return None;
     }
-    let total = if total16 != 0 { u32::from(total16) } else { total32 };
+    let total = if total16 != 0 {
+        u32::from(total16)
+    } else {
+        total32
+    };
     let bps = u32::from(bytes_per_sector);
-    let root_dir_sectors = (u32::from(root_entries).checked_mul(32)?.checked_add(bps - 1)?) / bps;
-    let meta = u32::from(reserved).checked_add(u32::from(fats).checked_mul(fat_len)?)?.checked_add(root_dir_sectors)?;
+    let root_dir_sectors = (u32::from(root_entries)
+        .checked_mul(32)?
+        .checked_add(bps - 1)?)
+        / bps;
+    let meta = u32::from(reserved)
+        .checked_add(u32::from(fats).checked_mul(fat_len)?)?
+        .checked_add(root_dir_sectors)?;
     let data_sectors = total.checked_sub(meta)?;
     let clusters = data_sectors / u32::from(sectors_per_cluster);
     // The volume must fit the device (allow a partial last cluster or slack).
-    if u64::from(total).saturating_mul(u64::from(bps)) > dev_size.saturating_add(u64::from(bps) * 64) {
+    if u64::from(total).saturating_mul(u64::from(bps))
+        > dev_size.saturating_add(u64::from(bps) * 64)
+    {
         return None;
     }
     let (version, ext) = if is_fat32 {
@@ -312,7 +395,12 @@ pub(crate) fn probe_fat(h: &[u8], dev_size: u64) -> Option<Probed> {
     } else {
         (None, None)
     };
-    Some(Probed { fs_type: "vfat".into(), uuid, label, version: Some(version.into()) })
+    Some(Probed {
+        fs_type: "vfat".into(),
+        uuid,
+        label,
+        version: Some(version.into()),
+    })
 }
 
 #[cfg(test)]
@@ -353,7 +441,10 @@ mod tests {
         h[6..8].copy_from_slice(&2u16.to_be_bytes());
         h[24..29].copy_from_slice(b"vault");
         let p = probe_bytes(h).unwrap();
-        assert_eq!((p.version.as_deref(), p.label.as_deref()), (Some("2"), Some("vault")));
+        assert_eq!(
+            (p.version.as_deref(), p.label.as_deref()),
+            (Some("2"), Some("vault"))
+        );
     }
 
     #[test]
@@ -366,7 +457,10 @@ mod tests {
         h[base + 32..base + 64].copy_from_slice(b"abcdef0123456789ABCDEFghijklmnop");
         let p = probe_bytes(h).unwrap();
         assert_eq!(p.fs_type, "LVM2_member");
-        assert_eq!(p.uuid.as_deref(), Some("abcdef-0123-4567-89AB-CDEF-ghij-klmnop"));
+        assert_eq!(
+            p.uuid.as_deref(),
+            Some("abcdef-0123-4567-89AB-CDEF-ghij-klmnop")
+        );
     }
 
     #[test]
@@ -378,7 +472,10 @@ mod tests {
         d[sb + 0x12b..sb + 0x12b + 4].copy_from_slice(b"root");
         let p = probe_bytes(d.clone()).unwrap();
         assert_eq!(p.fs_type, "btrfs");
-        assert_eq!(p.uuid.as_deref(), Some("11111111-1111-1111-1111-111111111111"));
+        assert_eq!(
+            p.uuid.as_deref(),
+            Some("11111111-1111-1111-1111-111111111111")
+        );
         assert_eq!(p.label.as_deref(), Some("root"));
         // One byte of the magic wrong: nothing.
         d[sb + 0x47] = b'N';
@@ -420,7 +517,10 @@ mod tests {
     #[test]
     fn uuid_format() {
         let b: Vec<u8> = (0..16).collect();
-        assert_eq!(format_uuid(&b).unwrap(), "00010203-0405-0607-0809-0a0b0c0d0e0f");
+        assert_eq!(
+            format_uuid(&b).unwrap(),
+            "00010203-0405-0607-0809-0a0b0c0d0e0f"
+        );
         assert_eq!(format_uuid(&[0; 16]), None);
         assert_eq!(format_uuid(&[1; 3]), None);
     }

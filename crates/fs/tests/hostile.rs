@@ -10,9 +10,14 @@ use std::process::Command;
 use std::sync::Arc;
 
 fn have(tool: &str) -> bool {
-    let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].iter().any(|d| Path::new(d).join(tool).exists());
+    let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        .iter()
+        .any(|d| Path::new(d).join(tool).exists());
     if !found {
-        assert!(std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(), "{tool} is required but missing");
+        assert!(
+            std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(),
+            "{tool} is required but missing"
+        );
         eprintln!("skipping: {tool} not installed");
     }
     found
@@ -20,7 +25,11 @@ fn have(tool: &str) -> bool {
 
 fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn mem(b: Vec<u8>) -> Arc<dyn BlockDevice> {
@@ -61,7 +70,11 @@ fn ext4_image(kind: &str) -> Option<Vec<u8>> {
     let src = tmp.path().join("src");
     small_tree(&src);
     let img = tmp.path().join("img");
-    run(Command::new("mke2fs").args(["-q", "-F", "-t", kind, "-b", "1024", "-d"]).arg(&src).arg(&img).arg("2M"));
+    run(Command::new("mke2fs")
+        .args(["-q", "-F", "-t", kind, "-b", "1024", "-d"])
+        .arg(&src)
+        .arg(&img)
+        .arg("2M"));
     Some(std::fs::read(img).unwrap())
 }
 
@@ -71,12 +84,23 @@ fn fat_image() -> Option<Vec<u8>> {
     }
     let tmp = tempfile::tempdir().unwrap();
     let img = tmp.path().join("img");
-    run(Command::new("mkfs.vfat").args(["-C", "-F", "16", "-s", "1"]).arg(&img).arg("8192"));
+    run(Command::new("mkfs.vfat")
+        .args(["-C", "-F", "16", "-s", "1"])
+        .arg(&img)
+        .arg("8192"));
     let f = tmp.path().join("f");
     std::fs::write(&f, vec![3u8; 10_000]).unwrap();
     run(Command::new("mmd").arg("-i").arg(&img).arg("::/DIR"));
-    run(Command::new("mcopy").arg("-i").arg(&img).arg(&f).arg("::/DIR/FILE.BIN"));
-    run(Command::new("mcopy").arg("-i").arg(&img).arg(&f).arg("::/Top Level.txt"));
+    run(Command::new("mcopy")
+        .arg("-i")
+        .arg(&img)
+        .arg(&f)
+        .arg("::/DIR/FILE.BIN"));
+    run(Command::new("mcopy")
+        .arg("-i")
+        .arg(&img)
+        .arg(&f)
+        .arg("::/Top Level.txt"));
     Some(std::fs::read(img).unwrap())
 }
 
@@ -85,9 +109,15 @@ fn zeroed_random_and_tiny_devices() {
     for size in [0usize, 1, 511, 1024, 2048, 4096, 1 << 20] {
         let d = mem(vec![0; size]);
         assert_eq!(probe(&*d).unwrap(), None);
-        assert_eq!(open(Arc::clone(&d)).unwrap_err().kind, FsErrorKind::Unsupported);
+        assert_eq!(
+            open(Arc::clone(&d)).unwrap_err().kind,
+            FsErrorKind::Unsupported
+        );
         for ty in ["ext4", "vfat", "ntfs"] {
-            assert!(open_as(Arc::clone(&d), ty).is_err(), "{ty} opened {size} zero bytes");
+            assert!(
+                open_as(Arc::clone(&d), ty).is_err(),
+                "{ty} opened {size} zero bytes"
+            );
         }
     }
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -101,17 +131,25 @@ fn zeroed_random_and_tiny_devices() {
 
 #[test]
 fn ext4_truncated_and_zeroed_superblock() {
-    let Some(img) = ext4_image("ext4") else { return };
+    let Some(img) = ext4_image("ext4") else {
+        return;
+    };
     // A zeroed superblock: not ext, nothing recognised.
     let mut z = img.clone();
     z[1024..2048].fill(0);
     assert_eq!(probe(&*mem(z.clone())).unwrap(), None);
-    assert_eq!(open_as(mem(z), "ext4").unwrap_err().kind, FsErrorKind::Corrupt);
+    assert_eq!(
+        open_as(mem(z), "ext4").unwrap_err().kind,
+        FsErrorKind::Corrupt
+    );
     // Truncated: the superblock says more blocks than there are.
     for len in [1500usize, 4096, 64 * 1024, img.len() / 2] {
         let d = mem(img[..len].to_vec());
         match open_as(d, "ext4") {
-            Err(e) => assert!(matches!(e.kind, FsErrorKind::Io | FsErrorKind::Corrupt), "{len}: {e:?}"),
+            Err(e) => assert!(
+                matches!(e.kind, FsErrorKind::Io | FsErrorKind::Corrupt),
+                "{len}: {e:?}"
+            ),
             Ok(fs) => {
                 exercise(&*fs, 2000);
             }
@@ -119,7 +157,13 @@ fn ext4_truncated_and_zeroed_superblock() {
     }
 }
 
-fn mutate_and_walk(img: &[u8], ty: &str, rounds: usize, region: std::ops::Range<usize>, seed: u64) -> usize {
+fn mutate_and_walk(
+    img: &[u8],
+    ty: &str,
+    rounds: usize,
+    region: std::ops::Range<usize>,
+    seed: u64,
+) -> usize {
     let mut rng = Rng(seed);
     let mut opened = 0;
     for _ in 0..rounds {
@@ -139,15 +183,22 @@ fn mutate_and_walk(img: &[u8], ty: &str, rounds: usize, region: std::ops::Range<
 
 #[test]
 fn ext4_bit_flips_in_metadata_never_panic() {
-    let Some(img) = ext4_image("ext4") else { return };
+    let Some(img) = ext4_image("ext4") else {
+        return;
+    };
     // Superblock, group descriptors, bitmaps, inode table, first directories.
     let opened = mutate_and_walk(&img, "ext4", 150, 1024..256 * 1024, 1);
-    assert!(opened > 0, "no mutant even opened: the test exercises nothing");
+    assert!(
+        opened > 0,
+        "no mutant even opened: the test exercises nothing"
+    );
 }
 
 #[test]
 fn ext2_bit_flips_in_metadata_never_panic() {
-    let Some(img) = ext4_image("ext2") else { return };
+    let Some(img) = ext4_image("ext2") else {
+        return;
+    };
     mutate_and_walk(&img, "ext4", 100, 1024..256 * 1024, 2);
 }
 
@@ -178,7 +229,10 @@ fn fat16_layout(img: &[u8], name11: &[u8; 11]) -> (usize, usize, usize, usize) {
     let fat_off = reserved * bps;
     let root_off = fat_off + fats * fat_len * bps;
     let data_off = root_off + root_entries * 32;
-    let entry = (0..root_entries).map(|i| root_off + i * 32).find(|&o| &img[o..o + 11] == name11).unwrap();
+    let entry = (0..root_entries)
+        .map(|i| root_off + i * 32)
+        .find(|&o| &img[o..o + 11] == name11)
+        .unwrap();
     (le16(entry + 26), fat_off, data_off, spc * bps)
 }
 
@@ -199,7 +253,10 @@ fn fat_directory_cluster_loop_is_bounded() {
     let e = fs.read_dir("/DIR").unwrap_err();
     assert_eq!(e.kind, FsErrorKind::LimitExceeded, "{e}");
     assert!(e.message.contains(&FAT_MAX_DIR_ENTRIES.to_string()));
-    assert_eq!(fs.lstat("/DIR/none").unwrap_err().kind, FsErrorKind::LimitExceeded);
+    assert_eq!(
+        fs.lstat("/DIR/none").unwrap_err().kind,
+        FsErrorKind::LimitExceeded
+    );
     // Variant 2: the looping cluster holds only deleted entries: nothing is ever
     // yielded, and only the read budget stops the scan.
     let mut dead = img.clone();
@@ -232,11 +289,18 @@ fn ntfs_bit_flips_in_the_mft_never_panic() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let img = tmp.path().join("img");
-    std::fs::File::create(&img).unwrap().set_len(8 << 20).unwrap();
+    std::fs::File::create(&img)
+        .unwrap()
+        .set_len(8 << 20)
+        .unwrap();
     run(Command::new("mkntfs").args(["-F", "-Q", "-q"]).arg(&img));
     let f = tmp.path().join("f");
     std::fs::write(&f, vec![9u8; 5000]).unwrap();
-    run(Command::new("ntfscp").args(["-f", "-q"]).arg(&img).arg(&f).arg("/file"));
+    run(Command::new("ntfscp")
+        .args(["-f", "-q"])
+        .arg(&img)
+        .arg(&f)
+        .arg("/file"));
     let bytes = std::fs::read(&img).unwrap();
     let cluster = u64::from(u16::from_le_bytes([bytes[11], bytes[12]])) * u64::from(bytes[13]);
     let mft_lcn = u64::from_le_bytes(bytes[0x30..0x38].try_into().unwrap());
@@ -247,5 +311,8 @@ fn ntfs_bit_flips_in_the_mft_never_panic() {
     mutate_and_walk(&bytes, "ntfs", 100, 0..512, 5);
     // Truncated: the MFT is gone.
     let e = open_as(mem(bytes[..mft].to_vec()), "ntfs").unwrap_err();
-    assert!(matches!(e.kind, FsErrorKind::Corrupt | FsErrorKind::Io), "{e:?}");
+    assert!(
+        matches!(e.kind, FsErrorKind::Corrupt | FsErrorKind::Io),
+        "{e:?}"
+    );
 }

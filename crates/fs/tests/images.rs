@@ -13,17 +13,28 @@ use std::process::Command;
 use std::sync::Arc;
 
 fn have(tool: &str) -> bool {
-    let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].iter().any(|d| Path::new(d).join(tool).exists());
+    let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        .iter()
+        .any(|d| Path::new(d).join(tool).exists());
     if !found {
-        assert!(std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(), "{tool} is required but missing");
+        assert!(
+            std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(),
+            "{tool} is required but missing"
+        );
         eprintln!("skipping: {tool} not installed");
     }
     found
 }
 
 fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn hash_file(p: &Path) -> u64 {
@@ -49,14 +60,24 @@ fn linux_tree(root: &Path) -> Vec<u8> {
     std::fs::create_dir_all(root.join("usr/bin")).unwrap();
     std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
     std::fs::create_dir_all(root.join("many")).unwrap();
-    std::fs::write(root.join("etc/os-release"), "ID=debian\nVERSION_ID=\"12\"\n").unwrap();
+    std::fs::write(
+        root.join("etc/os-release"),
+        "ID=debian\nVERSION_ID=\"12\"\n",
+    )
+    .unwrap();
     std::fs::write(root.join("etc/hostname"), "guest\n").unwrap();
     std::fs::write(root.join("usr/bin/bash"), b"\x7fELF\x02\x01\x01").unwrap();
     // 1.5 MiB, like a dpkg status file; varied content catches misplaced blocks.
-    let big: Vec<u8> = (0..1_500_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let big: Vec<u8> = (0..1_500_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     std::fs::write(root.join("var/lib/dpkg/status"), &big).unwrap();
     for i in 0..400 {
-        std::fs::write(root.join(format!("many/file-with-a-longish-name-{i:04}")), i.to_string()).unwrap();
+        std::fs::write(
+            root.join(format!("many/file-with-a-longish-name-{i:04}")),
+            i.to_string(),
+        )
+        .unwrap();
     }
     symlink("usr/bin", root.join("bin")).unwrap();
     symlink("/etc/os-release", root.join("etc/abs-link")).unwrap();
@@ -64,20 +85,41 @@ fn linux_tree(root: &Path) -> Vec<u8> {
     symlink("loop2", root.join("etc/loop1")).unwrap();
     symlink("loop1", root.join("etc/loop2")).unwrap();
     // A slow (non-inline) symlink: target longer than 60 bytes.
-    symlink("/".to_string() + &"x".repeat(100), root.join("etc/long-link")).unwrap();
+    symlink(
+        "/".to_string() + &"x".repeat(100),
+        root.join("etc/long-link"),
+    )
+    .unwrap();
     big
 }
 
 fn mke2fs(kind: &str, src: &Path, img: &Path, extra: &[&str]) {
     let mut cmd = Command::new("mke2fs");
-    cmd.args(["-q", "-F", "-t", kind, "-L", "rootfs", "-U", "2f2ef3a4-9d5e-4c41-8a2b-6bde7e1f0c11", "-b", "4096"]);
+    cmd.args([
+        "-q",
+        "-F",
+        "-t",
+        kind,
+        "-L",
+        "rootfs",
+        "-U",
+        "2f2ef3a4-9d5e-4c41-8a2b-6bde7e1f0c11",
+        "-b",
+        "4096",
+    ]);
     cmd.args(extra).arg("-d").arg(src).arg(img).arg("16M");
     run(&mut cmd);
 }
 
 fn check_linux_fs(fs: &dyn Filesystem, big: &[u8]) {
-    assert_eq!(fs.read_file("/etc/os-release", 1 << 20).unwrap(), b"ID=debian\nVERSION_ID=\"12\"\n");
-    assert_eq!(fs.read_file("//etc/./hostname", 1 << 20).unwrap(), b"guest\n");
+    assert_eq!(
+        fs.read_file("/etc/os-release", 1 << 20).unwrap(),
+        b"ID=debian\nVERSION_ID=\"12\"\n"
+    );
+    assert_eq!(
+        fs.read_file("//etc/./hostname", 1 << 20).unwrap(),
+        b"guest\n"
+    );
     assert_eq!(fs.read_file("/var/lib/dpkg/status", 1 << 30).unwrap(), big);
     // The limit is enforced before reading.
     let e = fs.read_file("/var/lib/dpkg/status", 1000).unwrap_err();
@@ -91,15 +133,39 @@ fn check_linux_fs(fs: &dyn Filesystem, big: &[u8]) {
     assert_eq!(fs.read_link("/etc/dangling").unwrap(), "../nonexistent");
     assert_eq!(fs.read_link("/etc/loop1").unwrap(), "loop2");
     assert_eq!(fs.read_link("/etc/long-link").unwrap().len(), 101);
-    assert_eq!(fs.read_file("/etc/abs-link", 100).unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.read_file("/etc/loop1", 100).unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.read_dir("/bin").unwrap_err().kind, FsErrorKind::WrongType);
+    assert_eq!(
+        fs.read_file("/etc/abs-link", 100).unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.read_file("/etc/loop1", 100).unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.read_dir("/bin").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
     // An intermediate symlink is refused, never followed.
-    assert_eq!(fs.lstat("/bin/bash").unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.read_file("/bin/bash", 100).unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.lstat("/etc/loop1/x").unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.read_dir("/etc/dangling/x").unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.read_link("/etc/os-release").unwrap_err().kind, FsErrorKind::WrongType);
+    assert_eq!(
+        fs.lstat("/bin/bash").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.read_file("/bin/bash", 100).unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.lstat("/etc/loop1/x").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.read_dir("/etc/dangling/x").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.read_link("/etc/os-release").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
 
     // Directories.
     assert_eq!(fs.lstat("/").unwrap().file_type, FileType::Dir);
@@ -108,14 +174,33 @@ fn check_linux_fs(fs: &dyn Filesystem, big: &[u8]) {
     assert!(etc.contains(&("loop1".into(), FileType::Symlink)));
     assert!(!etc.iter().any(|(n, _)| n == "." || n == ".."));
     assert_eq!(fs.read_dir("/many").unwrap().len(), 400);
-    assert_eq!(fs.read_file("/many/file-with-a-longish-name-0399", 10).unwrap(), b"399");
-    assert_eq!(fs.read_dir("/etc/os-release").unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.read_file("/etc", 10).unwrap_err().kind, FsErrorKind::WrongType);
+    assert_eq!(
+        fs.read_file("/many/file-with-a-longish-name-0399", 10)
+            .unwrap(),
+        b"399"
+    );
+    assert_eq!(
+        fs.read_dir("/etc/os-release").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.read_file("/etc", 10).unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
     assert_eq!(fs.lstat("/nope").unwrap_err().kind, FsErrorKind::NotFound);
-    assert_eq!(fs.lstat("/etc/os-release/x").unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.lstat("relative").unwrap_err().kind, FsErrorKind::InvalidPath);
+    assert_eq!(
+        fs.lstat("/etc/os-release/x").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.lstat("relative").unwrap_err().kind,
+        FsErrorKind::InvalidPath
+    );
     // `..` is lexical (safe, since intermediate symlinks are refused).
-    assert_eq!(fs.read_file("/usr/../etc/hostname", 10).unwrap(), b"guest\n");
+    assert_eq!(
+        fs.read_file("/usr/../etc/hostname", 10).unwrap(),
+        b"guest\n"
+    );
     let md = fs.lstat("/etc/hostname").unwrap();
     assert_eq!((md.file_type, md.len), (FileType::File, 6));
 }
@@ -133,7 +218,10 @@ fn ext_round_trip(kind: &str, extra: &[&str], expect_type: &str) {
     let d = dev(&img);
     let p = probe(&*d).unwrap().unwrap();
     assert_eq!(p.fs_type, expect_type);
-    assert_eq!(p.uuid.as_deref(), Some("2f2ef3a4-9d5e-4c41-8a2b-6bde7e1f0c11"));
+    assert_eq!(
+        p.uuid.as_deref(),
+        Some("2f2ef3a4-9d5e-4c41-8a2b-6bde7e1f0c11")
+    );
     assert_eq!(p.label.as_deref(), Some("rootfs"));
     let fs = open(d).unwrap();
     assert_eq!(fs.fs_type(), expect_type);
@@ -212,15 +300,29 @@ fn ext4_driver_is_usable_from_another_thread() {
 
 fn mkfat(tmp: &Path, fat_bits: &str, size_kib: &str) -> PathBuf {
     let img = tmp.join(format!("fat{fat_bits}.img"));
-    run(Command::new("mkfs.vfat").args(["-C", "-F", fat_bits, "-n", "ESP", "-i", "1234ABCD"]).arg(&img).arg(size_kib));
+    run(Command::new("mkfs.vfat")
+        .args(["-C", "-F", fat_bits, "-n", "ESP", "-i", "1234ABCD"])
+        .arg(&img)
+        .arg(size_kib));
     let f = tmp.join("grub.cfg");
     std::fs::write(&f, "set timeout=5\n").unwrap();
     let big: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
     let b = tmp.join("big.bin");
     std::fs::write(&b, &big).unwrap();
-    run(Command::new("mmd").arg("-i").arg(&img).args(["::/EFI", "::/EFI/debian"]));
-    run(Command::new("mcopy").arg("-i").arg(&img).arg(&f).arg("::/EFI/debian/Grub.cfg"));
-    run(Command::new("mcopy").arg("-i").arg(&img).arg(&b).arg("::/EFI/Big File With Long Name.bin"));
+    run(Command::new("mmd")
+        .arg("-i")
+        .arg(&img)
+        .args(["::/EFI", "::/EFI/debian"]));
+    run(Command::new("mcopy")
+        .arg("-i")
+        .arg(&img)
+        .arg(&f)
+        .arg("::/EFI/debian/Grub.cfg"));
+    run(Command::new("mcopy")
+        .arg("-i")
+        .arg(&img)
+        .arg(&b)
+        .arg("::/EFI/Big File With Long Name.bin"));
     img
 }
 
@@ -236,30 +338,64 @@ fn fat_round_trip(fat_bits: &str, size_kib: &str) {
     assert_eq!(p.fs_type, "vfat");
     assert_eq!(p.uuid.as_deref(), Some("1234-ABCD"));
     assert_eq!(p.label.as_deref(), Some("ESP"));
-    assert_eq!(p.version.as_deref(), Some(format!("FAT{fat_bits}").as_str()));
+    assert_eq!(
+        p.version.as_deref(),
+        Some(format!("FAT{fat_bits}").as_str())
+    );
     let fs = open(d).unwrap();
     assert_eq!((fs.fs_type(), fs.label().as_deref()), ("vfat", Some("ESP")));
-    assert_eq!(fs.read_file("/EFI/debian/Grub.cfg", 100).unwrap(), b"set timeout=5\n");
+    assert_eq!(
+        fs.read_file("/EFI/debian/Grub.cfg", 100).unwrap(),
+        b"set timeout=5\n"
+    );
     // Case-insensitive, as FAT is.
-    assert_eq!(fs.read_file("/efi/DEBIAN/grub.CFG", 100).unwrap(), b"set timeout=5\n");
-    let big = fs.read_file("/EFI/big file with long name.bin", 1 << 20).unwrap();
+    assert_eq!(
+        fs.read_file("/efi/DEBIAN/grub.CFG", 100).unwrap(),
+        b"set timeout=5\n"
+    );
+    let big = fs
+        .read_file("/EFI/big file with long name.bin", 1 << 20)
+        .unwrap();
     assert_eq!(big.len(), 300_000);
     assert!(big.iter().enumerate().all(|(i, &b)| b == (i % 253) as u8));
-    assert_eq!(fs.read_file("/EFI/Big File With Long Name.bin", 1000).unwrap_err().kind, FsErrorKind::LimitExceeded);
+    assert_eq!(
+        fs.read_file("/EFI/Big File With Long Name.bin", 1000)
+            .unwrap_err()
+            .kind,
+        FsErrorKind::LimitExceeded
+    );
     let root = names(fs.read_dir("/").unwrap());
     assert_eq!(root, vec![("EFI".to_string(), FileType::Dir)]);
     let efi = names(fs.read_dir("/EFI").unwrap());
     assert_eq!(
         efi,
-        vec![("Big File With Long Name.bin".to_string(), FileType::File), ("debian".to_string(), FileType::Dir)]
+        vec![
+            ("Big File With Long Name.bin".to_string(), FileType::File),
+            ("debian".to_string(), FileType::Dir)
+        ]
     );
     assert_eq!(fs.lstat("/EFI/debian/grub.cfg").unwrap().len, 14);
     assert_eq!(fs.lstat("/EFI").unwrap().file_type, FileType::Dir);
-    assert_eq!(fs.lstat("/EFI/none").unwrap_err().kind, FsErrorKind::NotFound);
-    assert_eq!(fs.read_link("/EFI/debian/grub.cfg").unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.read_dir("/EFI/debian/grub.cfg").unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.read_file("/EFI", 10).unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.lstat("/EFI/debian/grub.cfg/x").unwrap_err().kind, FsErrorKind::WrongType);
+    assert_eq!(
+        fs.lstat("/EFI/none").unwrap_err().kind,
+        FsErrorKind::NotFound
+    );
+    assert_eq!(
+        fs.read_link("/EFI/debian/grub.cfg").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.read_dir("/EFI/debian/grub.cfg").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.read_file("/EFI", 10).unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.lstat("/EFI/debian/grub.cfg/x").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
     drop(fs);
     assert_eq!(hash_file(&img), before, "image changed");
 }
@@ -284,15 +420,32 @@ fn mkntfs(tmp: &Path) -> PathBuf {
     let f = std::fs::File::create(&img).unwrap();
     f.set_len(16 << 20).unwrap();
     drop(f);
-    run(Command::new("mkntfs").args(["-F", "-Q", "-q", "-L", "Windows"]).arg(&img));
+    run(Command::new("mkntfs")
+        .args(["-F", "-Q", "-q", "-L", "Windows"])
+        .arg(&img));
     let small = tmp.join("small");
     std::fs::write(&small, "resident").unwrap();
     let hive: Vec<u8> = (0..200_000u32).map(|i| (i % 241) as u8).collect();
     let big = tmp.join("big");
     std::fs::write(&big, &hive).unwrap();
-    run(Command::new("ntfscp").arg("-f").arg("-q").arg(&img).arg(&small).arg("/Small.txt"));
-    run(Command::new("ntfscp").arg("-f").arg("-q").arg(&img).arg(&big).arg("/SOFTWARE"));
-    run(Command::new("ntfscp").arg("-f").arg("-q").arg(&img).arg(&small).arg("/$Extend/Nested.txt"));
+    run(Command::new("ntfscp")
+        .arg("-f")
+        .arg("-q")
+        .arg(&img)
+        .arg(&small)
+        .arg("/Small.txt"));
+    run(Command::new("ntfscp")
+        .arg("-f")
+        .arg("-q")
+        .arg(&img)
+        .arg(&big)
+        .arg("/SOFTWARE"));
+    run(Command::new("ntfscp")
+        .arg("-f")
+        .arg("-q")
+        .arg(&img)
+        .arg(&small)
+        .arg("/$Extend/Nested.txt"));
     img
 }
 
@@ -311,29 +464,64 @@ fn ntfs_image() {
     assert_eq!(p.version.as_deref(), Some("3.1"));
     let serial = p.uuid.clone().unwrap();
     assert_eq!(serial.len(), 16);
-    assert!(serial.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+    assert!(serial
+        .chars()
+        .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
     let fs = open(d).unwrap();
-    assert_eq!((fs.fs_type(), fs.uuid(), fs.label().as_deref()), ("ntfs", Some(serial), Some("Windows")));
+    assert_eq!(
+        (fs.fs_type(), fs.uuid(), fs.label().as_deref()),
+        ("ntfs", Some(serial), Some("Windows"))
+    );
     assert_eq!(fs.read_file("/Small.txt", 100).unwrap(), b"resident");
     assert_eq!(fs.read_file("/small.TXT", 100).unwrap(), b"resident");
     let hive = fs.read_file("/software", 1 << 20).unwrap();
     assert_eq!(hive.len(), 200_000);
     assert!(hive.iter().enumerate().all(|(i, &b)| b == (i % 241) as u8));
-    assert_eq!(fs.read_file("/SOFTWARE", 1000).unwrap_err().kind, FsErrorKind::LimitExceeded);
+    assert_eq!(
+        fs.read_file("/SOFTWARE", 1000).unwrap_err().kind,
+        FsErrorKind::LimitExceeded
+    );
     assert_eq!(fs.lstat("/SOFTWARE").unwrap().len, 200_000);
     // Nested lookups, case-insensitive at every level.
-    assert_eq!(fs.read_file("/$EXTEND/nested.txt", 100).unwrap(), b"resident");
+    assert_eq!(
+        fs.read_file("/$EXTEND/nested.txt", 100).unwrap(),
+        b"resident"
+    );
     assert_eq!(fs.lstat("/$Extend").unwrap().file_type, FileType::Dir);
     let ext = names(fs.read_dir("/$Extend").unwrap());
-    assert!(ext.contains(&("Nested.txt".to_string(), FileType::File)), "{ext:?}");
+    assert!(
+        ext.contains(&("Nested.txt".to_string(), FileType::File)),
+        "{ext:?}"
+    );
     // Root listing: user files only, no $MFT and no `.`.
     let root = names(fs.read_dir("/").unwrap());
-    assert_eq!(root, vec![("SOFTWARE".to_string(), FileType::File), ("Small.txt".to_string(), FileType::File)]);
-    assert_eq!(fs.lstat("/missing").unwrap_err().kind, FsErrorKind::NotFound);
-    assert_eq!(fs.read_dir("/Small.txt").unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.read_file("/$Extend", 100).unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.lstat("/Small.txt/x").unwrap_err().kind, FsErrorKind::WrongType);
-    assert_eq!(fs.read_link("/Small.txt").unwrap_err().kind, FsErrorKind::WrongType);
+    assert_eq!(
+        root,
+        vec![
+            ("SOFTWARE".to_string(), FileType::File),
+            ("Small.txt".to_string(), FileType::File)
+        ]
+    );
+    assert_eq!(
+        fs.lstat("/missing").unwrap_err().kind,
+        FsErrorKind::NotFound
+    );
+    assert_eq!(
+        fs.read_dir("/Small.txt").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.read_file("/$Extend", 100).unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.lstat("/Small.txt/x").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
+    assert_eq!(
+        fs.read_link("/Small.txt").unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
     drop(fs);
     assert_eq!(hash_file(&img), before, "image changed");
 }
@@ -347,8 +535,13 @@ fn ntfs_crate_test_image_if_present() {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
     let Some(home) = home else { return };
-    let Ok(dirs) = std::fs::read_dir(home.join("registry/src")) else { return };
-    let img = dirs.flatten().map(|d| d.path().join("ntfs-0.4.0/testdata/testfs1")).find(|p| p.exists());
+    let Ok(dirs) = std::fs::read_dir(home.join("registry/src")) else {
+        return;
+    };
+    let img = dirs
+        .flatten()
+        .map(|d| d.path().join("ntfs-0.4.0/testdata/testfs1"))
+        .find(|p| p.exists());
     let Some(img) = img else {
         eprintln!("skipping: ntfs-0.4.0 test image not in the registry");
         return;
@@ -358,9 +551,15 @@ fn ntfs_crate_test_image_if_present() {
     let subdirs = fs.read_dir("/many_subdirs").unwrap();
     assert_eq!(subdirs.len(), 512);
     assert!(subdirs.iter().all(|e| e.file_type == FileType::Dir));
-    assert_eq!(fs.lstat("/many_subdirs/397").unwrap().file_type, FileType::Dir);
+    assert_eq!(
+        fs.lstat("/many_subdirs/397").unwrap().file_type,
+        FileType::Dir
+    );
     assert_eq!(fs.read_file("/file-with-12345", 10).unwrap(), b"12345");
-    assert_eq!(fs.read_file("/1000-bytes-file", 1000).unwrap(), b"12345".repeat(200));
+    assert_eq!(
+        fs.read_file("/1000-bytes-file", 1000).unwrap(),
+        b"12345".repeat(200)
+    );
     let sparse = fs.read_file("/sparse-file", 1 << 20).unwrap();
     assert_eq!(sparse.len(), 500_005);
     assert_eq!(&sparse[..5], b"12345");
@@ -375,11 +574,25 @@ fn swap_probe() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let img = tmp.path().join("swap.img");
-    std::fs::File::create(&img).unwrap().set_len(1 << 20).unwrap();
-    run(Command::new("mkswap").args(["-q", "-L", "swappy", "-U", "7c4f4d3e-1b2a-4c5d-8e9f-0a1b2c3d4e5f"]).arg(&img));
+    std::fs::File::create(&img)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    run(Command::new("mkswap")
+        .args([
+            "-q",
+            "-L",
+            "swappy",
+            "-U",
+            "7c4f4d3e-1b2a-4c5d-8e9f-0a1b2c3d4e5f",
+        ])
+        .arg(&img));
     let p = probe(&*dev(&img)).unwrap().unwrap();
     assert_eq!(p.fs_type, "swap");
-    assert_eq!(p.uuid.as_deref(), Some("7c4f4d3e-1b2a-4c5d-8e9f-0a1b2c3d4e5f"));
+    assert_eq!(
+        p.uuid.as_deref(),
+        Some("7c4f4d3e-1b2a-4c5d-8e9f-0a1b2c3d4e5f")
+    );
     assert_eq!(p.label.as_deref(), Some("swappy"));
     assert_eq!(open(dev(&img)).unwrap_err().kind, FsErrorKind::Unsupported);
 }
@@ -391,13 +604,26 @@ fn xfs_probe() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let img = tmp.path().join("xfs.img");
-    std::fs::File::create(&img).unwrap().set_len(320 << 20).unwrap();
+    std::fs::File::create(&img)
+        .unwrap()
+        .set_len(320 << 20)
+        .unwrap();
     run(Command::new("mkfs.xfs")
-        .args(["-q", "-f", "-L", "data", "-m", "uuid=1b4e28ba-2fa1-11d2-883f-0016d3cca427"])
+        .args([
+            "-q",
+            "-f",
+            "-L",
+            "data",
+            "-m",
+            "uuid=1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        ])
         .arg(&img));
     let p = probe(&*dev(&img)).unwrap().unwrap();
     assert_eq!(p.fs_type, "xfs");
-    assert_eq!(p.uuid.as_deref(), Some("1b4e28ba-2fa1-11d2-883f-0016d3cca427"));
+    assert_eq!(
+        p.uuid.as_deref(),
+        Some("1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+    );
     assert_eq!(p.label.as_deref(), Some("data"));
     assert_eq!(open(dev(&img)).unwrap_err().kind, FsErrorKind::Unsupported);
 }
