@@ -1,11 +1,470 @@
-//! (being written)
+//! `guestctl perf …`: the performance validation commands.
+//!
+//! `validate` runs the standard suite, writes `current.json` and the reports, and
+//! creates or compares the baseline; `compare` compares two results files; `bench`
+//! measures any external command as a whole process; `baseline accept|show` manage
+//! the baseline; `report` renders the last `report.json` again (e.g. as GitHub
+//! annotations). Exit status: 0 nothing regressed, 2 a regression, 1 an error.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Subcommands.
-#[derive(clap::Subcommand)]
-pub enum Command {}
+use anyhow::{bail, Context};
+use guestctl_perf::measure::{Observer, WallClock};
+use guestctl_perf::process::{bench_command, CommandBench};
+use guestctl_perf::report::{github_annotations, markdown_report, terminal_table};
+use guestctl_perf::store::{self, ResultsDir};
+use guestctl_perf::{
+    compare_runs, BaselineAction, CompareConfig, Options, PerfError, PerfTestSuite, Report,
+    RunPlan, SuiteConfig, Targets, TestResult, EXIT_ERROR,
+};
 
-/// Run a subcommand.
+/// Default results directory, relative to the working directory.
+const DEFAULT_RESULTS_DIR: &str = "performance-results";
+/// Default targets file, relative to the working directory.
+const DEFAULT_TARGETS: &str = "perf-targets.toml";
+
+/// Output formats of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for the terminal.
+    Terminal,
+    /// The Markdown report.
+    Markdown,
+    /// The JSON report.
+    Json,
+    /// GitHub Actions `::warning::` annotations for regressions.
+    Github,
+}
+
+/// Subcommands of `guestctl perf`.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Run the standard suite, write current.json and the reports, and create or
+    /// compare the baseline. Exit 0: no regression; 2: a regression; 1: an error.
+    Validate(ValidateArgs),
+    /// Compare two results files (exit 2 when CURRENT regressed against BASELINE).
+    Compare(CompareArgs),
+    /// Benchmark an external command as a whole process (wall, user, sys, peak RSS).
+    Bench(BenchArgs),
+    /// Manage the baseline.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Render the last report.json again, in any format.
+    Report(ReportArgs),
+}
+
+/// Arguments of `perf validate`.
+#[derive(clap::Args)]
+pub struct ValidateArgs {
+    /// Measured iterations per test (at least 10 recommended).
+    #[arg(long, default_value_t = 10)]
+    iterations: usize,
+    /// Warm-up iterations per test, discarded.
+    #[arg(long, default_value_t = 1)]
+    warmup: usize,
+    /// Regression threshold in percent (default: perf-targets.toml's, else 5).
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Results directory.
+    #[arg(long, default_value = DEFAULT_RESULTS_DIR)]
+    results_dir: PathBuf,
+    /// Targets file (a missing file means no targets).
+    #[arg(long, default_value = DEFAULT_TARGETS)]
+    targets: PathBuf,
+    /// Only run tests whose name contains this.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Print the JSON report on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// Arguments of `perf compare`.
+#[derive(clap::Args)]
+pub struct CompareArgs {
+    /// The baseline results file.
+    baseline: PathBuf,
+    /// The current results file.
+    current: PathBuf,
+    /// Regression threshold in percent (default: perf-targets.toml's, else 5).
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Targets file, for per-test thresholds.
+    #[arg(long, default_value = DEFAULT_TARGETS)]
+    targets: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    format: Format,
+    /// Same as `--format json`.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `perf bench`.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Test name to record.
+    #[arg(long)]
+    name: String,
+    /// Measured runs.
+    #[arg(long, default_value_t = 10)]
+    runs: usize,
+    /// Warm-up runs, discarded.
+    #[arg(long, default_value_t = 1)]
+    warmup: usize,
+    /// Print the results JSON on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Also write the results file here (atomically), for `perf compare`.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Let the command's output through (default: discarded).
+    #[arg(long)]
+    show_output: bool,
+    /// Accept non-zero exit codes.
+    #[arg(long)]
+    ignore_failure: bool,
+    /// The command and its arguments (after `--`).
+    #[arg(last = true, required = true, num_args = 1..)]
+    command: Vec<String>,
+}
+
+/// `perf baseline` subcommands.
+#[derive(clap::Subcommand)]
+pub enum BaselineCommand {
+    /// Make a results file (default: current.json) the baseline, keeping the
+    /// previous one under baselines/.
+    Accept {
+        /// The results file to accept.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Results directory.
+        #[arg(long, default_value = DEFAULT_RESULTS_DIR)]
+        results_dir: PathBuf,
+    },
+    /// Show the baseline.
+    Show {
+        /// Results directory.
+        #[arg(long, default_value = DEFAULT_RESULTS_DIR)]
+        results_dir: PathBuf,
+        /// Print the raw JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Arguments of `perf report`.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// Results directory holding report.json.
+    #[arg(long, default_value = DEFAULT_RESULTS_DIR)]
+    results_dir: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    format: Format,
+}
+
+/// Runs a `guestctl perf` subcommand.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
-    match cmd {}
+    match cmd {
+        Command::Validate(a) => validate(a),
+        Command::Compare(a) => compare(a),
+        Command::Bench(a) => bench(a),
+        Command::Baseline(BaselineCommand::Accept { from, results_dir }) => {
+            accept(from, results_dir)
+        }
+        Command::Baseline(BaselineCommand::Show { results_dir, json }) => show(results_dir, json),
+        Command::Report(a) => report(a),
+    }
+}
+
+fn check_threshold(t: Option<f64>) -> anyhow::Result<()> {
+    if let Some(t) = t {
+        if !(t.is_finite() && (0.0..100.0).contains(&t)) {
+            bail!("--threshold must be a percentage in [0, 100), got {t}");
+        }
+    }
+    Ok(())
+}
+
+fn render(report: &Report, format: Format) -> Vec<u8> {
+    match format {
+        Format::Terminal => terminal_table(report).into_bytes(),
+        Format::Markdown => markdown_report(report).into_bytes(),
+        Format::Json => report.to_json(),
+        Format::Github => github_annotations(report).into_bytes(),
+    }
+}
+
+fn print(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|_| out.flush())
+        .context("writing to stdout")
+}
+
+/// A progress bar over all iterations of the suite, on stderr when it is a terminal.
+struct Progress {
+    bar: indicatif::ProgressBar,
+}
+
+impl Progress {
+    fn new(total: u64, visible: bool) -> Progress {
+        let bar = if visible {
+            let b = indicatif::ProgressBar::new(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            ) {
+                b.set_style(style);
+            }
+            b
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        Progress { bar }
+    }
+}
+
+impl Observer for Progress {
+    fn test_started(&mut self, name: &str, _warmup: usize, _iterations: usize) {
+        self.bar.set_message(name.to_string());
+    }
+    fn iteration_finished(&mut self, _name: &str, _warmup: bool) {
+        self.bar.inc(1);
+    }
+    fn test_failed(&mut self, name: &str, error: &PerfError) {
+        self.bar
+            .suspend(|| eprintln!("error: test {name} failed: {error}"));
+    }
+}
+
+fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
+    check_threshold(a.threshold)?;
+    guestctl_perf::measure::check_iterations("validate", a.iterations, a.warmup)?;
+    let targets = Targets::load_or_default(&a.targets)?;
+    let threshold = a.threshold.unwrap_or_else(|| targets.default_threshold());
+    let rd = ResultsDir::new(&a.results_dir);
+    let _lock = rd.lock(|p| {
+        eprintln!(
+            "waiting for another performance run to finish (lock {})…",
+            p.display()
+        )
+    })?;
+    // Read the baseline before measuring: a corrupt one fails fast and is never
+    // overwritten.
+    let baseline = rd.load_baseline()?;
+
+    let mut suite = guestctl_perf::standard::standard_suite();
+    if let Some(f) = &a.filter {
+        suite = suite.filter(f);
+        if suite.is_empty() {
+            bail!("no test name contains {f:?}");
+        }
+    }
+    let plan = RunPlan {
+        iterations: a.iterations,
+    };
+    let total: usize = (0..suite.len())
+        .map(|i| suite.iterations_of(i, plan) + a.warmup)
+        .sum();
+    let visible = !a.no_progress && !a.json && std::io::stderr().is_terminal();
+    let mut progress = Progress::new(total as u64, visible);
+    let mut results = PerfTestSuite::with_config(SuiteConfig {
+        warmup: a.warmup,
+        options: Options::default(),
+        targets: targets.clone(),
+    });
+    let failures = suite.run(&mut results, plan, &mut WallClock, &mut progress);
+    progress.bar.finish_and_clear();
+
+    let run = results.to_run();
+    store::write_atomic(
+        &rd.current_path(),
+        &guestctl_perf::report::to_json_bytes(&run),
+    )?;
+    let (action, comparison) = match &baseline {
+        Some(b) => {
+            let cfg = CompareConfig {
+                threshold_pct: threshold,
+                targets,
+                options: Options::default(),
+            };
+            (
+                BaselineAction::Compared {
+                    path: rd.baseline_path().display().to_string(),
+                },
+                Some(compare_runs(&run, b, &cfg)),
+            )
+        }
+        None if failures.is_empty() => {
+            store::write_atomic(
+                &rd.baseline_path(),
+                &guestctl_perf::report::to_json_bytes(&run),
+            )?;
+            (
+                BaselineAction::Created {
+                    path: rd.baseline_path().display().to_string(),
+                },
+                None,
+            )
+        }
+        None => (BaselineAction::None, None),
+    };
+    let report = Report::new(run, action, comparison);
+    store::write_atomic(&rd.report_md_path(), markdown_report(&report).as_bytes())?;
+    store::write_atomic(&rd.report_json_path(), &report.to_json())?;
+
+    if a.json {
+        print(&report.to_json())?;
+    } else {
+        print(terminal_table(&report).as_bytes())?;
+        println!(
+            "results: {}, report: {}",
+            rd.current_path().display(),
+            rd.report_md_path().display()
+        );
+    }
+    if !failures.is_empty() {
+        for f in &failures {
+            eprintln!("error: {}", f.error);
+        }
+        if baseline.is_none() {
+            eprintln!("no baseline was created because tests failed");
+        }
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+fn load(path: &Path) -> anyhow::Result<guestctl_perf::RunResults> {
+    Ok(store::load_results(
+        path,
+        "give the path of a results file written by `guestctl perf validate` or `guestctl perf bench --output`",
+    )?)
+}
+
+fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
+    check_threshold(a.threshold)?;
+    let targets = Targets::load_or_default(&a.targets)?;
+    let threshold = a.threshold.unwrap_or_else(|| targets.default_threshold());
+    let baseline = load(&a.baseline)?;
+    let current = load(&a.current)?;
+    let cfg = CompareConfig {
+        threshold_pct: threshold,
+        targets,
+        options: Options::default(),
+    };
+    let comparison = compare_runs(&current, &baseline, &cfg);
+    let report = Report::new(
+        current,
+        BaselineAction::Compared {
+            path: a.baseline.display().to_string(),
+        },
+        Some(comparison),
+    );
+    let format = if a.json { Format::Json } else { a.format };
+    print(&render(&report, format))?;
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+fn bench(a: BenchArgs) -> anyhow::Result<ExitCode> {
+    let spec = CommandBench {
+        name: a.name,
+        argv: a.command,
+        runs: a.runs,
+        warmup: a.warmup,
+        show_output: a.show_output,
+        ignore_failure: a.ignore_failure,
+    };
+    let visible = !a.json && !a.show_output && std::io::stderr().is_terminal();
+    let mut progress = Progress::new((a.runs + a.warmup) as u64, visible);
+    let result: TestResult = bench_command(&spec, &Options::default(), &mut progress)?;
+    progress.bar.finish_and_clear();
+    let mut suite = PerfTestSuite::new();
+    suite.push(result.clone());
+    let run = suite.to_run();
+    if let Some(out) = &a.output {
+        store::write_atomic(out, &guestctl_perf::report::to_json_bytes(&run))?;
+    }
+    if a.json {
+        print(&guestctl_perf::report::to_json_bytes(&run))?;
+    } else {
+        let report = Report::new(run, BaselineAction::None, None);
+        print(terminal_table(&report).as_bytes())?;
+        if let Some(p) = &result.process {
+            let s = |v: &[f64]| {
+                guestctl_stats::median(v)
+                    .map(guestctl_perf::report::format_ns)
+                    .unwrap_or_default()
+            };
+            println!(
+                "user {} (median), sys {} (median), peak RSS {}",
+                s(&p.user_ns),
+                s(&p.sys_ns),
+                guestctl_perf::report::format_bytes(result.peak_rss_bytes.unwrap_or(0) as f64)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn accept(from: Option<PathBuf>, results_dir: PathBuf) -> anyhow::Result<ExitCode> {
+    let rd = ResultsDir::new(results_dir);
+    let _lock =
+        rd.lock(|p| eprintln!("waiting for a running validation (lock {})…", p.display()))?;
+    let from = from.unwrap_or_else(|| rd.current_path());
+    let accepted = rd.accept(&from)?;
+    println!(
+        "baseline updated: {} (from {})",
+        accepted.baseline.display(),
+        from.display()
+    );
+    if let Some(prev) = accepted.archived {
+        println!("previous baseline kept at {}", prev.display());
+    }
+    println!(
+        "commit it with: git add {p} && git commit -m \"Update performance baseline\"",
+        p = accepted.baseline.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(results_dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
+    let rd = ResultsDir::new(results_dir);
+    let Some(baseline) = rd.load_baseline()? else {
+        bail!(
+            "{} does not exist: run ./scripts/validate-performance.sh to create it",
+            rd.baseline_path().display()
+        );
+    };
+    if json {
+        print(&guestctl_perf::report::to_json_bytes(&baseline))?;
+    } else {
+        println!(
+            "baseline {}: commit {}, {}",
+            rd.baseline_path().display(),
+            guestctl_perf::report::short_commit(&baseline.git_commit),
+            guestctl_perf::report::human_timestamp(&baseline.timestamp)
+        );
+        println!("machine: {}", baseline.machine.describe());
+        let report = Report::new(baseline, BaselineAction::None, None);
+        print(terminal_table(&report).as_bytes())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
+    let rd = ResultsDir::new(a.results_dir);
+    let path = rd.report_json_path();
+    let bytes = store::read_limited(&path).map_err(|e| {
+        anyhow::anyhow!("{e}: run `guestctl perf validate` first to produce a report")
+    })?;
+    let report = Report::from_json(&bytes, &path)?;
+    print(&render(&report, a.format))?;
+    Ok(ExitCode::from(report.exit_code()))
 }

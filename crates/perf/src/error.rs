@@ -64,7 +64,9 @@ impl PerfError {
             },
             message: format!("{what} {}: {err}", path.display()),
             path: Some(path.to_path_buf()),
-            source: Some(Box::new(err)),
+            // The message already carries the I/O error's text; a source would
+            // print it twice in `{:#}` chains.
+            source: None,
         }
     }
 
@@ -74,7 +76,8 @@ impl PerfError {
         self
     }
 
-    /// Attaches the underlying cause.
+    /// Attaches the underlying cause (only when the message does not already
+    /// include its text, or chains print it twice).
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
         self
@@ -99,6 +102,6 @@ impl PerfError {
 
 impl From<guestctl_stats::StatsError> for PerfError {
     fn from(e: guestctl_stats::StatsError) -> Self {
-        PerfError::new(ErrorKind::Stats, format!("statistics: {e}")).with_source(e)
+        PerfError::new(ErrorKind::Stats, format!("statistics: {e}"))
     }
 }

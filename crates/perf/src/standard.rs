@@ -43,9 +43,10 @@ pub fn mock_disk_generation(disk_type: MockDiskType) -> Operation {
                     first = false;
                     return Ok(());
                 }
-                builder.build(&path).map(|_| ()).map_err(|e| {
-                    PerfError::operation(format!("mock disk generation: {e}")).with_source(e)
-                })
+                builder
+                    .build(&path)
+                    .map(|_| ())
+                    .map_err(|e| PerfError::operation(format!("mock disk generation: {e}")))
             },
         })
     })

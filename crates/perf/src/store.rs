@@ -45,6 +45,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PerfError> {
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(|e| PerfError::io("creating a temporary file in", &dir, e))?;
+    // Temporary files are created 0600; results are ordinary files (0644).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = tmp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| PerfError::io("writing", tmp.path(), e))?;

@@ -177,7 +177,6 @@ impl WorkloadGenerator {
                 r.map_err(|e| {
                     PerfError::operation(format!("generating mock disk {}: {e}", p.display()))
                         .with_path(p)
-                        .with_source(e)
                 })
             })
             .collect()

@@ -49,9 +49,9 @@ pub fn run_once(argv: &[String], show_output: bool) -> Result<(f64, ChildUsage),
         .stdout(out)
         .stderr(err)
         .spawn()
-        .map_err(|e| PerfError::operation(format!("cannot start {prog}: {e}")).with_source(e))?;
+        .map_err(|e| PerfError::operation(format!("cannot start {prog}: {e}")))?;
     let usage = sys::wait_with_usage(child)
-        .map_err(|e| PerfError::operation(format!("waiting for {prog}: {e}")).with_source(e))?;
+        .map_err(|e| PerfError::operation(format!("waiting for {prog}: {e}")))?;
     Ok((start.elapsed().as_nanos() as f64, usage))
 }
 

@@ -1,0 +1,370 @@
+//! The spec's "Manual Testing" target: `cargo test --release --test
+//! performance_validation`. The framework's API end to end with real (small) work,
+//! the `guestctl perf` commands, and scripts/validate-performance.sh's exit codes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+use std::time::{Duration, Instant};
+
+use guestctl_perf::{PerfTestSuite, Verdict, WorkloadGenerator};
+use helpers::*;
+
+/// Real work whose cost is proportional to `n`.
+fn work(n: u64) -> u64 {
+    (0..n).fold(0u64, |acc, x| {
+        acc.wrapping_mul(31)
+            .wrapping_add(std::hint::black_box(x) ^ (x >> 3))
+    })
+}
+
+#[test]
+fn spec_api_run_test_bench_and_report() {
+    let mut suite = PerfTestSuite::new();
+    suite
+        .run_test("cache_lookup", 10, || {
+            let start = Instant::now();
+            std::hint::black_box(work(20_000));
+            start.elapsed()
+        })
+        .unwrap();
+    suite
+        .bench("sort_10k", 10, || {
+            let mut v: Vec<u64> = (0..10_000).map(|i| (i * 7919) % 10_007).collect();
+            v.sort_unstable();
+            v
+        })
+        .unwrap();
+    let r = suite.get("cache_lookup").unwrap();
+    assert_eq!(r.samples.len(), 10);
+    assert_eq!(r.warmup, 1);
+    assert!(
+        r.summary.min > 0.0
+            && r.summary.min <= r.summary.median
+            && r.summary.median <= r.summary.max
+    );
+    let report = suite.generate_report();
+    println!("{report}");
+    assert!(report.contains("# Performance Validation Report"));
+    assert!(report.contains("| cache_lookup | 10 |"));
+    assert!(report.contains("| sort_10k | 10 |"));
+    // Zero iterations is an error, not a panic.
+    assert!(suite.run_test("nothing", 0, || Duration::ZERO).is_err());
+}
+
+#[test]
+fn spec_api_regression_detection_with_real_timings() {
+    // The same operation, with 8× the work in the "current" build: a regression
+    // far beyond any noise of a shared machine.
+    let mut baseline = PerfTestSuite::new();
+    let mut current = PerfTestSuite::new();
+    baseline.bench("hash", 25, || work(20_000)).unwrap();
+    current.bench("hash", 25, || work(160_000)).unwrap();
+    baseline.bench("steady", 15, || work(1_000)).unwrap();
+    current.bench("steady", 15, || work(1_000)).unwrap();
+    current.bench("brand_new", 10, || work(1_000)).unwrap();
+
+    let comparison = current.compare_with_baseline(&baseline, 5.0);
+    if comparison.has_regressions() {
+        println!("⚠️ Performance regressions detected!");
+    }
+    println!("{}", comparison.generate_report());
+    assert!(comparison.has_regressions());
+    assert_eq!(comparison.regressions()[0].name, "hash");
+    assert_eq!(
+        comparison.regressions()[0].verdict(),
+        Some(Verdict::Regression)
+    );
+    assert!(comparison.improvements().is_empty());
+    let md = comparison.generate_report();
+    assert!(md.contains("### ❌ Regressions\n\n- hash: "));
+    assert!(md.contains("- brand_new: median"));
+
+    // And the other way round it is an improvement.
+    let back = baseline.compare_with_baseline(&current, 5.0);
+    assert!(!back.has_regressions());
+    assert_eq!(back.improvements()[0].name, "hash");
+}
+
+#[test]
+fn workload_generator_feeds_a_suite() {
+    let generator = WorkloadGenerator::new().unwrap();
+    let disks = generator
+        .generate_disk_batch(2, MockDiskType::Minimal)
+        .unwrap();
+    let mut suite = PerfTestSuite::new();
+    // Read each generated image fully: real I/O on real mock disks.
+    suite
+        .bench("read_minimal_disks", 10, || {
+            disks
+                .iter()
+                .map(|d| std::fs::read(d.path()).unwrap().len())
+                .sum::<usize>()
+        })
+        .unwrap();
+    assert_eq!(suite.results()[0].samples.len(), 10);
+    // The spec's builder is re-exported for tests.
+    let dir = tempfile::tempdir().unwrap();
+    let disk = MockDiskBuilder::new()
+        .disk_type(MockDiskType::Minimal)
+        .os_type("alpine")
+        .hostname("test-vm")
+        .num_files(5)
+        .num_packages(10)
+        .build(dir.path().join("test.img"))
+        .unwrap();
+    assert_eq!(disk.os_type(), "alpine");
+    assert_eq!(disk.hostname(), "test-vm");
+}
+
+const QUICK: [&str; 6] = ["--filter", "minimal", "--iterations", "3", "--warmup", "0"];
+
+fn quick_args<'a>(dir: &'a str) -> Vec<&'a str> {
+    let mut v = QUICK.to_vec();
+    v.extend(["--results-dir", dir]);
+    v
+}
+
+#[test]
+fn script_exit_codes_created_regression_corrupt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("results");
+    let d = dir.to_str().unwrap();
+
+    // First run: creates the baseline, exit 0.
+    let (code, out, err) = outcome(&validate_script(&quick_args(d), &[]));
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("baseline created"), "{out}");
+    for f in ["baseline.json", "current.json", "report.md", "report.json"] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+
+    // A baseline 10× faster on the same fingerprint: exit 2, annotations on GitHub.
+    scaled_results(&dir.join("current.json"), &dir.join("baseline.json"), 0.1);
+    let (code, out, err) = outcome(&validate_script(
+        &quick_args(d),
+        &[("GITHUB_ACTIONS", "true")],
+    ));
+    assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("regression"), "{out}");
+    assert!(
+        out.contains("::warning title=Performance regression%3A mock_disk_generation/minimal::"),
+        "{out}"
+    );
+    assert!(err.contains("performance regression detected"), "{err}");
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        report.contains("### ❌ Regressions\n\n- mock_disk_generation/minimal: "),
+        "{report}"
+    );
+
+    // A truncated baseline: exit 1, the file named with the way out, baseline kept.
+    let full = std::fs::read(dir.join("baseline.json")).unwrap();
+    std::fs::write(dir.join("baseline.json"), &full[..full.len() / 3]).unwrap();
+    let (code, _out, err) = outcome(&validate_script(&quick_args(d), &[]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("baseline.json is truncated"), "{err}");
+    assert!(err.contains("git checkout"), "{err}");
+    assert_eq!(
+        std::fs::read(dir.join("baseline.json")).unwrap(),
+        &full[..full.len() / 3]
+    );
+
+    // Not JSON at all: exit 1 too.
+    std::fs::write(dir.join("baseline.json"), "hello\n").unwrap();
+    let (code, _out, err) = outcome(&validate_script(&quick_args(d), &[]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("baseline.json is not valid JSON (line 1, column 1)"),
+        "{err}"
+    );
+
+    // No usable binary (a failed build): exit 1.
+    let mut c = std::process::Command::new("bash");
+    c.arg(repo().join("scripts/validate-performance.sh"))
+        .env("GUESTCTL_BIN", "/nonexistent/guestctl");
+    let (code, _out, err) = outcome(&c.output().unwrap());
+    assert_eq!(code, 1);
+    assert!(err.contains("guestctl binary not found"), "{err}");
+}
+
+#[test]
+fn two_validations_at_once_serialise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("r");
+    let d = d.to_str().unwrap().to_string();
+    let spawn = || {
+        let mut args = vec!["perf", "validate"];
+        args.extend(quick_args(&d));
+        std::process::Command::new(guestctl_bin())
+            .args(&args)
+            .current_dir(repo())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let a = spawn();
+    let b = spawn();
+    let (ca, oa, ea) = outcome(&a.wait_with_output().unwrap());
+    let (cb, ob, eb) = outcome(&b.wait_with_output().unwrap());
+    assert_eq!((ca, cb), (0, 0), "{ea}\n{eb}");
+    // Exactly one created the baseline; the other compared with it.
+    let created = [&oa, &ob]
+        .iter()
+        .filter(|o| o.contains("baseline created"))
+        .count();
+    assert_eq!(created, 1, "{oa}\n{ob}");
+    let compared = [&oa, &ob]
+        .iter()
+        .filter(|o| o.contains("regression(s)"))
+        .count();
+    assert_eq!(compared, 1, "{oa}\n{ob}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("r/baseline.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["schema_version"], 1);
+}
+
+#[test]
+fn compare_bench_and_baseline_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |f: &str| tmp.path().join(f).to_str().unwrap().to_string();
+
+    // bench: a whole process, with usage, into the results format.
+    let o = guestctl(&[
+        "perf",
+        "bench",
+        "--name",
+        "true",
+        "--runs",
+        "5",
+        "--warmup",
+        "1",
+        "--output",
+        &p("a.json"),
+        "--json",
+        "--",
+        "true",
+    ]);
+    let (code, out, err) = outcome(&o);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["tests"][0]["name"], "true");
+    assert_eq!(v["tests"][0]["samples"].as_array().unwrap().len(), 5);
+    assert_eq!(v["tests"][0]["process"]["exit_codes"][0], 0);
+    assert!(v["tests"][0]["peak_rss_bytes"].as_u64().unwrap() > 0);
+
+    // A failing command is an error.
+    let (code, _, err) = outcome(&guestctl(&[
+        "perf", "bench", "--name", "f", "--runs", "2", "--", "false",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("exited with code 1"), "{err}");
+
+    // compare: same file → 0; a 10× faster baseline → 2 with annotations.
+    let (code, out, _) = outcome(&guestctl(&["perf", "compare", &p("a.json"), &p("a.json")]));
+    assert_eq!(code, 0, "{out}");
+    scaled_results(
+        tmp.path().join("a.json").as_path(),
+        tmp.path().join("fast.json").as_path(),
+        0.1,
+    );
+    let (code, out, _) = outcome(&guestctl(&[
+        "perf",
+        "compare",
+        &p("fast.json"),
+        &p("a.json"),
+        "--format",
+        "github",
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        out.starts_with("::warning title=Performance regression%3A true::true is "),
+        "{out}"
+    );
+    let (code, out, _) = outcome(&guestctl(&[
+        "perf",
+        "compare",
+        &p("fast.json"),
+        &p("a.json"),
+        "--json",
+    ]));
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["comparison"]["tests"][0]["comparison"]["verdict"],
+        "regression"
+    );
+    let (code, _, err) = outcome(&guestctl(&[
+        "perf",
+        "compare",
+        &p("missing.json"),
+        &p("a.json"),
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("missing.json does not exist"), "{err}");
+    let (code, _, err) = outcome(&guestctl(&[
+        "perf",
+        "compare",
+        &p("a.json"),
+        &p("a.json"),
+        "--threshold",
+        "150",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("--threshold"), "{err}");
+
+    // baseline accept / show, keeping the previous baseline.
+    let rd = p("results");
+    let (code, out, err) = outcome(&guestctl(&[
+        "perf",
+        "baseline",
+        "accept",
+        "--from",
+        &p("a.json"),
+        "--results-dir",
+        &rd,
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("baseline updated"), "{out}");
+    let (code, out, _) = outcome(&guestctl(&[
+        "perf",
+        "baseline",
+        "accept",
+        "--from",
+        &p("fast.json"),
+        "--results-dir",
+        &rd,
+    ]));
+    assert_eq!(code, 0);
+    assert!(out.contains("previous baseline kept at"), "{out}");
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("results/baselines"))
+            .unwrap()
+            .count(),
+        1
+    );
+    let (code, out, _) = outcome(&guestctl(&[
+        "perf",
+        "baseline",
+        "show",
+        "--results-dir",
+        &rd,
+    ]));
+    assert_eq!(code, 0);
+    assert!(out.contains("machine: ") && out.contains("│ true"), "{out}");
+    std::fs::write(tmp.path().join("bad.json"), "{").unwrap();
+    let (code, _, err) = outcome(&guestctl(&[
+        "perf",
+        "baseline",
+        "accept",
+        "--from",
+        &p("bad.json"),
+        "--results-dir",
+        &rd,
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("bad.json is truncated"), "{err}");
+}
