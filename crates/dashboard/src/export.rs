@@ -293,3 +293,16 @@ pub fn junit_xml(run: &RunResults, comparison: Option<&BaselineComparison>) -> S
     out.push_str("  </testsuite>\n</testsuites>\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escape_covers_markup_and_control_characters() {
+        assert_eq!(xml_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+        assert_eq!(xml_escape("x\u{1}y\tz\n"), "x?y\tz\n");
+        assert_eq!(trim_float(1.5), "1.5");
+        assert_eq!(trim_float(2.0), "2");
+    }
+}

@@ -531,3 +531,28 @@ fn scaling_section(h: &mut String, input: &HtmlInput<'_>) {
     }
     h.push_str("</div>\n");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_safe_links() {
+        assert_eq!(
+            html_escape("<a href='x'>\"&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&quot;&amp;&quot;&lt;/a&gt;"
+        );
+        assert_eq!(
+            safe_href("flamegraphs/a_b.svg").as_deref(),
+            Some("flamegraphs/a_b.svg")
+        );
+        assert_eq!(
+            safe_href("flame graphs/<x>.svg").as_deref(),
+            Some("flame%20graphs/%3Cx%3E.svg")
+        );
+        assert_eq!(safe_href("javascript:alert(1)"), None);
+        assert_eq!(safe_href("https://evil/x.svg"), None);
+        assert_eq!(safe_href("//evil/x.svg"), None);
+        assert_eq!(safe_href(""), None);
+    }
+}

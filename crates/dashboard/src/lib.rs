@@ -16,8 +16,9 @@
 //! * [`export`]: [`bmf_json`] (Bencher), [`github_benchmark_json`]
 //!   (github-action-benchmark `customSmallerIsBetter`), [`junit_xml`].
 //! * [`accept`]: [`should_accept`], the rule of `baseline accept --if-no-regressions`.
-//! * `flamegraph` (feature `flamegraph`, Linux): `profile(name, iterations, f)` →
-//!   flamegraph SVG bytes, by in-process sampling with `pprof`.
+//! * `flamegraph` (feature `flamegraph`, Linux): `profile(name, iterations, f)` and
+//!   `profile_routine(name, iterations, &mut dyn Routine)` → flamegraph SVG bytes, by
+//!   in-process sampling with `pprof`; `flamegraph_path(test)` names the file.
 //!
 //! Renderers and exporters do no I/O and return strings or bytes; only
 //! [`History`] reads and writes a file. See `docs/dashboard.md`.
@@ -53,7 +54,7 @@ pub use changes::{detect, detect_with, ChangePointReport, DetectOptions};
 pub use error::{DashboardError, ErrorKind, Result};
 pub use export::{bmf_json, github_benchmark_json, junit_xml};
 #[cfg(all(feature = "flamegraph", target_os = "linux"))]
-pub use flamegraph::profile;
+pub use flamegraph::{flamegraph_path, profile, profile_routine, FLAMEGRAPH_DIR};
 pub use history::{EntryKind, History, HistoryEntry, HistoryRead, Point, HISTORY_FILE};
 pub use html::{render_html, HtmlInput, REPORT_HTML_FILE};
 pub use terminal::{render_history_terminal, sparkline};

@@ -30,3 +30,38 @@ fn profile_produces_a_flamegraph_naming_the_hot_function() {
         "hot function not in the flamegraph"
     );
 }
+
+#[test]
+fn flamegraph_paths_are_plain_relative_file_names() {
+    use guestctl_dashboard::flamegraph_path;
+    assert_eq!(
+        flamegraph_path("os_inspection/ubuntu"),
+        "flamegraphs/os_inspection_ubuntu.svg"
+    );
+    assert_eq!(
+        flamegraph_path("../../etc/passwd"),
+        "flamegraphs/_.._.._etc_passwd.svg"
+    );
+    assert_eq!(flamegraph_path(""), "flamegraphs/_.svg");
+    assert!(flamegraph_path(&"x".repeat(1000)).len() < 200);
+}
+
+#[test]
+fn profile_routine_reports_a_failing_operation() {
+    use guestctl_dashboard::profile_routine;
+    use guestctl_perf::PerfError;
+    let mut n = 0;
+    let mut routine = || -> Result<(), PerfError> {
+        n += 1;
+        if n > 3 {
+            Err(PerfError::operation("disk vanished"))
+        } else {
+            Ok(())
+        }
+    };
+    let e = profile_routine("failing", 10, &mut routine).unwrap_err();
+    assert!(
+        e.to_string().contains("disk vanished") || e.to_string().contains("profiler"),
+        "{e}"
+    );
+}
