@@ -433,12 +433,17 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                                 ]);
                             }
                         }
-                        Err(e) => {
-                            t.add_row(vec![it.path.display().to_string(), format!("error: {e}")]);
+                        Err(_) => {
+                            t.add_row(vec![it.path.display().to_string(), "FAILED (see below)".into()]);
                         }
                     }
                 }
                 println!("{t}");
+                for it in &items {
+                    if let Err(e) = &it.result {
+                        eprintln!("error: {e}");
+                    }
+                }
                 println!("{} images, {} failed", items.len(), failed);
             }
             Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
