@@ -253,6 +253,7 @@ pub(crate) fn map_io(e: io::Error, path: &str) -> FsError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use guestctl_block::MemDevice;

@@ -7,6 +7,15 @@
 //! offers — [`Ext4Fs`] (ext2/3/4 through `ext4-view`), [`FatFs`] (FAT12/16/32
 //! through `fatfs`) and [`NtfsFs`] (through `ntfs`).
 //!
+//! | driver | reads | not supported |
+//! |---|---|---|
+//! | [`Ext4Fs`] | ext2, ext3, ext4 (block maps and extents, htree, journal replay map, metadata checksums) | no `filetype` feature, `meta_bg`, `inline_data`, `large_dir`, `ea_inode`, encryption, external journal (→ [`FsErrorKind::Unsupported`]) |
+//! | [`FatFs`] | FAT12/16/32, long names, case-insensitive lookup | no symlinks or modes on FAT (none exist) |
+//! | [`NtfsFs`] | NTFS 3.x: resident and non-resident, sparse files, large indexes, case-insensitive lookup | reparse points (listed as `Other`, not followed), compressed/encrypted files, named streams |
+//!
+//! Nothing here writes: the block layer has no write method, and the `fatfs`
+//! stream's `write` always fails.
+//!
 //! # Path semantics (all drivers)
 //! Paths are absolute, `/`-separated, inside this one filesystem; `.` and empty
 //! components are ignored and `..` is applied lexically. No operation follows a

@@ -404,6 +404,7 @@ pub(crate) fn probe_fat(h: &[u8], dev_size: u64) -> Option<Probed> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use guestctl_block::MemDevice;

@@ -3,6 +3,8 @@
 //! panic or a hang. Images come from the real tools (skipped when missing, unless
 //! `GUESTCTL_REQUIRE_TOOLS` is set).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use guestctl_block::{BlockDevice, MemDevice};
 use guestctl_fs::{exercise, open, open_as, probe, FsErrorKind, FAT_MAX_DIR_ENTRIES};
 use std::path::Path;

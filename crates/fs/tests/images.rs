@@ -4,6 +4,8 @@
 //! prove nothing was written. A test whose tool is missing says so and fails only
 //! if `GUESTCTL_REQUIRE_TOOLS` is set (CI sets it).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use guestctl_block::{BlockDevice, FileDevice, MemDevice, SliceDevice};
 use guestctl_fs::{open, probe, DirEntry, FileType, Filesystem, FsErrorKind};
 use std::collections::hash_map::DefaultHasher;
