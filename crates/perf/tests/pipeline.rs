@@ -575,14 +575,25 @@ fn bad_targets_files_are_refused() {
     );
 }
 
+/// A suite with few bootstrap resamples (they do not enter the verdict).
+fn cheap_suite() -> PerfTestSuite {
+    PerfTestSuite::with_config(SuiteConfig {
+        options: Options {
+            bootstrap_resamples: 50,
+            ..Options::default()
+        },
+        ..SuiteConfig::default()
+    })
+}
+
 /// Verdict counts over 100 repetitions through the whole perf pipeline (mock
 /// measurement → PerfTestSuite → compare_with_baseline), 30 samples, CV 5 %.
 fn tally(seed: u64, factor: f64, threshold: f64) -> [usize; 4] {
     let mut counts = [0; 4];
     for rep in 0..100u64 {
         let s = seed * 1000 + rep;
-        let mut base = suite();
-        let mut cur = suite();
+        let mut base = cheap_suite();
+        let mut cur = cheap_suite();
         mock_test(&mut base, "t", noisy(2 * s, 1e6, 0.05, 30));
         mock_test(&mut cur, "t", noisy(2 * s + 1, 1e6 * factor, 0.05, 30));
         let c = cur.compare_with_baseline(&base, threshold);

@@ -118,6 +118,7 @@ pub fn bench_command(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::measure::NoObserver;
