@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub use guestctl_mockdisk::{MockDiskBuilder, MockDiskType};
+pub mod mock_disk;
+
+pub use mock_disk::{MockDiskBuilder, MockDiskType};
 
 /// The guestctl binary built for these tests.
 pub fn guestctl_bin() -> PathBuf {
