@@ -245,7 +245,15 @@ impl Observer for Progress {
 
 fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     check_threshold(a.threshold)?;
-    guestctl_perf::measure::check_iterations("validate", a.iterations, a.warmup)?;
+    if a.iterations == 0 {
+        bail!("--iterations must be at least 1 (10 or more recommended)");
+    }
+    if a.iterations.saturating_add(a.warmup) > guestctl_perf::measure::MAX_ITERATIONS {
+        bail!(
+            "--iterations plus --warmup must not exceed {}",
+            guestctl_perf::measure::MAX_ITERATIONS
+        );
+    }
     let targets = Targets::load_or_default(&a.targets)?;
     let threshold = a.threshold.unwrap_or_else(|| targets.default_threshold());
     let rd = ResultsDir::new(&a.results_dir);
