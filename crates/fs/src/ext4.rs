@@ -118,6 +118,43 @@ fn map_err(e: Ext4Error, path: &str) -> FsError {
     err
 }
 
+/// Refuse a superblock whose block group descriptor table could not fit on the
+/// device. `ext4-view` 1.0 reserves a `Vec` of one descriptor per group counted
+/// from the superblock before reading any of them, so a forged block count (or a
+/// tiny `s_blocks_per_group`) made it allocate gigabytes (found by the `fs_ext4`
+/// fuzz target; see the test `fuzz_oom_forged_block_group_count`). Descriptors
+/// must physically be on the device, so their count times their size is bounded
+/// by its size: an honest filesystem always passes.
+fn check_group_table_fits(sb: &[u8], dev_size: u64) -> Result<(), FsError> {
+    let u32_at = |off: usize| -> u64 {
+        sb.get(off..off.saturating_add(4))
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, |b: [u8; 4]| u64::from(u32::from_le_bytes(b)))
+    };
+    let incompat = u32_at(0x60);
+    let is_64bit = incompat & 0x80 != 0;
+    let blocks = if is_64bit {
+        u32_at(0x150) << 32 | u32_at(0x04)
+    } else {
+        u32_at(0x04)
+    };
+    let first_data_block = u32_at(0x14);
+    let per_group = u32_at(0x20);
+    let desc_size = if is_64bit { u32_at(0xfc) >> 16 } else { 32 };
+    let corrupt = |msg: String| Err(FsError::new(FsErrorKind::Corrupt, "", msg));
+    if per_group == 0 {
+        return corrupt("s_blocks_per_group is zero".into());
+    }
+    let groups = blocks.saturating_sub(first_data_block).div_ceil(per_group);
+    let table_len = groups.saturating_mul(desc_size.max(32));
+    if table_len > dev_size {
+        return corrupt(format!(
+            "superblock claims {groups} block groups; their descriptors ({table_len} bytes) cannot fit on a device of {dev_size} bytes"
+        ));
+    }
+    Ok(())
+}
+
 fn file_type(t: ext4_view::FileType) -> FileType {
     if t.is_regular_file() {
         FileType::File
@@ -143,6 +180,7 @@ impl Ext4Fs {
             .map_err(|e| block_err(e, "reading the ext superblock"))?;
         let probed = probe_ext(&head)
             .ok_or_else(|| FsError::new(FsErrorKind::Corrupt, "", "no ext2/3/4 superblock"))?;
+        check_group_table_fits(head.get(1024..2048).unwrap_or(&[]), dev.size())?;
         let this = Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             alive: Arc::new(()),
@@ -350,5 +388,49 @@ impl Filesystem for Ext4Fs {
         }
         out.truncate(filled);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use guestctl_block::MemDevice;
+
+    /// A superblock that passes `ext4-view`'s checks but claims 2^32 - 1 blocks in
+    /// groups of one block. Before `check_group_table_fits`, `Ext4::load` tried to
+    /// reserve ~2.8 GB (the `fs_ext4` fuzz target's first finding, an OOM).
+    #[test]
+    fn fuzz_oom_forged_block_group_count() {
+        let mut d = vec![0u8; 8192];
+        let sb = 1024;
+        let put32 = |d: &mut Vec<u8>, off: usize, v: u32| {
+            d[sb + off..sb + off + 4].copy_from_slice(&v.to_le_bytes())
+        };
+        put32(&mut d, 0x00, 16); // s_inodes_count
+        put32(&mut d, 0x04, u32::MAX); // s_blocks_count_lo
+        put32(&mut d, 0x14, 1); // s_first_data_block
+        put32(&mut d, 0x18, 0); // s_log_block_size: 1 KiB
+        put32(&mut d, 0x20, 1); // s_blocks_per_group
+        put32(&mut d, 0x28, 16); // s_inodes_per_group
+        d[sb + 0x38..sb + 0x3a].copy_from_slice(&0xEF53u16.to_le_bytes());
+        put32(&mut d, 0x4c, 1); // s_rev_level
+        d[sb + 0x58..sb + 0x5a].copy_from_slice(&128u16.to_le_bytes()); // s_inode_size
+        put32(&mut d, 0x60, 0x2); // filetype
+        let dev: Arc<dyn BlockDevice> = Arc::new(MemDevice::new(d));
+        let e = Ext4Fs::open(dev).unwrap_err();
+        assert_eq!(e.kind, FsErrorKind::Corrupt);
+        assert!(e.message.contains("block groups"), "{e}");
+    }
+
+    #[test]
+    fn group_table_check_accepts_honest_numbers() {
+        let mut sb = vec![0u8; 1024];
+        sb[0x04..0x08].copy_from_slice(&16384u32.to_le_bytes());
+        sb[0x20..0x24].copy_from_slice(&8192u32.to_le_bytes());
+        assert!(check_group_table_fits(&sb, 16 << 20).is_ok());
+        assert!(check_group_table_fits(&sb, 63).is_err());
+        sb[0x20..0x24].fill(0);
+        assert!(check_group_table_fits(&sb, 16 << 20).is_err());
     }
 }
