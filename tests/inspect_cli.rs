@@ -35,7 +35,11 @@ fn fixture() -> &'static Fixture {
             .num_packages(15)
             .build(dir.path().join("fedora-lvm.qcow2"))
             .unwrap();
-        Fixture { dir, ubuntu, lvm_qcow2 }
+        Fixture {
+            dir,
+            ubuntu,
+            lvm_qcow2,
+        }
     })
 }
 
@@ -84,7 +88,10 @@ fn every_command_leaves_the_image_unchanged() {
             assert!(o.status.success(), "{args:?}: {}", stderr(&o));
             assert_eq!(hash(disk.path()), before, "{args:?} changed the image");
         }
-        assert_eq!(std::fs::metadata(disk.path()).unwrap().modified().unwrap(), mtime);
+        assert_eq!(
+            std::fs::metadata(disk.path()).unwrap().modified().unwrap(),
+            mtime
+        );
     }
 }
 
@@ -103,7 +110,12 @@ fn inspect_json_matches_the_manifest_and_cache_serves_the_same() {
     assert_eq!(os["distro"], want.distro.as_str());
     assert_eq!(os["hostname"], "lvm-vm");
     assert_eq!(os["applications"].as_array().unwrap().len(), 15);
-    let mps: Vec<&str> = os["mountpoints"].as_array().unwrap().iter().map(|m| m["mountpoint"].as_str().unwrap()).collect();
+    let mps: Vec<&str> = os["mountpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["mountpoint"].as_str().unwrap())
+        .collect();
     assert!(mps.contains(&"/usr") && mps.contains(&"/var"), "{mps:?}");
     // Second run: from the cache, identical.
     assert!(std::fs::read_dir(&cache).unwrap().count() >= 1);
@@ -121,21 +133,39 @@ fn human_output_is_a_summary() {
     let img = f.ubuntu.path().to_str().unwrap();
     let o = guestctl(&["inspect", img, "--no-cache"], &cache);
     let s = stdout(&o);
-    for want in ["Ubuntu 24.04.1 LTS", "cli-vm", "x86_64", "24.4", "25 (deb / apt)", "mount /"] {
+    for want in [
+        "Ubuntu 24.04.1 LTS",
+        "cli-vm",
+        "x86_64",
+        "24.4",
+        "25 (deb / apt)",
+        "mount /",
+    ] {
         assert!(s.contains(want), "missing {want:?} in\n{s}");
     }
     let o = guestctl(&["filesystems", img], &cache);
     let s = stdout(&o);
-    assert!(s.contains("/dev/sda1") && s.contains("vfat") && s.contains("ext4"), "{s}");
+    assert!(
+        s.contains("/dev/sda1") && s.contains("vfat") && s.contains("ext4"),
+        "{s}"
+    );
     let o = guestctl(&["cat", img, "/etc/hostname"], &cache);
     assert_eq!(stdout(&o).trim(), "cli-vm");
     // /etc/os-release is a symlink to ../usr/lib/os-release: followed inside the guest.
     let o = guestctl(&["cat", img, "/etc/os-release"], &cache);
     assert!(stdout(&o).contains("ID=ubuntu"), "{}", stderr(&o));
     let o = guestctl(&["ls", img, "/etc"], &cache);
-    assert!(stdout(&o).contains("os-release -> ../usr/lib/os-release"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("os-release -> ../usr/lib/os-release"),
+        "{}",
+        stdout(&o)
+    );
     let o = guestctl(&["ls", img, "/dev/sda2:/etc"], &cache);
-    assert!(o.status.success() && stdout(&o).contains("hostname"), "{}", stderr(&o));
+    assert!(
+        o.status.success() && stdout(&o).contains("hostname"),
+        "{}",
+        stderr(&o)
+    );
     let o = guestctl(&["cat", img, "/etc/nope"], &cache);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("/etc/nope"), "{}", stderr(&o));
@@ -172,7 +202,10 @@ fn hostile_images_get_a_clear_error_each_and_batch_goes_on() {
         let o = guestctl(&["inspect", b.to_str().unwrap(), "--no-cache"], &cache);
         assert_eq!(o.status.code(), Some(1), "{}", b.display());
         let e = stderr(&o);
-        assert!(e.contains(&*b.to_string_lossy()) && e.starts_with("error:"), "{e}");
+        assert!(
+            e.contains(&*b.to_string_lossy()) && e.starts_with("error:"),
+            "{e}"
+        );
         assert!(!e.contains("panicked"), "{e}");
     }
     let o = guestctl(&["inspect", "/nonexistent.img"], &cache);
@@ -187,7 +220,10 @@ fn hostile_images_get_a_clear_error_each_and_batch_goes_on() {
     args.push(good_path);
     let o = guestctl(&args, &cache);
     assert_eq!(o.status.code(), Some(1));
-    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let oks: Vec<bool> = lines.iter().map(|l| l["ok"].as_bool().unwrap()).collect();
     assert_eq!(oks, vec![true, false, false, false, false, true]);
     assert_eq!(lines[2]["image"], bad[1].to_str().unwrap());
@@ -195,8 +231,22 @@ fn hostile_images_get_a_clear_error_each_and_batch_goes_on() {
     // Sharding: 2/3 of six images is positions 1 and 4.
     args.extend(["--shard", "2/3"]);
     let o = guestctl(&args, &cache);
-    let imgs: Vec<String> = stdout(&o).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["image"].as_str().unwrap().to_string()).collect();
-    assert_eq!(imgs, vec![bad[0].to_str().unwrap().to_string(), bad[3].to_str().unwrap().to_string()]);
+    let imgs: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["image"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        imgs,
+        vec![
+            bad[0].to_str().unwrap().to_string(),
+            bad[3].to_str().unwrap().to_string()
+        ]
+    );
 }
 
 #[test]
@@ -212,15 +262,30 @@ fn symlink_loop_in_a_real_filesystem_is_a_clear_error() {
     std::os::unix::fs::symlink("/loop1", stage.join("loop2")).unwrap();
     std::os::unix::fs::symlink("../../../../../etc/hostname", stage.join("etc/escape")).unwrap();
     let img = d.join("fs.img");
-    std::fs::File::create(&img).unwrap().set_len(4 << 20).unwrap();
-    let mk = Command::new("mke2fs").args(["-q", "-F", "-t", "ext4", "-d"]).arg(&stage).arg(&img).output();
+    std::fs::File::create(&img)
+        .unwrap()
+        .set_len(4 << 20)
+        .unwrap();
+    let mk = Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4", "-d"])
+        .arg(&stage)
+        .arg(&img)
+        .output();
     let Ok(mk) = mk else { return }; // e2fsprogs missing: the mockdisk tests report it.
-    assert!(mk.status.success(), "{}", String::from_utf8_lossy(&mk.stderr));
+    assert!(
+        mk.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mk.stderr)
+    );
     let cache = d.join("cache");
     let s = img.to_str().unwrap();
     let o = guestctl(&["cat", s, "/loop1"], &cache);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("too many levels of symbolic links"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("too many levels of symbolic links"),
+        "{}",
+        stderr(&o)
+    );
     // A link climbing above the root stays in the guest.
     let o = guestctl(&["cat", s, "/etc/escape"], &cache);
     assert_eq!(stdout(&o), "loopy\n", "{}", stderr(&o));

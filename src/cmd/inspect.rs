@@ -136,15 +136,26 @@ pub enum CacheCommand {
 
 fn image_options(open: &OpenArgs, no_cache: bool, no_packages: bool) -> ImageOptions {
     ImageOptions {
-        launch: LaunchOptions { allow_backing: open.allow_backing },
-        inspect: InspectOptions { packages: !no_packages },
-        cache: if no_cache { None } else { Cache::open_default() },
+        launch: LaunchOptions {
+            allow_backing: open.allow_backing,
+        },
+        inspect: InspectOptions {
+            packages: !no_packages,
+        },
+        cache: if no_cache {
+            None
+        } else {
+            Cache::open_default()
+        },
     }
 }
 
 fn check_disk(disk: &Path) -> anyhow::Result<()> {
     if !disk.exists() {
-        bail!("{}: no such file (give the path of a raw or qcow2 disk image)", disk.display());
+        bail!(
+            "{}: no such file (give the path of a raw or qcow2 disk image)",
+            disk.display()
+        );
     }
     if disk.is_dir() {
         bail!("{}: is a directory, not a disk image", disk.display());
@@ -160,7 +171,8 @@ fn inspect_one(disk: &Path, opts: &ImageOptions) -> anyhow::Result<Inspection> {
 
 fn table() -> Table {
     let mut t = Table::new();
-    t.load_preset(presets::UTF8_HORIZONTAL_ONLY).set_content_arrangement(ContentArrangement::Dynamic);
+    t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     t
 }
 
@@ -184,14 +196,26 @@ fn opt(s: &Option<String>) -> &str {
 }
 
 fn print_inspection(ins: &Inspection) {
-    println!("{}: {} image, {}, {} partition table", ins.image, ins.format, human_size(ins.size), ins.partition_table);
+    println!(
+        "{}: {} image, {}, {} partition table",
+        ins.image,
+        ins.format,
+        human_size(ins.size),
+        ins.partition_table
+    );
     if ins.operatingsystems.is_empty() {
-        println!("No operating system found ({} filesystems; see `guestctl filesystems`).", ins.filesystems.len());
+        println!(
+            "No operating system found ({} filesystems; see `guestctl filesystems`).",
+            ins.filesystems.len()
+        );
     }
     for os in &ins.operatingsystems {
         println!();
         let mut t = table();
-        t.set_header(vec![Cell::new(format!("{} ({})", opt(&os.product_name), os.root)), Cell::new("")]);
+        t.set_header(vec![
+            Cell::new(format!("{} ({})", opt(&os.product_name), os.root)),
+            Cell::new(""),
+        ]);
         let version = format!("{}.{}", os.major_version, os.minor_version);
         let pkgs = if os.applications.is_empty() && os.package_format.is_some() {
             "-".to_string()
@@ -204,7 +228,14 @@ fn print_inspection(ins: &Inspection) {
             ("version", version),
             ("arch", opt(&os.arch).to_string()),
             ("hostname", opt(&os.hostname).to_string()),
-            ("packages", format!("{pkgs} ({} / {})", opt(&os.package_format), opt(&os.package_management))),
+            (
+                "packages",
+                format!(
+                    "{pkgs} ({} / {})",
+                    opt(&os.package_format),
+                    opt(&os.package_management)
+                ),
+            ),
         ];
         for (k, v) in rows {
             t.add_row(vec![k.to_string(), v]);
@@ -214,7 +245,9 @@ fn print_inspection(ins: &Inspection) {
         }
         for m in &os.mountpoints {
             let fs = os.filesystems.iter().find(|f| f.device == m.device);
-            let what = fs.map(|f| format!("{} {}", m.device, f.fs_type)).unwrap_or_else(|| m.device.clone());
+            let what = fs
+                .map(|f| format!("{} {}", m.device, f.fs_type))
+                .unwrap_or_else(|| m.device.clone());
             t.add_row(vec![format!("mount {}", m.mountpoint), what]);
         }
         println!("{t}");
@@ -244,10 +277,20 @@ fn split_device_path(spec: &str) -> (Option<&str>, &str) {
     }
 }
 
-fn namespace(disk: &Path, spec: &str, root: Option<&str>, open: &OpenArgs) -> anyhow::Result<(GuestFs, String)> {
+fn namespace(
+    disk: &Path,
+    spec: &str,
+    root: Option<&str>,
+    open: &OpenArgs,
+) -> anyhow::Result<(GuestFs, String)> {
     check_disk(disk)?;
-    let launched = guestctl_inspect::launch(disk, &LaunchOptions { allow_backing: open.allow_backing })
-        .with_context(|| format!("cannot open {}", disk.display()))?;
+    let launched = guestctl_inspect::launch(
+        disk,
+        &LaunchOptions {
+            allow_backing: open.allow_backing,
+        },
+    )
+    .with_context(|| format!("cannot open {}", disk.display()))?;
     let (dev, path) = split_device_path(spec);
     if !path.starts_with('/') {
         bail!("{spec}: guest paths are absolute: /PATH, or DEVICE:/PATH such as /dev/sda1:/etc");
@@ -273,7 +316,13 @@ struct LsEntry {
 /// Run an inspection subcommand.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
-        Command::Inspect { disk, json, no_cache, no_packages, open } => {
+        Command::Inspect {
+            disk,
+            json,
+            no_cache,
+            no_packages,
+            open,
+        } => {
             let ins = inspect_one(&disk, &image_options(&open, no_cache, no_packages))?;
             if json {
                 print_json(&ins)?;
@@ -284,8 +333,13 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Filesystems { disk, json, open } => {
             check_disk(&disk)?;
-            let launched = guestctl_inspect::launch(&disk, &LaunchOptions { allow_backing: open.allow_backing })
-                .with_context(|| format!("cannot open {}", disk.display()))?;
+            let launched = guestctl_inspect::launch(
+                &disk,
+                &LaunchOptions {
+                    allow_backing: open.allow_backing,
+                },
+            )
+            .with_context(|| format!("cannot open {}", disk.display()))?;
             let fss = launched.filesystems();
             if json {
                 print_json(&fss)?;
@@ -301,7 +355,12 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         human_size(f.size),
                     ]);
                 }
-                println!("{}: {} image, {} partition table", disk.display(), launched.format.name(), launched.table.name());
+                println!(
+                    "{}: {} image, {} partition table",
+                    disk.display(),
+                    launched.format.name(),
+                    launched.table.name()
+                );
                 println!("{t}");
                 for d in &launched.diagnostics {
                     eprintln!("warning: {}: {}", d.subject, d.message);
@@ -309,10 +368,18 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Packages { disk, json, no_cache, open } => {
+        Command::Packages {
+            disk,
+            json,
+            no_cache,
+            open,
+        } => {
             let ins = inspect_one(&disk, &image_options(&open, no_cache, false))?;
             if ins.operatingsystems.is_empty() {
-                bail!("{}: no operating system found, so no packages to list", disk.display());
+                bail!(
+                    "{}: no operating system found, so no packages to list",
+                    disk.display()
+                );
             }
             if json {
                 #[derive(serde::Serialize)]
@@ -324,7 +391,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 let v: Vec<Pk> = ins
                     .operatingsystems
                     .iter()
-                    .map(|o| Pk { root: &o.root, package_format: &o.package_format, applications: &o.applications })
+                    .map(|o| Pk {
+                        root: &o.root,
+                        package_format: &o.package_format,
+                        applications: &o.applications,
+                    })
                     .collect();
                 print_json(&v)?;
             } else {
@@ -339,7 +410,12 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         t.add_row(vec![a.name.clone(), a.full_version(), a.arch.clone()]);
                     }
                     writeln!(out, "{t}")?;
-                    writeln!(out, "{} packages ({})", os.applications.len(), opt(&os.package_format))?;
+                    writeln!(
+                        out,
+                        "{} packages ({})",
+                        os.applications.len(),
+                        opt(&os.package_format)
+                    )?;
                 }
                 for d in &ins.diagnostics {
                     eprintln!("warning: {}", d.message);
@@ -347,21 +423,39 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Ls { disk, path, root, json, open } => {
+        Command::Ls {
+            disk,
+            path,
+            root,
+            json,
+            open,
+        } => {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
-            let entries = g.read_dir(&p).with_context(|| format!("cannot list {path} in {}", disk.display()))?;
-            let base = if p.ends_with('/') { p.clone() } else { format!("{p}/") };
+            let entries = g
+                .read_dir(&p)
+                .with_context(|| format!("cannot list {path} in {}", disk.display()))?;
+            let base = if p.ends_with('/') {
+                p.clone()
+            } else {
+                format!("{p}/")
+            };
             let rows: Vec<LsEntry> = entries
                 .into_iter()
                 .map(|e| {
                     let full = format!("{base}{}", e.name);
                     let md = g.lstat(&full).ok();
-                    let target = if e.file_type == guestctl_fs::FileType::Symlink { g.read_link(&full).ok() } else { None };
+                    let target = if e.file_type == guestctl_fs::FileType::Symlink {
+                        g.read_link(&full).ok()
+                    } else {
+                        None
+                    };
                     LsEntry {
                         name: e.name,
                         file_type: e.file_type,
                         size: md.as_ref().map(|m| m.len),
-                        mode: md.and_then(|m| m.mode).map(|m| format!("{:04o}", m & 0o7777)),
+                        mode: md
+                            .and_then(|m| m.mode)
+                            .map(|m| format!("{:04o}", m & 0o7777)),
                         target,
                     }
                 })
@@ -377,7 +471,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         guestctl_fs::FileType::File => '-',
                         guestctl_fs::FileType::Other => '?',
                     };
-                    let tail = r.target.as_ref().map(|t| format!(" -> {t}")).unwrap_or_default();
+                    let tail = r
+                        .target
+                        .as_ref()
+                        .map(|t| format!(" -> {t}"))
+                        .unwrap_or_default();
                     writeln!(
                         out,
                         "{kind} {:>4} {:>10} {}{tail}",
@@ -389,7 +487,12 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Cat { disk, path, root, open } => {
+        Command::Cat {
+            disk,
+            path,
+            root,
+            open,
+        } => {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
             let bytes = g
                 .read_file(&p, guestctl_fs::MAX_FILE_READ)
@@ -399,12 +502,24 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Batch { disks, jobs, shard, json, no_cache, no_packages, open } => {
+        Command::Batch {
+            disks,
+            jobs,
+            shard,
+            json,
+            no_cache,
+            no_packages,
+            open,
+        } => {
             let shard = shard.as_deref().map(parse_shard).transpose()?;
             if jobs == Some(0) {
                 bail!("--jobs must be at least 1");
             }
-            let opts = BatchOptions { jobs: jobs.unwrap_or(0), shard, image: image_options(&open, no_cache, no_packages) };
+            let opts = BatchOptions {
+                jobs: jobs.unwrap_or(0),
+                shard,
+                image: image_options(&open, no_cache, no_packages),
+            };
             let items = guestctl_inspect::batch(&disks, &opts);
             let failed = items.iter().filter(|i| i.result.is_err()).count();
             if json {
@@ -415,7 +530,9 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 }
             } else {
                 let mut t = table();
-                t.set_header(vec!["Image", "OS", "Version", "Arch", "Hostname", "Packages"]);
+                t.set_header(vec![
+                    "Image", "OS", "Version", "Arch", "Hostname", "Packages",
+                ]);
                 for it in &items {
                     match &it.result {
                         Ok(ins) if ins.operatingsystems.is_empty() => {
@@ -434,7 +551,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                             }
                         }
                         Err(_) => {
-                            t.add_row(vec![it.path.display().to_string(), "FAILED (see below)".into()]);
+                            t.add_row(vec![
+                                it.path.display().to_string(),
+                                "FAILED (see below)".into(),
+                            ]);
                         }
                     }
                 }
@@ -446,19 +566,30 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 }
                 println!("{} images, {} failed", items.len(), failed);
             }
-            Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Cache(CacheCommand::Clear) => {
             let cache = Cache::open_default()
                 .context("no cache directory: set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME")?;
-            let n = cache.clear().with_context(|| format!("cannot clear the cache in {}", cache.dir().display()))?;
-            println!("removed {n} cached inspection(s) from {}", cache.dir().display());
+            let n = cache
+                .clear()
+                .with_context(|| format!("cannot clear the cache in {}", cache.dir().display()))?;
+            println!(
+                "removed {n} cached inspection(s) from {}",
+                cache.dir().display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Cache(CacheCommand::Info) => {
             match Cache::open_default() {
                 Some(c) => println!("{}: {} entries", c.dir().display(), c.len()),
-                None => println!("no cache directory (set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME)"),
+                None => {
+                    println!("no cache directory (set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME)")
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -97,7 +97,11 @@ pub fn batch(paths: &[PathBuf], opts: &BatchOptions) -> Vec<BatchItem> {
         path: p.clone(),
         result: inspect_image(p, &opts.image).map_err(|e| format!("{e:#}")),
     };
-    let jobs = if opts.jobs == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.jobs };
+    let jobs = if opts.jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.jobs
+    };
     match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
         Ok(pool) => pool.install(|| selected.par_iter().map(run).collect()),
         // No threads available: do the work here, still correct.

@@ -62,7 +62,11 @@ impl CacheKey {
     /// The entry's file name: a hash of every field.
     fn file_name(&self) -> String {
         let text = serde_json::to_string(self).unwrap_or_default();
-        format!("{:016x}{:016x}.json", hash64(text.as_bytes(), 1), hash64(text.as_bytes(), 2))
+        format!(
+            "{:016x}{:016x}.json",
+            hash64(text.as_bytes(), 1),
+            hash64(text.as_bytes(), 2)
+        )
     }
 }
 
@@ -102,7 +106,11 @@ impl Cache {
     /// `$XDG_CACHE_HOME/guestctl`, else `$HOME/.cache/guestctl`; `None` when none
     /// of them is set.
     pub fn default_dir() -> Option<PathBuf> {
-        let nonempty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let nonempty = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         nonempty("GUESTCTL_CACHE_DIR")
             .or_else(|| nonempty("XDG_CACHE_HOME").map(|d| d.join("guestctl")))
             .or_else(|| nonempty("HOME").map(|d| d.join(".cache").join("guestctl")))
@@ -128,13 +136,20 @@ impl Cache {
         let mut buf = vec![0u8; head_len.saturating_add(FINGERPRINT_TAIL)];
         let (head, tail) = buf.split_at_mut(head_len);
         f.read_exact_at(head, 0)?;
-        let tail_len = usize::try_from(size.saturating_sub(size.min(FINGERPRINT_HEAD as u64)).min(FINGERPRINT_TAIL as u64))
-            .unwrap_or(0);
+        let tail_len = usize::try_from(
+            size.saturating_sub(size.min(FINGERPRINT_HEAD as u64))
+                .min(FINGERPRINT_TAIL as u64),
+        )
+        .unwrap_or(0);
         let tail = tail.get_mut(..tail_len).unwrap_or_default();
         f.read_exact_at(tail, size.saturating_sub(tail_len as u64))?;
         let used = head_len.saturating_add(tail_len);
         let bytes = buf.get(..used).unwrap_or_default();
-        let fingerprint = format!("{:016x}{:016x}", hash64(bytes, 0x5eed), hash64(bytes, 0xc0ffee));
+        let fingerprint = format!(
+            "{:016x}{:016x}",
+            hash64(bytes, 0x5eed),
+            hash64(bytes, 0xc0ffee)
+        );
         Ok(CacheKey {
             dev: md.dev(),
             ino: md.ino(),
@@ -180,7 +195,8 @@ impl Cache {
             std::process::id(),
             hash64(format!("{:?}", std::thread::current().id()).as_bytes(), 7)
         ));
-        let mut body = serde_json::to_vec(&Header { key: key.clone() }).map_err(std::io::Error::other)?;
+        let mut body =
+            serde_json::to_vec(&Header { key: key.clone() }).map_err(std::io::Error::other)?;
         body.push(b'\n');
         serde_json::to_writer(&mut body, inspection).map_err(std::io::Error::other)?;
         let result = (|| {
@@ -208,7 +224,9 @@ impl Cache {
             let e = e?;
             let name = e.file_name();
             let name = name.to_string_lossy();
-            let ours = (name.len() == 37 && name.ends_with(".json") && name.bytes().take(32).all(|b| b.is_ascii_hexdigit()))
+            let ours = (name.len() == 37
+                && name.ends_with(".json")
+                && name.bytes().take(32).all(|b| b.is_ascii_hexdigit()))
                 || (name.starts_with('.') && name.ends_with(".tmp"));
             if ours && e.file_type()?.is_file() {
                 fs::remove_file(e.path())?;
@@ -223,7 +241,11 @@ impl Cache {
     /// Number of entries in the cache.
     pub fn len(&self) -> usize {
         fs::read_dir(&self.dir)
-            .map(|rd| rd.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".json")).count())
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                    .count()
+            })
             .unwrap_or(0)
     }
 

@@ -53,7 +53,12 @@ impl fmt::Display for InspectError {
 impl InspectError {
     /// A new error of `kind` about `subject`.
     pub fn new(kind: ErrorKind, subject: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { kind, subject: subject.into(), message: message.into(), source: None }
+        Self {
+            kind,
+            subject: subject.into(),
+            message: message.into(),
+            source: None,
+        }
     }
     /// Attach the lower-layer cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
@@ -80,7 +85,12 @@ impl InspectError {
             _ => ErrorKind::InvalidPath,
         };
         let message = e.message.clone();
-        Self { kind, subject: path.to_string(), message, source: e.source }
+        Self {
+            kind,
+            subject: path.to_string(),
+            message,
+            source: e.source,
+        }
     }
 
     pub(crate) fn from_block(e: guestctl_block::BlockError, subject: &str) -> Self {
@@ -92,6 +102,11 @@ impl InspectError {
             B::NotFound => ErrorKind::NotFound,
             _ => ErrorKind::Unsupported,
         };
-        Self { kind, subject: subject.to_string(), message: e.to_string(), source: None }
+        Self {
+            kind,
+            subject: subject.to_string(),
+            message: e.to_string(),
+            source: None,
+        }
     }
 }

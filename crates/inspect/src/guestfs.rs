@@ -101,8 +101,18 @@ impl GuestFs {
         let mountpoint = normalize(mountpoint);
         let comps: Vec<String> = split(&mountpoint).map(str::to_string).collect();
         self.mounts.retain(|m| m.mountpoint != mountpoint);
-        self.mounts.push(Mount { mountpoint, device: device.into(), fs, comps });
-        self.mounts.sort_by(|a, b| b.comps.len().cmp(&a.comps.len()).then_with(|| a.mountpoint.cmp(&b.mountpoint)));
+        self.mounts.push(Mount {
+            mountpoint,
+            device: device.into(),
+            fs,
+            comps,
+        });
+        self.mounts.sort_by(|a, b| {
+            b.comps
+                .len()
+                .cmp(&a.comps.len())
+                .then_with(|| a.mountpoint.cmp(&b.mountpoint))
+        });
     }
 
     /// The mounts, deepest mountpoint first.
@@ -111,19 +121,28 @@ impl GuestFs {
     }
 
     /// The filesystem holding the symlink-free path `comps`, and the path inside it.
-    fn locate(&self, comps: &[String], shown: &str) -> Result<(&Arc<dyn Filesystem>, String), InspectError> {
+    fn locate(
+        &self,
+        comps: &[String],
+        shown: &str,
+    ) -> Result<(&Arc<dyn Filesystem>, String), InspectError> {
         for m in &self.mounts {
             if comps.len() >= m.comps.len() && comps.iter().zip(&m.comps).all(|(a, b)| a == b) {
                 let inner = join(comps.iter().skip(m.comps.len()).map(String::as_str));
                 return Ok((&m.fs, inner));
             }
         }
-        Err(err(ErrorKind::NotFound, shown, "no filesystem is mounted at the guest root"))
+        Err(err(
+            ErrorKind::NotFound,
+            shown,
+            "no filesystem is mounted at the guest root",
+        ))
     }
 
     fn lstat_comps(&self, comps: &[String], shown: &str) -> Result<Metadata, InspectError> {
         let (fs, inner) = self.locate(comps, shown)?;
-        fs.lstat(&inner).map_err(|e| InspectError::from_fs(e, shown))
+        fs.lstat(&inner)
+            .map_err(|e| InspectError::from_fs(e, shown))
     }
 
     /// Resolve `path` to its canonical guest path (no symlinks, no `.`/`..`), following
@@ -131,19 +150,35 @@ impl GuestFs {
     /// but the last must exist and be a directory (after following links); the last
     /// need not exist when `follow_final` is false.
     pub fn resolve(&self, path: &str, follow_final: bool) -> Result<String, InspectError> {
-        Ok(join(self.resolve_comps(path, follow_final)?.iter().map(String::as_str)))
+        Ok(join(
+            self.resolve_comps(path, follow_final)?
+                .iter()
+                .map(String::as_str),
+        ))
     }
 
     fn resolve_comps(&self, path: &str, follow_final: bool) -> Result<Vec<String>, InspectError> {
         if !path.starts_with('/') {
-            return Err(err(ErrorKind::InvalidPath, path, "guest paths must be absolute (start with /)"));
+            return Err(err(
+                ErrorKind::InvalidPath,
+                path,
+                "guest paths must be absolute (start with /)",
+            ));
         }
         if path.contains('\0') {
-            return Err(err(ErrorKind::InvalidPath, path, "path contains a NUL byte"));
+            return Err(err(
+                ErrorKind::InvalidPath,
+                path,
+                "path contains a NUL byte",
+            ));
         }
         let mut pending: VecDeque<String> = split(path).map(str::to_string).collect();
         if pending.len() > MAX_PENDING_COMPONENTS {
-            return Err(err(ErrorKind::LimitExceeded, path, "path has too many components"));
+            return Err(err(
+                ErrorKind::LimitExceeded,
+                path,
+                "path has too many components",
+            ));
         }
         let mut resolved: Vec<String> = Vec::new();
         let mut hops = 0usize;
@@ -158,7 +193,11 @@ impl GuestFs {
             let is_last = pending.is_empty();
             resolved.push(comp);
             if resolved.len() > MAX_RESOLVE_DEPTH {
-                return Err(err(ErrorKind::LimitExceeded, path, format!("path deeper than {MAX_RESOLVE_DEPTH} components")));
+                return Err(err(
+                    ErrorKind::LimitExceeded,
+                    path,
+                    format!("path deeper than {MAX_RESOLVE_DEPTH} components"),
+                ));
             }
             if is_last && !follow_final {
                 break;
@@ -175,7 +214,9 @@ impl GuestFs {
                         ));
                     }
                     let (fs, inner) = self.locate(&resolved, path)?;
-                    let target = fs.read_link(&inner).map_err(|e| InspectError::from_fs(e, path))?;
+                    let target = fs
+                        .read_link(&inner)
+                        .map_err(|e| InspectError::from_fs(e, path))?;
                     if target.is_empty() {
                         return Err(err(ErrorKind::NotFound, path, "empty symlink target"));
                     }
@@ -188,13 +229,21 @@ impl GuestFs {
                         pending.push_front(c.to_string());
                     }
                     if pending.len() > MAX_PENDING_COMPONENTS {
-                        return Err(err(ErrorKind::LimitExceeded, path, "symlink targets expand to too many components"));
+                        return Err(err(
+                            ErrorKind::LimitExceeded,
+                            path,
+                            "symlink targets expand to too many components",
+                        ));
                     }
                 }
                 FileType::Dir => {}
                 FileType::File | FileType::Other => {
                     if !is_last {
-                        return Err(err(ErrorKind::WrongType, path, "a path component is not a directory"));
+                        return Err(err(
+                            ErrorKind::WrongType,
+                            path,
+                            "a path component is not a directory",
+                        ));
                     }
                 }
             }
@@ -218,13 +267,16 @@ impl GuestFs {
     pub fn read_link(&self, path: &str) -> Result<String, InspectError> {
         let comps = self.resolve_comps(path, false)?;
         let (fs, inner) = self.locate(&comps, path)?;
-        fs.read_link(&inner).map_err(|e| InspectError::from_fs(e, path))
+        fs.read_link(&inner)
+            .map_err(|e| InspectError::from_fs(e, path))
     }
 
     /// The entries of the directory `path` (symlinks followed), sorted by name.
     pub fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, InspectError> {
         let (fs, inner) = self.resolve_dir(path)?;
-        let mut v = fs.read_dir(&inner).map_err(|e| InspectError::from_fs(e, path))?;
+        let mut v = fs
+            .read_dir(&inner)
+            .map_err(|e| InspectError::from_fs(e, path))?;
         v.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(v)
     }
@@ -243,7 +295,8 @@ impl GuestFs {
     pub fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, InspectError> {
         let comps = self.resolve_comps(path, true)?;
         let (fs, inner) = self.locate(&comps, path)?;
-        fs.read_file(&inner, limit).map_err(|e| InspectError::from_fs(e, path))
+        fs.read_file(&inner, limit)
+            .map_err(|e| InspectError::from_fs(e, path))
     }
 
     /// Whether `path` is a regular file, following symlinks. Errors count as "no".

@@ -33,11 +33,16 @@ impl ProbedVolume {
     }
     /// The filesystem type, or `unknown`.
     pub fn fs_type(&self) -> &str {
-        self.probed.as_ref().map_or("unknown", |p| p.fs_type.as_str())
+        self.probed
+            .as_ref()
+            .map_or("unknown", |p| p.fs_type.as_str())
     }
     /// Whether a driver can open it (ext2/3/4, vfat, ntfs).
     pub fn mountable(&self) -> bool {
-        matches!(self.fs_type(), "ext2" | "ext3" | "ext4" | "ext4dev" | "vfat" | "ntfs")
+        matches!(
+            self.fs_type(),
+            "ext2" | "ext3" | "ext4" | "ext4dev" | "vfat" | "ntfs"
+        )
     }
     /// As reported in `filesystems`.
     pub fn info(&self) -> FilesystemInfo {
@@ -56,7 +61,10 @@ impl ProbedVolume {
             return Err(InspectError::new(
                 ErrorKind::Unsupported,
                 dev,
-                format!("{} filesystems cannot be read (recognised by name only)", self.fs_type()),
+                format!(
+                    "{} filesystems cannot be read (recognised by name only)",
+                    self.fs_type()
+                ),
             ));
         }
         guestctl_fs::open_as(Arc::clone(&self.volume.device), self.fs_type())
@@ -93,9 +101,9 @@ impl Launched {
     /// `/dev/mapper/vg-lv`) names.
     pub fn find_device(&self, name: &str) -> Option<usize> {
         let n = name.strip_prefix("/dev/").unwrap_or(name);
-        self.volumes.iter().position(|v| {
-            v.volume.name == n || v.volume.mapper_path().as_deref() == Some(name)
-        })
+        self.volumes
+            .iter()
+            .position(|v| v.volume.name == n || v.volume.mapper_path().as_deref() == Some(name))
     }
 }
 
@@ -120,7 +128,10 @@ fn volume_kind_name(k: guestctl_volume::ErrorKind) -> &'static str {
 /// table is unusable; one bad partition becomes a diagnostic.
 pub fn launch(path: &Path, opts: &LaunchOptions) -> Result<Launched, InspectError> {
     let shown = path.display().to_string();
-    let open = OpenOptions { allow_backing: opts.allow_backing, ..OpenOptions::default() };
+    let open = OpenOptions {
+        allow_backing: opts.allow_backing,
+        ..OpenOptions::default()
+    };
     let (format, disk) = guestctl_block::open_image_detected(path, &open).map_err(|e| {
         let hint = match e.kind() {
             guestctl_block::ErrorKind::BackingNotAllowed => {
@@ -139,13 +150,27 @@ pub fn launch(path: &Path, opts: &LaunchOptions) -> Result<Launched, InspectErro
 
 /// Launch an already-open disk (a [`BlockDevice`] of any kind); `path` is only
 /// used to name it.
-pub fn launch_device(path: &Path, format: ImageFormat, disk: Arc<dyn BlockDevice>) -> Result<Launched, InspectError> {
+pub fn launch_device(
+    path: &Path,
+    format: ImageFormat,
+    disk: Arc<dyn BlockDevice>,
+) -> Result<Launched, InspectError> {
     let shown = path.display().to_string();
     if disk.size() == 0 {
-        return Err(InspectError::new(ErrorKind::Corrupt, shown, "the image is empty (0 bytes)"));
+        return Err(InspectError::new(
+            ErrorKind::Corrupt,
+            shown,
+            "the image is empty (0 bytes)",
+        ));
     }
-    let scan = guestctl_volume::scan(Arc::clone(&disk))
-        .map_err(|e| InspectError::new(ErrorKind::Corrupt, shown.clone(), "cannot read the partition table").with_source(e))?;
+    let scan = guestctl_volume::scan(Arc::clone(&disk)).map_err(|e| {
+        InspectError::new(
+            ErrorKind::Corrupt,
+            shown.clone(),
+            "cannot read the partition table",
+        )
+        .with_source(e)
+    })?;
     let mut diagnostics: Vec<Diagnostic> = scan
         .diagnostics
         .iter()
@@ -160,11 +185,21 @@ pub fn launch_device(path: &Path, format: ImageFormat, disk: Arc<dyn BlockDevice
         let probed = match guestctl_fs::probe(&*v.device) {
             Ok(p) => p,
             Err(e) => {
-                diagnostics.push(Diagnostic::from(&InspectError::from_fs(e, &v.device_path())));
+                diagnostics.push(Diagnostic::from(&InspectError::from_fs(
+                    e,
+                    &v.device_path(),
+                )));
                 None
             }
         };
         volumes.push(ProbedVolume { volume: v, probed });
     }
-    Ok(Launched { image: path.to_path_buf(), format, disk, table: scan.table, volumes, diagnostics })
+    Ok(Launched {
+        image: path.to_path_buf(),
+        format,
+        disk,
+        table: scan.table,
+        volumes,
+        diagnostics,
+    })
 }

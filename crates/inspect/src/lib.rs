@@ -56,7 +56,10 @@ pub use launch::{launch, LaunchOptions, Launched, ProbedVolume};
 pub use memfs::MemFs;
 pub use os::{inspect_os, InspectOptions};
 pub use packages::list_applications;
-pub use types::{Application, Diagnostic, FilesystemInfo, Inspection, Mountpoint, OperatingSystem, SCHEMA_VERSION};
+pub use types::{
+    Application, Diagnostic, FilesystemInfo, Inspection, Mountpoint, OperatingSystem,
+    SCHEMA_VERSION,
+};
 
 use std::path::Path;
 
@@ -74,7 +77,10 @@ pub struct ImageOptions {
 impl ImageOptions {
     /// The options that change the result, as stored in the cache key.
     pub fn cache_options(&self) -> String {
-        format!("packages={},allow_backing={}", self.inspect.packages, self.launch.allow_backing)
+        format!(
+            "packages={},allow_backing={}",
+            self.inspect.packages, self.launch.allow_backing
+        )
     }
 }
 
@@ -113,16 +119,26 @@ pub fn inspect_image(path: &Path, opts: &ImageOptions) -> Result<Inspection, Ins
 pub fn list_packages(launched: &Launched) -> Result<Vec<Application>, InspectError> {
     let g = os::os_namespace(launched, None)?;
     let info = os::detect_release(&g);
-    let format = info.distro.as_deref().and_then(release::package_format).ok_or_else(|| {
-        InspectError::new(ErrorKind::Unsupported, launched.image.display().to_string(), "unknown package format")
-    })?;
+    let format = info
+        .distro
+        .as_deref()
+        .and_then(release::package_format)
+        .ok_or_else(|| {
+            InspectError::new(
+                ErrorKind::Unsupported,
+                launched.image.display().to_string(),
+                "unknown package format",
+            )
+        })?;
     Ok(list_applications(&g, format)?.0)
 }
 
 /// Whether the image is a qcow2 naming a backing file (not cached: the backing
 /// file can change without the image changing).
 fn has_backing_file(path: &Path) -> bool {
-    let Ok(f) = guestctl_block::FileDevice::open(path) else { return true };
+    let Ok(f) = guestctl_block::FileDevice::open(path) else {
+        return true;
+    };
     match guestctl_block::detect_format(&f) {
         Ok(guestctl_block::ImageFormat::Qcow2) => {
             !matches!(guestctl_block::read_qcow2_header(&f), Ok((_, None)))

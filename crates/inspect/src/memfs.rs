@@ -41,7 +41,12 @@ impl MemFs {
     pub fn new(fs_type: &str) -> Self {
         let mut nodes = BTreeMap::new();
         nodes.insert("/".to_string(), Node::Dir);
-        Self { fs_type: fs_type.to_string(), uuid: None, label: None, nodes }
+        Self {
+            fs_type: fs_type.to_string(),
+            uuid: None,
+            label: None,
+            nodes,
+        }
     }
     /// Set the UUID.
     pub fn uuid(mut self, uuid: &str) -> Self {
@@ -89,7 +94,13 @@ impl MemFs {
         while let Some(d) = a {
             match self.nodes.get(d) {
                 Some(Node::Dir) => {}
-                Some(_) => return Err(FsError::new(FsErrorKind::WrongType, path, "a path component is not a directory")),
+                Some(_) => {
+                    return Err(FsError::new(
+                        FsErrorKind::WrongType,
+                        path,
+                        "a path component is not a directory",
+                    ))
+                }
                 None => return Err(FsError::not_found(path)),
             }
             a = parent(d);
@@ -112,9 +123,21 @@ impl Filesystem for MemFs {
     fn lstat(&self, path: &str) -> Result<Metadata, FsError> {
         let (_, n) = self.get(path)?;
         Ok(match n {
-            Node::Dir => Metadata { file_type: FileType::Dir, len: 0, mode: Some(0o755) },
-            Node::File(d) => Metadata { file_type: FileType::File, len: d.len() as u64, mode: Some(0o644) },
-            Node::Link(t) => Metadata { file_type: FileType::Symlink, len: t.len() as u64, mode: Some(0o777) },
+            Node::Dir => Metadata {
+                file_type: FileType::Dir,
+                len: 0,
+                mode: Some(0o755),
+            },
+            Node::File(d) => Metadata {
+                file_type: FileType::File,
+                len: d.len() as u64,
+                mode: Some(0o644),
+            },
+            Node::Link(t) => Metadata {
+                file_type: FileType::Symlink,
+                len: t.len() as u64,
+                mode: Some(0o777),
+            },
         })
     }
     fn read_link(&self, path: &str) -> Result<String, FsError> {
@@ -126,9 +149,17 @@ impl Filesystem for MemFs {
     fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
         let (p, n) = self.get(path)?;
         if !matches!(n, Node::Dir) {
-            return Err(FsError::new(FsErrorKind::WrongType, path, "not a directory"));
+            return Err(FsError::new(
+                FsErrorKind::WrongType,
+                path,
+                "not a directory",
+            ));
         }
-        let prefix = if p == "/" { "/".to_string() } else { format!("{p}/") };
+        let prefix = if p == "/" {
+            "/".to_string()
+        } else {
+            format!("{p}/")
+        };
         Ok(self
             .nodes
             .range(prefix.clone()..)
@@ -146,11 +177,17 @@ impl Filesystem for MemFs {
     }
     fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError> {
         match self.get(path)? {
-            (_, Node::File(d)) if d.len() as u64 > limit => {
-                Err(FsError::new(FsErrorKind::LimitExceeded, path, "file over the limit"))
-            }
+            (_, Node::File(d)) if d.len() as u64 > limit => Err(FsError::new(
+                FsErrorKind::LimitExceeded,
+                path,
+                "file over the limit",
+            )),
             (_, Node::File(d)) => Ok(d.clone()),
-            _ => Err(FsError::new(FsErrorKind::WrongType, path, "not a regular file")),
+            _ => Err(FsError::new(
+                FsErrorKind::WrongType,
+                path,
+                "not a regular file",
+            )),
         }
     }
 }

@@ -26,7 +26,9 @@ use crate::error::{ErrorKind, InspectError};
 use crate::guestfs::GuestFs;
 use crate::launch::Launched;
 use crate::release::{self, FstabEntry, ReleaseInfo, ReleasePattern, MAX_SMALL_FILE};
-use crate::types::{Diagnostic, FilesystemInfo, Inspection, Mountpoint, OperatingSystem, SCHEMA_VERSION};
+use crate::types::{
+    Diagnostic, FilesystemInfo, Inspection, Mountpoint, OperatingSystem, SCHEMA_VERSION,
+};
 use guestctl_fs::Filesystem;
 use guestctl_volume::{PartitionInfo, VolumeKind};
 use std::sync::Arc;
@@ -46,7 +48,14 @@ impl Default for InspectOptions {
 
 /// Executables whose ELF header names the architecture, in libguestfs's order
 /// (plus busybox for minimal guests).
-pub const ARCH_BINARIES: &[&str] = &["/bin/bash", "/bin/ls", "/bin/echo", "/bin/rm", "/bin/sh", "/bin/busybox"];
+pub const ARCH_BINARIES: &[&str] = &[
+    "/bin/bash",
+    "/bin/ls",
+    "/bin/echo",
+    "/bin/rm",
+    "/bin/sh",
+    "/bin/busybox",
+];
 /// Largest executable read for its ELF header: the driver interface reads whole
 /// files, and a statically linked busybox or bash is a few MiB.
 pub const MAX_ARCH_BINARY: u64 = 64 * 1024 * 1024;
@@ -70,9 +79,22 @@ pub fn inspect_os(launched: &Launched, opts: &InspectOptions) -> Inspection {
     for o in &opened {
         let alone = GuestFs::with_root(o.device.clone(), Arc::clone(&o.fs));
         if is_linux_root(&alone) {
-            operatingsystems.push(inspect_linux(launched, &opened, o, alone, opts, &mut diagnostics));
+            operatingsystems.push(inspect_linux(
+                launched,
+                &opened,
+                o,
+                alone,
+                opts,
+                &mut diagnostics,
+            ));
         } else if let Some(sysroot) = windows_systemroot(&alone) {
-            operatingsystems.push(crate::windows::inspect_windows(launched, o.index, &alone, &sysroot, &mut diagnostics));
+            operatingsystems.push(crate::windows::inspect_windows(
+                launched,
+                o.index,
+                &alone,
+                &sysroot,
+                &mut diagnostics,
+            ));
         }
     }
     Inspection {
@@ -91,7 +113,8 @@ pub fn inspect_os(launched: &Launched, opts: &InspectOptions) -> Inspection {
 pub fn is_linux_root(g: &GuestFs) -> bool {
     let bin_ok = matches!(g.lstat("/bin"), Ok(m) if m.file_type == guestctl_fs::FileType::Dir)
         || (g.is_symlink("/bin")
-            && g.read_link("/bin").is_ok_and(|t| matches!(t.trim_end_matches('/'), "usr/bin" | "/usr/bin")));
+            && g.read_link("/bin")
+                .is_ok_and(|t| matches!(t.trim_end_matches('/'), "usr/bin" | "/usr/bin")));
     let etc_dir = matches!(g.lstat("/etc"), Ok(m) if m.file_type == guestctl_fs::FileType::Dir);
     etc_dir && bin_ok && (g.is_file("/etc/fstab") || g.is_file("/etc/hosts"))
 }
@@ -101,12 +124,15 @@ pub fn windows_systemroot(g: &GuestFs) -> Option<String> {
     for root in ["/Windows", "/WINNT"] {
         if let Some(config) = g.find_nocase(&format!("{root}/System32/config")) {
             if g.is_dir(&config) {
-                return config.strip_suffix("/System32/config").map(str::to_string).or_else(|| {
-                    // Real spelling differs in case: cut three components.
-                    let mut parts: Vec<&str> = config.split('/').collect();
-                    parts.truncate(parts.len().saturating_sub(2));
-                    Some(parts.join("/"))
-                });
+                return config
+                    .strip_suffix("/System32/config")
+                    .map(str::to_string)
+                    .or_else(|| {
+                        // Real spelling differs in case: cut three components.
+                        let mut parts: Vec<&str> = config.split('/').collect();
+                        parts.truncate(parts.len().saturating_sub(2));
+                        Some(parts.join("/"))
+                    });
             }
         }
     }
@@ -120,21 +146,35 @@ pub fn resolve_fstab_device(launched: &Launched, spec: &str) -> Option<usize> {
     let unq = |s: &str| release::simple_unquote(s);
     let by = |f: &dyn Fn(&crate::launch::ProbedVolume) -> bool| vols.iter().position(f);
     let eq = |a: Option<&str>, b: &str| a.is_some_and(|a| a.eq_ignore_ascii_case(b));
-    if let Some(u) = spec.strip_prefix("UUID=").or_else(|| spec.strip_prefix("/dev/disk/by-uuid/")) {
+    if let Some(u) = spec
+        .strip_prefix("UUID=")
+        .or_else(|| spec.strip_prefix("/dev/disk/by-uuid/"))
+    {
         let u = unq(u);
         return by(&|v| eq(v.probed.as_ref().and_then(|p| p.uuid.as_deref()), &u));
     }
-    if let Some(l) = spec.strip_prefix("LABEL=").or_else(|| spec.strip_prefix("/dev/disk/by-label/")) {
+    if let Some(l) = spec
+        .strip_prefix("LABEL=")
+        .or_else(|| spec.strip_prefix("/dev/disk/by-label/"))
+    {
         let l = unq(l);
         return by(&|v| v.probed.as_ref().and_then(|p| p.label.as_deref()) == Some(l.as_str()));
     }
-    if let Some(u) = spec.strip_prefix("PARTUUID=").or_else(|| spec.strip_prefix("/dev/disk/by-partuuid/")) {
+    if let Some(u) = spec
+        .strip_prefix("PARTUUID=")
+        .or_else(|| spec.strip_prefix("/dev/disk/by-partuuid/"))
+    {
         let u = unq(u);
         return by(&|v| eq(v.volume.partuuid().as_deref(), &u));
     }
-    if let Some(l) = spec.strip_prefix("PARTLABEL=").or_else(|| spec.strip_prefix("/dev/disk/by-partlabel/")) {
+    if let Some(l) = spec
+        .strip_prefix("PARTLABEL=")
+        .or_else(|| spec.strip_prefix("/dev/disk/by-partlabel/"))
+    {
         let l = unq(l);
-        return by(&|v| matches!(&v.volume.kind, VolumeKind::Partition { table: PartitionInfo::Gpt { name, .. }, .. } if *name == l));
+        return by(
+            &|v| matches!(&v.volume.kind, VolumeKind::Partition { table: PartitionInfo::Gpt { name, .. }, .. } if *name == l),
+        );
     }
     let dev = spec.strip_prefix("/dev/")?;
     if let Some(m) = dev.strip_prefix("mapper/") {
@@ -157,7 +197,9 @@ pub fn resolve_fstab_device(launched: &Launched, spec: &str) -> Option<usize> {
 }
 
 fn small_text(g: &GuestFs, path: &str) -> Option<String> {
-    g.read_file(path, MAX_SMALL_FILE).ok().map(|b| String::from_utf8_lossy(&b).into_owned())
+    g.read_file(path, MAX_SMALL_FILE)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// The namespace of one Linux root: the root at `/` and its fstab's local
@@ -177,13 +219,21 @@ fn assemble(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Assembled {
     let mut g = alone;
-    let mut mountpoints = vec![Mountpoint { mountpoint: "/".into(), device: root.device.clone() }];
+    let mut mountpoints = vec![Mountpoint {
+        mountpoint: "/".into(),
+        device: root.device.clone(),
+    }];
     let mut fs_indexes = vec![root.index];
-    let fstab: Vec<FstabEntry> =
-        small_text(&g, "/etc/fstab").map(|t| release::parse_fstab(&t)).unwrap_or_default();
+    let fstab: Vec<FstabEntry> = small_text(&g, "/etc/fstab")
+        .map(|t| release::parse_fstab(&t))
+        .unwrap_or_default();
     let mut local: Vec<&FstabEntry> = fstab.iter().take(MAX_FSTAB_ENTRIES).collect();
     // Shallow mountpoints first, as mount order.
-    local.sort_by_key(|e| crate::guestfs::normalize(&e.mountpoint).matches('/').count());
+    local.sort_by_key(|e| {
+        crate::guestfs::normalize(&e.mountpoint)
+            .matches('/')
+            .count()
+    });
     for e in local {
         if e.is_swap() {
             if let Some(i) = resolve_fstab_device(launched, &e.spec) {
@@ -205,7 +255,11 @@ fn assemble(
             });
             continue;
         };
-        let device = launched.volumes.get(i).map(|v| v.device()).unwrap_or_default();
+        let device = launched
+            .volumes
+            .get(i)
+            .map(|v| v.device())
+            .unwrap_or_default();
         if mp == "/" {
             // The root's own entry; a different device would be a second root.
             if i != root.index {
@@ -216,14 +270,21 @@ fn assemble(
                 g.mount(&mp, device.clone(), Arc::clone(&o.fs));
             }
             mountpoints.retain(|m| m.mountpoint != mp);
-            mountpoints.push(Mountpoint { mountpoint: mp, device });
+            mountpoints.push(Mountpoint {
+                mountpoint: mp,
+                device,
+            });
         }
         if !fs_indexes.contains(&i) {
             fs_indexes.push(i);
         }
     }
     mountpoints.sort_by(|a, b| a.mountpoint.cmp(&b.mountpoint));
-    Assembled { g, mountpoints, fs_indexes }
+    Assembled {
+        g,
+        mountpoints,
+        fs_indexes,
+    }
 }
 
 fn open_all(launched: &Launched, diagnostics: &mut Vec<Diagnostic>) -> Vec<Opened> {
@@ -233,7 +294,11 @@ fn open_all(launched: &Launched, diagnostics: &mut Vec<Diagnostic>) -> Vec<Opene
             continue;
         }
         match v.open() {
-            Ok(fs) => opened.push(Opened { index, device: v.device(), fs }),
+            Ok(fs) => opened.push(Opened {
+                index,
+                device: v.device(),
+                fs,
+            }),
             Err(e) => diagnostics.push(Diagnostic::from(&e)),
         }
     }
@@ -275,9 +340,16 @@ pub fn os_namespace(launched: &Launched, root: Option<&str>) -> Result<GuestFs, 
 pub fn device_namespace(launched: &Launched, device: &str) -> Result<GuestFs, InspectError> {
     let shown = launched.image.display().to_string();
     let i = launched.find_device(device).ok_or_else(|| {
-        InspectError::new(ErrorKind::NotFound, shown.clone(), format!("no device {device} (see `guestctl filesystems`)"))
+        InspectError::new(
+            ErrorKind::NotFound,
+            shown.clone(),
+            format!("no device {device} (see `guestctl filesystems`)"),
+        )
     })?;
-    let v = launched.volumes.get(i).ok_or_else(|| InspectError::new(ErrorKind::NotFound, shown, "no such volume"))?;
+    let v = launched
+        .volumes
+        .get(i)
+        .ok_or_else(|| InspectError::new(ErrorKind::NotFound, shown, "no such volume"))?;
     Ok(GuestFs::with_root(v.device(), v.open()?))
 }
 
@@ -289,12 +361,22 @@ fn inspect_linux(
     opts: &InspectOptions,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> OperatingSystem {
-    let Assembled { g, mountpoints, fs_indexes } = assemble(launched, opened, root, alone, diagnostics);
+    let Assembled {
+        g,
+        mountpoints,
+        fs_indexes,
+    } = assemble(launched, opened, root, alone, diagnostics);
     let info = detect_release(&g);
     let (major, minor) = info.version.unwrap_or((0, 0));
     let distro = info.distro.clone();
-    let package_format = distro.as_deref().and_then(release::package_format).map(str::to_string);
-    let package_management = distro.as_deref().and_then(|d| release::package_management(d, major)).map(str::to_string);
+    let package_format = distro
+        .as_deref()
+        .and_then(release::package_format)
+        .map(str::to_string);
+    let package_management = distro
+        .as_deref()
+        .and_then(|d| release::package_management(d, major))
+        .map(str::to_string);
     let applications = if opts.packages {
         match package_format.as_deref() {
             Some(fmt) => match crate::packages::list_applications(&g, fmt) {
@@ -317,8 +399,11 @@ fn inspect_linux(
     } else {
         Vec::new()
     };
-    let filesystems: Vec<FilesystemInfo> =
-        fs_indexes.iter().filter_map(|&i| launched.volumes.get(i)).map(|v| v.info()).collect();
+    let filesystems: Vec<FilesystemInfo> = fs_indexes
+        .iter()
+        .filter_map(|&i| launched.volumes.get(i))
+        .map(|v| v.info())
+        .collect();
     OperatingSystem {
         root: root.device.clone(),
         name: "linux".into(),
@@ -340,18 +425,58 @@ fn inspect_linux(
 }
 
 const ROCKY: &[ReleasePattern] = &[
-    ReleasePattern { prefix: "Rocky Linux", distro: "rocky", needs_minor: true },
-    ReleasePattern { prefix: "Rocky Linux", distro: "rocky", needs_minor: false },
+    ReleasePattern {
+        prefix: "Rocky Linux",
+        distro: "rocky",
+        needs_minor: true,
+    },
+    ReleasePattern {
+        prefix: "Rocky Linux",
+        distro: "rocky",
+        needs_minor: false,
+    },
 ];
-const ORACLE: &[ReleasePattern] = &[ReleasePattern { prefix: "Oracle Linux", distro: "oraclelinux", needs_minor: false }];
-const CENTOS: &[ReleasePattern] = &[ReleasePattern { prefix: "CentOS", distro: "centos", needs_minor: false }];
+const ORACLE: &[ReleasePattern] = &[ReleasePattern {
+    prefix: "Oracle Linux",
+    distro: "oraclelinux",
+    needs_minor: false,
+}];
+const CENTOS: &[ReleasePattern] = &[ReleasePattern {
+    prefix: "CentOS",
+    distro: "centos",
+    needs_minor: false,
+}];
 const REDHAT: &[ReleasePattern] = &[
-    ReleasePattern { prefix: "Fedora release", distro: "fedora", needs_minor: false },
-    ReleasePattern { prefix: "Red Hat", distro: "rhel", needs_minor: false },
-    ReleasePattern { prefix: "CentOS", distro: "centos", needs_minor: false },
-    ReleasePattern { prefix: "Scientific Linux", distro: "scientificlinux", needs_minor: false },
-    ReleasePattern { prefix: "Rocky Linux", distro: "rocky", needs_minor: false },
-    ReleasePattern { prefix: "AlmaLinux", distro: "almalinux", needs_minor: false },
+    ReleasePattern {
+        prefix: "Fedora release",
+        distro: "fedora",
+        needs_minor: false,
+    },
+    ReleasePattern {
+        prefix: "Red Hat",
+        distro: "rhel",
+        needs_minor: false,
+    },
+    ReleasePattern {
+        prefix: "CentOS",
+        distro: "centos",
+        needs_minor: false,
+    },
+    ReleasePattern {
+        prefix: "Scientific Linux",
+        distro: "scientificlinux",
+        needs_minor: false,
+    },
+    ReleasePattern {
+        prefix: "Rocky Linux",
+        distro: "rocky",
+        needs_minor: false,
+    },
+    ReleasePattern {
+        prefix: "AlmaLinux",
+        distro: "almalinux",
+        needs_minor: false,
+    },
 ];
 
 /// Run the release-file tests in libguestfs's order; the first conclusive wins.
@@ -362,31 +487,59 @@ pub fn detect_release(g: &GuestFs) -> ReleaseInfo {
         ("/etc/os-release", release::parse_os_release),
         ("/usr/lib/os-release", release::parse_os_release),
         ("/etc/lsb-release", release::parse_lsb_release),
-        ("/etc/rocky-release", |t, d| release::parse_with_patterns(t, ROCKY, d)),
-        ("/etc/oracle-release", |t, d| release::parse_with_patterns(t, ORACLE, d)),
-        ("/etc/centos-release", |t, d| release::parse_with_patterns(t, CENTOS, d)),
-        ("/etc/altlinux-release", |t, d| release::parse_generic(t, "altlinux", d)),
-        ("/etc/fedora-release", |t, d| release::parse_with_patterns(t, REDHAT, d)),
-        ("/etc/redhat-release", |t, d| release::parse_with_patterns(t, REDHAT, d)),
-        ("/etc/redhat-release", |t, d| release::parse_generic(t, "redhat-based", d)),
-        ("/etc/debian_version", |t, d| release::parse_generic(t, "debian", d)),
-        ("/etc/pardus-release", |t, d| release::parse_generic(t, "pardus", d)),
+        ("/etc/rocky-release", |t, d| {
+            release::parse_with_patterns(t, ROCKY, d)
+        }),
+        ("/etc/oracle-release", |t, d| {
+            release::parse_with_patterns(t, ORACLE, d)
+        }),
+        ("/etc/centos-release", |t, d| {
+            release::parse_with_patterns(t, CENTOS, d)
+        }),
+        ("/etc/altlinux-release", |t, d| {
+            release::parse_generic(t, "altlinux", d)
+        }),
+        ("/etc/fedora-release", |t, d| {
+            release::parse_with_patterns(t, REDHAT, d)
+        }),
+        ("/etc/redhat-release", |t, d| {
+            release::parse_with_patterns(t, REDHAT, d)
+        }),
+        ("/etc/redhat-release", |t, d| {
+            release::parse_generic(t, "redhat-based", d)
+        }),
+        ("/etc/debian_version", |t, d| {
+            release::parse_generic(t, "debian", d)
+        }),
+        ("/etc/pardus-release", |t, d| {
+            release::parse_generic(t, "pardus", d)
+        }),
         ("/etc/arch-release", |_, d| {
             d.distro = Some("archlinux".into());
             true
         }),
-        ("/etc/gentoo-release", |t, d| release::parse_generic(t, "gentoo", d)),
-        ("/etc/meego-release", |t, d| release::parse_generic(t, "meego", d)),
-        ("/etc/slackware-version", |t, d| release::parse_generic(t, "slackware", d)),
+        ("/etc/gentoo-release", |t, d| {
+            release::parse_generic(t, "gentoo", d)
+        }),
+        ("/etc/meego-release", |t, d| {
+            release::parse_generic(t, "meego", d)
+        }),
+        ("/etc/slackware-version", |t, d| {
+            release::parse_generic(t, "slackware", d)
+        }),
         ("/etc/SuSE-release", release::parse_suse_release),
-        ("/etc/alpine-release", |t, d| release::parse_generic(t, "alpinelinux", d)),
+        ("/etc/alpine-release", |t, d| {
+            release::parse_generic(t, "alpinelinux", d)
+        }),
     ];
     let mut seen_os_release = false;
     for (path, parse) in tests {
         if *path == "/usr/lib/os-release" && seen_os_release {
             continue;
         }
-        let Some(text) = small_text(g, path) else { continue };
+        let Some(text) = small_text(g, path) else {
+            continue;
+        };
         if *path == "/etc/os-release" {
             seen_os_release = true;
         }
@@ -400,11 +553,16 @@ pub fn detect_release(g: &GuestFs) -> ReleaseInfo {
 /// The hostname from `/etc/HOSTNAME`, `/etc/hostname`, then `/etc/sysconfig/network`.
 pub fn detect_hostname(g: &GuestFs) -> Option<String> {
     for f in ["/etc/HOSTNAME", "/etc/hostname"] {
-        if let Some(h) = small_text(g, f).as_deref().and_then(release::parse_hostname_file) {
+        if let Some(h) = small_text(g, f)
+            .as_deref()
+            .and_then(release::parse_hostname_file)
+        {
             return Some(h);
         }
     }
-    small_text(g, "/etc/sysconfig/network").as_deref().and_then(release::parse_sysconfig_network)
+    small_text(g, "/etc/sysconfig/network")
+        .as_deref()
+        .and_then(release::parse_sysconfig_network)
 }
 
 /// The architecture from the first of [`ARCH_BINARIES`] that is an ELF file

@@ -7,7 +7,10 @@ use crate::types::{Application, Diagnostic};
 use guestctl_pkgdb::MAX_DB_BYTES;
 
 /// Where rpm keeps its sqlite database, newest layout first.
-pub const RPMDB_PATHS: &[&str] = &["/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite"];
+pub const RPMDB_PATHS: &[&str] = &[
+    "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+    "/var/lib/rpm/rpmdb.sqlite",
+];
 /// dpkg's status file.
 pub const DPKG_STATUS: &str = "/var/lib/dpkg/status";
 /// apk's installed database.
@@ -20,14 +23,22 @@ fn db_limit() -> u64 {
 }
 
 fn pkg_err(e: guestctl_pkgdb::PkgError, path: &str) -> InspectError {
-    InspectError::new(ErrorKind::Corrupt, path, "cannot parse the package database").with_source(e)
+    InspectError::new(
+        ErrorKind::Corrupt,
+        path,
+        "cannot parse the package database",
+    )
+    .with_source(e)
 }
 
 /// List the installed packages of the guest mounted in `g`, whose package format is
 /// `format` (`deb`, `rpm`, `apk`, `pacman`), sorted by name. Packages that could
 /// not be read (a bad rpm header, an unreadable pacman `desc`) are skipped and
 /// reported as diagnostics.
-pub fn list_applications(g: &GuestFs, format: &str) -> Result<(Vec<Application>, Vec<Diagnostic>), InspectError> {
+pub fn list_applications(
+    g: &GuestFs,
+    format: &str,
+) -> Result<(Vec<Application>, Vec<Diagnostic>), InspectError> {
     let mut diags = Vec::new();
     let mut apps = match format {
         "deb" => {
@@ -39,13 +50,17 @@ pub fn list_applications(g: &GuestFs, format: &str) -> Result<(Vec<Application>,
             guestctl_pkgdb::parse_apk_installed(&b).map_err(|e| pkg_err(e, APK_INSTALLED))?
         }
         "rpm" => {
-            let path = RPMDB_PATHS.iter().copied().find(|p| g.is_file(p)).ok_or_else(|| {
-                InspectError::new(
-                    ErrorKind::NotFound,
-                    RPMDB_PATHS.join(" or "),
-                    "no rpmdb.sqlite (Berkeley DB and NDB rpm databases are not supported)",
-                )
-            })?;
+            let path = RPMDB_PATHS
+                .iter()
+                .copied()
+                .find(|p| g.is_file(p))
+                .ok_or_else(|| {
+                    InspectError::new(
+                        ErrorKind::NotFound,
+                        RPMDB_PATHS.join(" or "),
+                        "no rpmdb.sqlite (Berkeley DB and NDB rpm databases are not supported)",
+                    )
+                })?;
             let b = g.read_file(path, db_limit())?;
             let listing = guestctl_pkgdb::read_rpmdb_sqlite(&b).map_err(|e| pkg_err(e, path))?;
             diags.extend(listing.diagnostics.iter().map(|d| Diagnostic {
@@ -72,7 +87,9 @@ fn list_pacman(g: &GuestFs, diags: &mut Vec<Diagnostic>) -> Result<Vec<Applicati
     // Resolve the directory once; each desc is then read without re-walking the
     // path (and without following any symlink below it).
     let (fs, dir) = g.resolve_dir(PACMAN_LOCAL)?;
-    let entries = fs.read_dir(&dir).map_err(|e| InspectError::from_fs(e, PACMAN_LOCAL))?;
+    let entries = fs
+        .read_dir(&dir)
+        .map_err(|e| InspectError::from_fs(e, PACMAN_LOCAL))?;
     let limit = u64::try_from(guestctl_pkgdb::MAX_DESC_BYTES).unwrap_or(u64::MAX);
     let mut out = Vec::new();
     for e in entries {
@@ -80,7 +97,11 @@ fn list_pacman(g: &GuestFs, diags: &mut Vec<Diagnostic>) -> Result<Vec<Applicati
             continue;
         }
         if out.len() >= guestctl_pkgdb::MAX_PACKAGES {
-            return Err(InspectError::new(ErrorKind::LimitExceeded, PACMAN_LOCAL, "too many packages"));
+            return Err(InspectError::new(
+                ErrorKind::LimitExceeded,
+                PACMAN_LOCAL,
+                "too many packages",
+            ));
         }
         let sep = if dir.ends_with('/') { "" } else { "/" };
         let path = format!("{dir}{sep}{}/desc", e.name);
@@ -88,7 +109,11 @@ fn list_pacman(g: &GuestFs, diags: &mut Vec<Diagnostic>) -> Result<Vec<Applicati
         match fs.read_file(&path, limit) {
             Ok(b) => match guestctl_pkgdb::parse_pacman_desc(&b) {
                 Ok(p) => out.push(p),
-                Err(err) => diags.push(Diagnostic { subject: shown, kind: "corrupt".into(), message: err.to_string() }),
+                Err(err) => diags.push(Diagnostic {
+                    subject: shown,
+                    kind: "corrupt".into(),
+                    message: err.to_string(),
+                }),
             },
             Err(err) => diags.push(Diagnostic::from(&InspectError::from_fs(err, &shown))),
         }

@@ -105,9 +105,16 @@ pub fn key_values(text: &str, unquote: fn(&str) -> String) -> Vec<(String, Strin
 /// The first run of ASCII digits at or after `from`, as a number, and where it ends.
 fn number_at(s: &[u8], from: usize) -> Option<(u32, usize)> {
     let start = from.checked_add(s.get(from..)?.iter().position(u8::is_ascii_digit)?)?;
-    let len = s.get(start..)?.iter().take_while(|b| b.is_ascii_digit()).count();
+    let len = s
+        .get(start..)?
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     let end = start.checked_add(len)?;
-    let n = std::str::from_utf8(s.get(start..end)?).ok()?.parse::<u32>().ok()?;
+    let n = std::str::from_utf8(s.get(start..end)?)
+        .ok()?
+        .parse::<u32>()
+        .ok()?;
     Some((n, end))
 }
 
@@ -123,7 +130,8 @@ pub fn major_minor(s: &str) -> Option<(u32, u32)> {
         if first.is_none() {
             first = Some(major);
         }
-        if b.get(end) == Some(&b'.') && b.get(end.saturating_add(1)).is_some_and(u8::is_ascii_digit) {
+        if b.get(end) == Some(&b'.') && b.get(end.saturating_add(1)).is_some_and(u8::is_ascii_digit)
+        {
             let (minor, _) = number_at(b, end.saturating_add(1))?;
             return Some((major, minor));
         }
@@ -283,7 +291,9 @@ pub fn match_release_line(line: &str, p: &ReleasePattern) -> Option<(u32, u32)> 
 /// the product name (kept only when nothing better, such as os-release's
 /// `PRETTY_NAME`, was found) and the version is its first `N.M`.
 pub fn parse_generic(text: &str, distro: &str, data: &mut ReleaseInfo) -> bool {
-    let Some(line) = first_line(text) else { return false };
+    let Some(line) = first_line(text) else {
+        return false;
+    };
     data.distro = Some(distro.to_string());
     if data.product_name.is_none() {
         data.product_name = Some(line.to_string());
@@ -296,8 +306,14 @@ pub fn parse_generic(text: &str, distro: &str, data: &mut ReleaseInfo) -> bool {
 
 /// Apply a release file whose line must match `patterns` (tried in order);
 /// false when none matches.
-pub fn parse_with_patterns(text: &str, patterns: &[ReleasePattern], data: &mut ReleaseInfo) -> bool {
-    let Some(line) = first_line(text) else { return false };
+pub fn parse_with_patterns(
+    text: &str,
+    patterns: &[ReleasePattern],
+    data: &mut ReleaseInfo,
+) -> bool {
+    let Some(line) = first_line(text) else {
+        return false;
+    };
     for p in patterns {
         if let Some(v) = match_release_line(line, p) {
             data.distro = Some(p.distro.to_string());
@@ -315,22 +331,32 @@ pub fn parse_with_patterns(text: &str, patterns: &[ReleasePattern], data: &mut R
 /// `PATCHLEVEL = M`.
 pub fn parse_suse_release(text: &str, data: &mut ReleaseInfo) -> bool {
     let mut it = lines(text);
-    let Some(name) = it.next().map(str::trim).filter(|l| !l.is_empty()) else { return false };
+    let Some(name) = it.next().map(str::trim).filter(|l| !l.is_empty()) else {
+        return false;
+    };
     if data.product_name.is_none() {
         data.product_name = Some(name.to_string());
     }
     let field = |key: &str| {
         lines(text).find_map(|l| {
             let (k, v) = l.split_once('=')?;
-            (k.trim() == key).then(|| v.trim().parse::<u32>().ok()).flatten()
+            (k.trim() == key)
+                .then(|| v.trim().parse::<u32>().ok())
+                .flatten()
         })
     };
-    if name.starts_with("SUSE Linux Enterprise") || name.starts_with("SUSE LINUX Enterprise") || name.starts_with("Novell Linux Desktop") {
+    if name.starts_with("SUSE Linux Enterprise")
+        || name.starts_with("SUSE LINUX Enterprise")
+        || name.starts_with("Novell Linux Desktop")
+    {
         data.distro = Some("sles".into());
         if let Some(major) = field("VERSION") {
             data.version = Some((major, field("PATCHLEVEL").unwrap_or(0)));
         }
-    } else if name.starts_with("openSUSE") || name.starts_with("SuSE Linux") || name.starts_with("SUSE LINUX") {
+    } else if name.starts_with("openSUSE")
+        || name.starts_with("SuSE Linux")
+        || name.starts_with("SUSE LINUX")
+    {
         data.distro = Some("opensuse".into());
         if let Some(v) = it.next().and_then(major_minor) {
             data.version = Some(v);
@@ -343,20 +369,25 @@ pub fn parse_suse_release(text: &str, data: &mut ReleaseInfo) -> bool {
 
 /// The hostname in a hostname file: its first line, trimmed; `None` if empty.
 pub fn parse_hostname_file(text: &str) -> Option<String> {
-    first_line(text).filter(|l| !l.starts_with('#')).map(str::to_string)
+    first_line(text)
+        .filter(|l| !l.starts_with('#'))
+        .map(str::to_string)
 }
 
 /// `HOSTNAME=` in `/etc/sysconfig/network`.
 pub fn parse_sysconfig_network(text: &str) -> Option<String> {
-    key_values(text, shell_unquote).into_iter().find(|(k, v)| k == "HOSTNAME" && !v.is_empty()).map(|(_, v)| v)
+    key_values(text, shell_unquote)
+        .into_iter()
+        .find(|(k, v)| k == "HOSTNAME" && !v.is_empty())
+        .map(|(_, v)| v)
 }
 
 /// `package_format` for a distro, as libguestfs decides it.
 pub fn package_format(distro: &str) -> Option<&'static str> {
     Some(match distro {
-        "altlinux" | "centos" | "fedora" | "mageia" | "mandriva" | "meego" | "neokylin" | "opensuse"
-        | "oraclelinux" | "redhat-based" | "rhel" | "scientificlinux" | "sles" | "suse-based" | "rocky"
-        | "almalinux" => "rpm",
+        "altlinux" | "centos" | "fedora" | "mageia" | "mandriva" | "meego" | "neokylin"
+        | "opensuse" | "oraclelinux" | "redhat-based" | "rhel" | "scientificlinux" | "sles"
+        | "suse-based" | "rocky" | "almalinux" => "rpm",
         "debian" | "kalilinux" | "linuxmint" | "ubuntu" => "deb",
         "archlinux" => "pacman",
         "gentoo" => "ebuild",
@@ -376,14 +407,13 @@ pub fn package_management(distro: &str, major: u32) -> Option<&'static str> {
         "fedora" if major >= 22 => "dnf",
         "fedora" if major >= 1 => "yum",
         "neokylin" => "dnf",
-        "centos" | "oraclelinux" | "redhat-based" | "rhel" | "scientificlinux" | "rocky" | "almalinux" => {
-            match major {
-                8.. => "dnf",
-                5..=7 => "yum",
-                2..=4 => "up2date",
-                _ => return None,
-            }
-        }
+        "centos" | "oraclelinux" | "redhat-based" | "rhel" | "scientificlinux" | "rocky"
+        | "almalinux" => match major {
+            8.. => "dnf",
+            5..=7 => "yum",
+            2..=4 => "up2date",
+            _ => return None,
+        },
         "altlinux" | "debian" | "kalilinux" | "linuxmint" | "ubuntu" => "apt",
         "archlinux" => "pacman",
         "gentoo" => "portage",
@@ -418,13 +448,42 @@ impl FstabEntry {
     /// filesystem, a pseudo filesystem or a bind mount, and mounted at an absolute path.
     pub fn is_local_mount(&self) -> bool {
         const NOT_BLOCK: &[&str] = &[
-            "nfs", "nfs4", "cifs", "smbfs", "smb3", "9p", "virtiofs", "fuse", "fuse.sshfs", "sshfs", "glusterfs",
-            "ceph", "proc", "sysfs", "tmpfs", "devpts", "devtmpfs", "securityfs", "cgroup", "cgroup2", "debugfs",
-            "mqueue", "hugetlbfs", "binfmt_misc", "efivarfs", "autofs", "none", "overlay", "ramfs", "iso9660",
-            "udf", "auto",
+            "nfs",
+            "nfs4",
+            "cifs",
+            "smbfs",
+            "smb3",
+            "9p",
+            "virtiofs",
+            "fuse",
+            "fuse.sshfs",
+            "sshfs",
+            "glusterfs",
+            "ceph",
+            "proc",
+            "sysfs",
+            "tmpfs",
+            "devpts",
+            "devtmpfs",
+            "securityfs",
+            "cgroup",
+            "cgroup2",
+            "debugfs",
+            "mqueue",
+            "hugetlbfs",
+            "binfmt_misc",
+            "efivarfs",
+            "autofs",
+            "none",
+            "overlay",
+            "ramfs",
+            "iso9660",
+            "udf",
+            "auto",
         ];
         let bind = self.options.split(',').any(|o| o == "bind" || o == "rbind");
-        let network = self.spec.contains(':') && !self.spec.contains('=') || self.spec.starts_with("//");
+        let network =
+            self.spec.contains(':') && !self.spec.contains('=') || self.spec.starts_with("//");
         self.mountpoint.starts_with('/')
             && !bind
             && !network
@@ -468,7 +527,9 @@ pub fn parse_fstab(text: &str) -> Vec<FstabEntry> {
             continue;
         }
         let mut f = line.split_whitespace();
-        let (Some(spec), Some(mp)) = (f.next(), f.next()) else { continue };
+        let (Some(spec), Some(mp)) = (f.next(), f.next()) else {
+            continue;
+        };
         let vfstype = f.next().unwrap_or("auto");
         let options = f.next().unwrap_or("defaults");
         out.push(FstabEntry {
@@ -499,7 +560,11 @@ pub fn elf_arch(head: &[u8]) -> Option<&'static str> {
         _ => return None,
     };
     let m = head.get(18..20)?;
-    let machine = if le { u16::from_le_bytes([*m.first()?, *m.get(1)?]) } else { u16::from_be_bytes([*m.first()?, *m.get(1)?]) };
+    let machine = if le {
+        u16::from_le_bytes([*m.first()?, *m.get(1)?])
+    } else {
+        u16::from_be_bytes([*m.first()?, *m.get(1)?])
+    };
     Some(match (machine, class64, le) {
         (3, false, _) => "i386",
         (62, true, _) => "x86_64",
@@ -528,7 +593,8 @@ pub fn pe_arch(file: &[u8]) -> Option<&'static str> {
     if file.get(0..2)? != b"MZ" {
         return None;
     }
-    let lfanew = usize::try_from(u32::from_le_bytes(file.get(0x3c..0x40)?.try_into().ok()?)).ok()?;
+    let lfanew =
+        usize::try_from(u32::from_le_bytes(file.get(0x3c..0x40)?.try_into().ok()?)).ok()?;
     if file.get(lfanew..lfanew.checked_add(4)?)? != b"PE\0\0" {
         return None;
     }

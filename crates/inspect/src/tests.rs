@@ -44,14 +44,20 @@ fn usr_merged_guest() -> GuestFs {
 #[test]
 fn symlinks_cross_mounts_relative_and_absolute() {
     let g = usr_merged_guest();
-    assert_eq!(g.resolve("/etc/os-release", true).unwrap(), "/usr/lib/os-release");
+    assert_eq!(
+        g.resolve("/etc/os-release", true).unwrap(),
+        "/usr/lib/os-release"
+    );
     assert_eq!(g.read_file("/etc/os-release", 100).unwrap(), b"ID=debian\n");
     assert_eq!(g.read_file("/etc/abs", 100).unwrap(), b"ID=debian\n");
     // /bin -> usr/bin, then /usr/bin/sh -> bash on the /usr filesystem.
     assert_eq!(g.resolve("/bin/sh", true).unwrap(), "/usr/bin/bash");
     assert_eq!(g.resolve("/bin/sh", false).unwrap(), "/usr/bin/sh");
     // A relative link climbing out of /usr lands back on the root filesystem.
-    assert_eq!(g.resolve("/bin/up/hostname", true).unwrap(), "/etc/hostname");
+    assert_eq!(
+        g.resolve("/bin/up/hostname", true).unwrap(),
+        "/etc/hostname"
+    );
     assert!(g.is_dir("/bin"));
     assert!(g.is_symlink("/bin"));
     assert!(!g.is_symlink("/usr"));
@@ -62,8 +68,14 @@ fn dotdot_is_clamped_at_the_guest_root() {
     let g = usr_merged_guest();
     // Far too many "..": stays inside the guest and finds the GUEST's /etc/shadow.
     assert_eq!(g.read_file("/etc/escape", 100).unwrap(), b"guest shadow");
-    assert_eq!(g.resolve("/etc/escape_abs", true).unwrap_err().kind(), ErrorKind::NotFound);
-    assert_eq!(g.resolve("/../../etc/../etc/./hostname", true).unwrap(), "/etc/hostname");
+    assert_eq!(
+        g.resolve("/etc/escape_abs", true).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        g.resolve("/../../etc/../etc/./hostname", true).unwrap(),
+        "/etc/hostname"
+    );
 }
 
 #[test]
@@ -81,9 +93,15 @@ fn symlink_loops_are_eloop() {
 #[test]
 fn intermediate_file_and_missing_and_relative_paths() {
     let g = usr_merged_guest();
-    assert_eq!(g.stat("/etc/hostname/x").unwrap_err().kind(), ErrorKind::WrongType);
+    assert_eq!(
+        g.stat("/etc/hostname/x").unwrap_err().kind(),
+        ErrorKind::WrongType
+    );
     assert_eq!(g.stat("/nope/x").unwrap_err().kind(), ErrorKind::NotFound);
-    assert_eq!(g.stat("etc/hostname").unwrap_err().kind(), ErrorKind::InvalidPath);
+    assert_eq!(
+        g.stat("etc/hostname").unwrap_err().kind(),
+        ErrorKind::InvalidPath
+    );
     let deep = "/a".repeat(300);
     let fs = MemFs::new("ext4").dir(&deep);
     let g2 = GuestFs::with_root("/dev/sda", Arc::new(fs));
@@ -95,20 +113,33 @@ fn many_hops_under_the_limit_are_fine() {
     // A chain of 40 links resolves; 41 is ELOOP.
     let mut fs = MemFs::new("ext4").file("/target", "ok");
     for i in 0..41 {
-        let next = if i == 0 { "/target".to_string() } else { format!("/l{}", i - 1) };
+        let next = if i == 0 {
+            "/target".to_string()
+        } else {
+            format!("/l{}", i - 1)
+        };
         fs = fs.symlink(&format!("/l{i}"), &next);
     }
     let g = GuestFs::with_root("/dev/sda", Arc::new(fs));
     assert_eq!(g.read_file("/l39", 10).unwrap(), b"ok");
-    assert_eq!(g.read_file("/l40", 10).unwrap_err().kind(), ErrorKind::SymlinkLoop);
+    assert_eq!(
+        g.read_file("/l40", 10).unwrap_err().kind(),
+        ErrorKind::SymlinkLoop
+    );
 }
 
 #[test]
 fn nocase_lookup() {
     let fs = MemFs::new("ntfs").file("/WINDOWS/system32/CONFIG/SOFTWARE", "x");
     let g = GuestFs::with_root("/dev/sda2", Arc::new(fs));
-    assert_eq!(g.find_nocase("/Windows/System32/config/software").unwrap(), "/WINDOWS/system32/CONFIG/SOFTWARE");
-    assert_eq!(crate::os::windows_systemroot(&g).as_deref(), Some("/WINDOWS"));
+    assert_eq!(
+        g.find_nocase("/Windows/System32/config/software").unwrap(),
+        "/WINDOWS/system32/CONFIG/SOFTWARE"
+    );
+    assert_eq!(
+        crate::os::windows_systemroot(&g).as_deref(),
+        Some("/WINDOWS")
+    );
     assert!(g.find_nocase("/Windows/System32/nothing").is_none());
 }
 
@@ -132,7 +163,10 @@ export FOO=bar
     let mut d = ReleaseInfo::default();
     assert!(parse_os_release(text, &mut d));
     assert_eq!(d.distro.as_deref(), Some("ubuntu"));
-    assert_eq!(d.product_name.as_deref(), Some("Ubuntu 22.04.4 LTS $HOME \\ `x`"));
+    assert_eq!(
+        d.product_name.as_deref(),
+        Some("Ubuntu 22.04.4 LTS $HOME \\ `x`")
+    );
     assert_eq!(d.version, Some((22, 4)));
     assert_eq!(shell_unquote(r#""a"'b'c\ d"#), "abc d");
 }
@@ -141,15 +175,24 @@ export FOO=bar
 fn os_release_defers_like_libguestfs() {
     // Debian: major only → inconclusive, fields kept.
     let mut d = ReleaseInfo::default();
-    assert!(!parse_os_release("ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n", &mut d));
+    assert!(!parse_os_release(
+        "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
+        &mut d
+    ));
     assert_eq!(d.distro.as_deref(), Some("debian"));
     // Arch: no VERSION_ID → inconclusive.
     let mut a = ReleaseInfo::default();
-    assert!(!parse_os_release("NAME=\"Arch Linux\"\nPRETTY_NAME=\"Arch Linux\"\nID=arch\nBUILD_ID=rolling\n", &mut a));
+    assert!(!parse_os_release(
+        "NAME=\"Arch Linux\"\nPRETTY_NAME=\"Arch Linux\"\nID=arch\nBUILD_ID=rolling\n",
+        &mut a
+    ));
     assert_eq!(a.distro.as_deref(), Some("archlinux"));
     // Unknown ID → inconclusive.
     let mut u = ReleaseInfo::default();
-    assert!(!parse_os_release("ID=weird\nPRETTY_NAME=x\nVERSION_ID=1.2\n", &mut u));
+    assert!(!parse_os_release(
+        "ID=weird\nPRETTY_NAME=x\nVERSION_ID=1.2\n",
+        &mut u
+    ));
     assert_eq!(major_minor("3.20.3"), Some((3, 20)));
     assert_eq!(major_minor("trixie/sid"), None);
     assert_eq!(major_minor("12"), Some((12, 0)));
@@ -163,9 +206,19 @@ fn lsb_release() {
         "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=10.04\nDISTRIB_CODENAME=lucid\nDISTRIB_DESCRIPTION=\"Ubuntu 10.04.1 LTS\"\n",
         &mut d
     ));
-    assert_eq!(d, ReleaseInfo { distro: Some("ubuntu".into()), product_name: Some("Ubuntu 10.04.1 LTS".into()), version: Some((10, 4)) });
+    assert_eq!(
+        d,
+        ReleaseInfo {
+            distro: Some("ubuntu".into()),
+            product_name: Some("Ubuntu 10.04.1 LTS".into()),
+            version: Some((10, 4))
+        }
+    );
     // A bare LSB_VERSION file (RHEL 3) is not conclusive.
-    assert!(!parse_lsb_release("LSB_VERSION=1.3\n", &mut ReleaseInfo::default()));
+    assert!(!parse_lsb_release(
+        "LSB_VERSION=1.3\n",
+        &mut ReleaseInfo::default()
+    ));
 }
 
 #[test]
@@ -175,16 +228,34 @@ fn redhat_family_release_lines() {
         detect_release(&GuestFs::with_root("/dev/sda1", Arc::new(fs)))
     };
     let r = g("Rocky Linux release 9.4 (Blue Onyx)\n");
-    assert_eq!((r.distro.as_deref(), r.version), (Some("rocky"), Some((9, 4))));
+    assert_eq!(
+        (r.distro.as_deref(), r.version),
+        (Some("rocky"), Some((9, 4)))
+    );
     let r = g("CentOS Linux release 7.9.2009 (Core)\n");
-    assert_eq!((r.distro.as_deref(), r.version), (Some("centos"), Some((7, 9))));
-    assert_eq!(r.product_name.as_deref(), Some("CentOS Linux release 7.9.2009 (Core)"));
+    assert_eq!(
+        (r.distro.as_deref(), r.version),
+        (Some("centos"), Some((7, 9)))
+    );
+    assert_eq!(
+        r.product_name.as_deref(),
+        Some("CentOS Linux release 7.9.2009 (Core)")
+    );
     let r = g("Fedora release 40 (Forty)\n");
-    assert_eq!((r.distro.as_deref(), r.version), (Some("fedora"), Some((40, 0))));
+    assert_eq!(
+        (r.distro.as_deref(), r.version),
+        (Some("fedora"), Some((40, 0)))
+    );
     let r = g("Red Hat Enterprise Linux AS release 4 (Nahant Update 9)\n");
-    assert_eq!((r.distro.as_deref(), r.version), (Some("rhel"), Some((4, 9))));
+    assert_eq!(
+        (r.distro.as_deref(), r.version),
+        (Some("rhel"), Some((4, 9)))
+    );
     let r = g("Something Else 3.1\n");
-    assert_eq!((r.distro.as_deref(), r.version), (Some("redhat-based"), Some((3, 1))));
+    assert_eq!(
+        (r.distro.as_deref(), r.version),
+        (Some("redhat-based"), Some((3, 1)))
+    );
 }
 
 #[test]
@@ -193,28 +264,52 @@ fn debian_version_and_precedence() {
         "/usr/lib/os-release",
         "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_ID=\"12\"\nID=debian\n",
     );
-    let fs = base.clone().symlink("/etc/os-release", "../usr/lib/os-release").file("/etc/debian_version", "12.6\n");
+    let fs = base
+        .clone()
+        .symlink("/etc/os-release", "../usr/lib/os-release")
+        .file("/etc/debian_version", "12.6\n");
     let r = detect_release(&GuestFs::with_root("/dev/sda1", Arc::new(fs)));
     assert_eq!(r.distro.as_deref(), Some("debian"));
     assert_eq!(r.version, Some((12, 6)));
-    assert_eq!(r.product_name.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
+    assert_eq!(
+        r.product_name.as_deref(),
+        Some("Debian GNU/Linux 12 (bookworm)")
+    );
     let fs = MemFs::new("ext4").file("/etc/debian_version", "trixie/sid\n");
     let r = detect_release(&GuestFs::with_root("/dev/sda1", Arc::new(fs)));
-    assert_eq!((r.distro.as_deref(), r.version, r.product_name.as_deref()), (Some("debian"), None, Some("trixie/sid")));
+    assert_eq!(
+        (r.distro.as_deref(), r.version, r.product_name.as_deref()),
+        (Some("debian"), None, Some("trixie/sid"))
+    );
     // Arch: os-release inconclusive, then /etc/arch-release.
     let fs = MemFs::new("ext4")
-        .file("/etc/os-release", "NAME=\"Arch Linux\"\nPRETTY_NAME=\"Arch Linux\"\nID=arch\n")
+        .file(
+            "/etc/os-release",
+            "NAME=\"Arch Linux\"\nPRETTY_NAME=\"Arch Linux\"\nID=arch\n",
+        )
         .file("/etc/arch-release", "");
     let r = detect_release(&GuestFs::with_root("/dev/sda1", Arc::new(fs)));
-    assert_eq!((r.distro.as_deref(), r.version, r.product_name.as_deref()), (Some("archlinux"), None, Some("Arch Linux")));
+    assert_eq!(
+        (r.distro.as_deref(), r.version, r.product_name.as_deref()),
+        (Some("archlinux"), None, Some("Arch Linux"))
+    );
     // Alpine without os-release.
     let fs = MemFs::new("ext4").file("/etc/alpine-release", "3.19.1\n");
     let r = detect_release(&GuestFs::with_root("/dev/sda1", Arc::new(fs)));
-    assert_eq!((r.distro.as_deref(), r.version), (Some("alpinelinux"), Some((3, 19))));
+    assert_eq!(
+        (r.distro.as_deref(), r.version),
+        (Some("alpinelinux"), Some((3, 19)))
+    );
     // SLES.
-    let fs = MemFs::new("ext4").file("/etc/SuSE-release", "SUSE Linux Enterprise Server 11 (x86_64)\nVERSION = 11\nPATCHLEVEL = 4\n");
+    let fs = MemFs::new("ext4").file(
+        "/etc/SuSE-release",
+        "SUSE Linux Enterprise Server 11 (x86_64)\nVERSION = 11\nPATCHLEVEL = 4\n",
+    );
     let r = detect_release(&GuestFs::with_root("/dev/sda1", Arc::new(fs)));
-    assert_eq!((r.distro.as_deref(), r.version), (Some("sles"), Some((11, 4))));
+    assert_eq!(
+        (r.distro.as_deref(), r.version),
+        (Some("sles"), Some((11, 4)))
+    );
 }
 
 #[test]
@@ -231,12 +326,26 @@ fn package_format_and_manager() {
 
 #[test]
 fn hostname_sources() {
-    let fs = MemFs::new("ext4").file("/etc/hostname", "\n").file("/etc/sysconfig/network", "NETWORKING=yes\nHOSTNAME=\"db.example.com\"\n");
-    assert_eq!(detect_hostname(&GuestFs::with_root("/dev/sda1", Arc::new(fs))).as_deref(), Some("db.example.com"));
-    let fs = MemFs::new("ext4").file("/etc/HOSTNAME", "old-suse\n").file("/etc/hostname", "new\n");
-    assert_eq!(detect_hostname(&GuestFs::with_root("/dev/sda1", Arc::new(fs))).as_deref(), Some("old-suse"));
+    let fs = MemFs::new("ext4").file("/etc/hostname", "\n").file(
+        "/etc/sysconfig/network",
+        "NETWORKING=yes\nHOSTNAME=\"db.example.com\"\n",
+    );
+    assert_eq!(
+        detect_hostname(&GuestFs::with_root("/dev/sda1", Arc::new(fs))).as_deref(),
+        Some("db.example.com")
+    );
+    let fs = MemFs::new("ext4")
+        .file("/etc/HOSTNAME", "old-suse\n")
+        .file("/etc/hostname", "new\n");
+    assert_eq!(
+        detect_hostname(&GuestFs::with_root("/dev/sda1", Arc::new(fs))).as_deref(),
+        Some("old-suse")
+    );
     let fs = MemFs::new("ext4");
-    assert_eq!(detect_hostname(&GuestFs::with_root("/dev/sda1", Arc::new(fs))), None);
+    assert_eq!(
+        detect_hostname(&GuestFs::with_root("/dev/sda1", Arc::new(fs))),
+        None
+    );
 }
 
 #[test]
@@ -257,7 +366,11 @@ fn fstab_parsing() {
         lonely\n\
         \n";
     let e = parse_fstab(text);
-    let local: Vec<(&str, &str)> = e.iter().filter(|e| e.is_local_mount()).map(|e| (e.spec.as_str(), e.mountpoint.as_str())).collect();
+    let local: Vec<(&str, &str)> = e
+        .iter()
+        .filter(|e| e.is_local_mount())
+        .map(|e| (e.spec.as_str(), e.mountpoint.as_str()))
+        .collect();
     assert_eq!(
         local,
         vec![
@@ -299,26 +412,57 @@ fn linux_root_rules_and_arch() {
     assert!(is_linux_root(&g));
     assert_eq!(detect_arch(&g).as_deref(), Some("x86_64"));
     // /bin a symlink elsewhere, or no fstab/hosts: not a root.
-    let fs = MemFs::new("ext4").dir("/etc").symlink("/bin", "opt/bin").file("/etc/hosts", "");
-    assert!(!is_linux_root(&GuestFs::with_root("/dev/sda1", Arc::new(fs))));
+    let fs = MemFs::new("ext4")
+        .dir("/etc")
+        .symlink("/bin", "opt/bin")
+        .file("/etc/hosts", "");
+    assert!(!is_linux_root(&GuestFs::with_root(
+        "/dev/sda1",
+        Arc::new(fs)
+    )));
     let fs = MemFs::new("ext4").dir("/etc").dir("/bin");
-    assert!(!is_linux_root(&GuestFs::with_root("/dev/sda1", Arc::new(fs))));
+    assert!(!is_linux_root(&GuestFs::with_root(
+        "/dev/sda1",
+        Arc::new(fs)
+    )));
     let fs = MemFs::new("ext4").dir("/bin").file("/etc/hosts", "");
-    assert!(is_linux_root(&GuestFs::with_root("/dev/sda1", Arc::new(fs))));
+    assert!(is_linux_root(&GuestFs::with_root(
+        "/dev/sda1",
+        Arc::new(fs)
+    )));
 }
 
 #[test]
 fn pacman_listing_skips_bad_desc() {
     let desc = |n: &str, v: &str| format!("%NAME%\n{n}\n\n%VERSION%\n{v}\n\n%ARCH%\nx86_64\n\n");
     let fs = MemFs::new("ext4")
-        .file("/var/lib/pacman/local/zlib-1:1.3-2/desc", desc("zlib", "1:1.3-2"))
-        .file("/var/lib/pacman/local/bash-5.2-1/desc", desc("bash", "5.2-1"))
+        .file(
+            "/var/lib/pacman/local/zlib-1:1.3-2/desc",
+            desc("zlib", "1:1.3-2"),
+        )
+        .file(
+            "/var/lib/pacman/local/bash-5.2-1/desc",
+            desc("bash", "5.2-1"),
+        )
         .file("/var/lib/pacman/local/broken-1-1/desc", "garbage")
         .file("/var/lib/pacman/local/ALPM_DB_VERSION", "9\n");
     let g = GuestFs::with_root("/dev/sda1", Arc::new(fs));
     let (apps, diags) = crate::list_applications(&g, "pacman").unwrap();
-    let names: Vec<_> = apps.iter().map(|a| (a.name.as_str(), a.epoch, a.version.as_str(), a.release.as_str())).collect();
-    assert_eq!(names, vec![("bash", 0, "5.2", "1"), ("zlib", 1, "1.3", "2")]);
+    let names: Vec<_> = apps
+        .iter()
+        .map(|a| {
+            (
+                a.name.as_str(),
+                a.epoch,
+                a.version.as_str(),
+                a.release.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        vec![("bash", 0, "5.2", "1"), ("zlib", 1, "1.3", "2")]
+    );
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert!(diags[0].subject.contains("broken"));
     // Missing database: an error naming the path.
@@ -360,7 +504,10 @@ fn cache_key_sees_changes_even_with_mtime_restored() {
         f.set_modified(mtime).unwrap();
     }
     assert_eq!(std::fs::metadata(&img).unwrap().modified().unwrap(), mtime);
-    assert!(cache.lookup(&img, "o").is_none(), "a changed first block must miss");
+    assert!(
+        cache.lookup(&img, "o").is_none(),
+        "a changed first block must miss"
+    );
     // Change in the last block, mtime forced back.
     let k2 = Cache::key(&img, "o").unwrap();
     cache.put(&k2, &sample_inspection()).unwrap();
@@ -371,11 +518,19 @@ fn cache_key_sees_changes_even_with_mtime_restored() {
         f.write_all_at(&[9], 199_999).unwrap();
         f.set_modified(mtime).unwrap();
     }
-    assert!(cache.lookup(&img, "o").is_none(), "a changed last block must miss");
+    assert!(
+        cache.lookup(&img, "o").is_none(),
+        "a changed last block must miss"
+    );
     // Size change.
     let k3 = Cache::key(&img, "o").unwrap();
     cache.put(&k3, &sample_inspection()).unwrap();
-    std::fs::OpenOptions::new().write(true).open(&img).unwrap().set_len(300_000).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&img)
+        .unwrap()
+        .set_len(300_000)
+        .unwrap();
     assert!(cache.lookup(&img, "o").is_none());
 }
 
@@ -388,7 +543,12 @@ fn corrupt_entries_are_misses_and_clear_empties() {
     let k = Cache::key(&img, "o").unwrap();
     cache.put(&k, &sample_inspection()).unwrap();
     assert_eq!(cache.len(), 1);
-    let entry = std::fs::read_dir(cache.dir()).unwrap().next().unwrap().unwrap().path();
+    let entry = std::fs::read_dir(cache.dir())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     for bad in [&b""[..], b"{not json\n{}", b"garbage without newline"] {
         std::fs::write(&entry, bad).unwrap();
         assert!(cache.lookup(&img, "o").is_none());
@@ -399,7 +559,10 @@ fn corrupt_entries_are_misses_and_clear_empties() {
     assert!(cache.lookup(&img, "o").is_none());
     // A store replaces the bad entry.
     cache.put(&k, &sample_inspection()).unwrap();
-    assert_eq!(cache.lookup(&img, "o").unwrap().image, img.display().to_string());
+    assert_eq!(
+        cache.lookup(&img, "o").unwrap().image,
+        img.display().to_string()
+    );
     std::fs::write(cache.dir().join("keep-me.txt"), "not ours").unwrap();
     assert_eq!(cache.clear().unwrap(), 1);
     assert!(cache.lookup(&img, "o").is_none());
@@ -412,7 +575,9 @@ fn shards_partition_the_input() {
     let v: Vec<u32> = (0..10).collect();
     assert_eq!(crate::batch::shard(&v, Some((1, 3))), vec![0, 3, 6, 9]);
     assert_eq!(crate::batch::shard(&v, Some((3, 3))), vec![2, 5, 8]);
-    let mut all: Vec<u32> = (1..=4).flat_map(|k| crate::batch::shard(&v, Some((k, 4)))).collect();
+    let mut all: Vec<u32> = (1..=4)
+        .flat_map(|k| crate::batch::shard(&v, Some((k, 4))))
+        .collect();
     all.sort();
     assert_eq!(all, v);
     assert_eq!(crate::batch::parse_shard("2/4").unwrap(), (2, 4));
@@ -423,8 +588,20 @@ fn shards_partition_the_input() {
 
 #[test]
 fn hash_is_stable_and_spreads() {
-    assert_eq!(crate::cache::hash64(b"abc", 1), crate::cache::hash64(b"abc", 1));
-    assert_ne!(crate::cache::hash64(b"abc", 1), crate::cache::hash64(b"abd", 1));
-    assert_ne!(crate::cache::hash64(b"abc", 1), crate::cache::hash64(b"abc", 2));
-    assert_ne!(crate::cache::hash64(&[0; 16], 1), crate::cache::hash64(&[0; 17], 1));
+    assert_eq!(
+        crate::cache::hash64(b"abc", 1),
+        crate::cache::hash64(b"abc", 1)
+    );
+    assert_ne!(
+        crate::cache::hash64(b"abc", 1),
+        crate::cache::hash64(b"abd", 1)
+    );
+    assert_ne!(
+        crate::cache::hash64(b"abc", 1),
+        crate::cache::hash64(b"abc", 2)
+    );
+    assert_ne!(
+        crate::cache::hash64(&[0; 16], 1),
+        crate::cache::hash64(&[0; 17], 1)
+    );
 }

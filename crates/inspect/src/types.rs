@@ -138,6 +138,10 @@ pub(crate) fn kind_name(k: crate::ErrorKind) -> &'static str {
 
 impl From<&crate::InspectError> for Diagnostic {
     fn from(e: &crate::InspectError) -> Self {
-        Diagnostic { subject: e.subject().to_string(), kind: kind_name(e.kind()).to_string(), message: e.to_string() }
+        Diagnostic {
+            subject: e.subject().to_string(),
+            kind: kind_name(e.kind()).to_string(),
+            message: e.to_string(),
+        }
     }
 }

@@ -26,21 +26,33 @@ pub struct WindowsVersion {
 pub fn software_version(bytes: &[u8]) -> Result<WindowsVersion, guestctl_hive::HiveError> {
     let hive = Hive::new(bytes)?;
     let mut out = WindowsVersion::default();
-    let Some(key) = hive.open_key("Microsoft\\Windows NT\\CurrentVersion")? else { return Ok(out) };
+    let Some(key) = hive.open_key("Microsoft\\Windows NT\\CurrentVersion")? else {
+        return Ok(out);
+    };
     let s = |name: &str| -> Result<Option<String>, guestctl_hive::HiveError> {
-        Ok(key.value(name)?.and_then(|v| v.as_str().map(|s| s.trim_end_matches('\0').to_string())))
+        Ok(key
+            .value(name)?
+            .and_then(|v| v.as_str().map(|s| s.trim_end_matches('\0').to_string())))
     };
     let n = |name: &str| -> Result<Option<u32>, guestctl_hive::HiveError> {
-        Ok(key.value(name)?.and_then(|v| v.as_u64()).and_then(|v| u32::try_from(v).ok()))
+        Ok(key
+            .value(name)?
+            .and_then(|v| v.as_u64())
+            .and_then(|v| u32::try_from(v).ok()))
     };
     out.product_name = s("ProductName")?;
     out.product_variant = s("InstallationType")?;
     out.build_id = s("CurrentBuildNumber")?;
     // Windows 10+ keeps the real version in CurrentMajor/MinorVersionNumber;
     // CurrentVersion stays "6.3" for compatibility.
-    out.version = match (n("CurrentMajorVersionNumber")?, n("CurrentMinorVersionNumber")?) {
+    out.version = match (
+        n("CurrentMajorVersionNumber")?,
+        n("CurrentMinorVersionNumber")?,
+    ) {
         (Some(major), minor) => Some((major, minor.unwrap_or(0))),
-        _ => s("CurrentVersion")?.as_deref().and_then(crate::release::major_minor),
+        _ => s("CurrentVersion")?
+            .as_deref()
+            .and_then(crate::release::major_minor),
     };
     Ok(out)
 }
@@ -53,8 +65,12 @@ pub fn system_hostname(bytes: &[u8]) -> Result<Option<String>, guestctl_hive::Hi
         None => 1,
     };
     let path = format!("ControlSet{current:03}\\Control\\ComputerName\\ComputerName");
-    let Some(key) = hive.open_key(&path)? else { return Ok(None) };
-    Ok(key.value("ComputerName")?.and_then(|v| v.as_str().map(|s| s.trim_end_matches('\0').to_string())))
+    let Some(key) = hive.open_key(&path)? else {
+        return Ok(None);
+    };
+    Ok(key
+        .value("ComputerName")?
+        .and_then(|v| v.as_str().map(|s| s.trim_end_matches('\0').to_string())))
 }
 
 pub(crate) fn inspect_windows(
@@ -64,9 +80,17 @@ pub(crate) fn inspect_windows(
     sysroot: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> OperatingSystem {
-    let device = launched.volumes.get(index).map(|v| v.device()).unwrap_or_default();
+    let device = launched
+        .volumes
+        .get(index)
+        .map(|v| v.device())
+        .unwrap_or_default();
     let mut diag = |what: &str, msg: String| {
-        diagnostics.push(Diagnostic { subject: format!("{device}:{sysroot}/{what}"), kind: "corrupt".into(), message: msg })
+        diagnostics.push(Diagnostic {
+            subject: format!("{device}:{sysroot}/{what}"),
+            kind: "corrupt".into(),
+            message: msg,
+        })
     };
     let read = |rel: &str| -> Option<Vec<u8>> {
         let p = g.find_nocase(&format!("{sysroot}/{rel}"))?;
@@ -84,7 +108,8 @@ pub(crate) fn inspect_windows(
         Some(Err(e)) => diag("System32/config/SYSTEM", e.to_string()),
         None => {}
     }
-    let arch = read("System32/cmd.exe").and_then(|b| crate::release::pe_arch(&b).map(str::to_string));
+    let arch =
+        read("System32/cmd.exe").and_then(|b| crate::release::pe_arch(&b).map(str::to_string));
     let (major, minor) = ver.version.unwrap_or((0, 0));
     OperatingSystem {
         root: device.clone(),
@@ -100,8 +125,15 @@ pub(crate) fn inspect_windows(
         package_format: None,
         package_management: None,
         windows_systemroot: Some(sysroot.to_string()),
-        mountpoints: vec![Mountpoint { mountpoint: "/".into(), device }],
-        filesystems: launched.volumes.get(index).map(|v| vec![v.info()]).unwrap_or_default(),
+        mountpoints: vec![Mountpoint {
+            mountpoint: "/".into(),
+            device,
+        }],
+        filesystems: launched
+            .volumes
+            .get(index)
+            .map(|v| vec![v.info()])
+            .unwrap_or_default(),
         applications: Vec::new(),
     }
 }
