@@ -133,11 +133,9 @@ fn check_group_table_fits(sb: &[u8], dev_size: u64) -> Result<(), FsError> {
     };
     let incompat = u32_at(0x60);
     let is_64bit = incompat & 0x80 != 0;
-    let blocks = if is_64bit {
-        u32_at(0x150) << 32 | u32_at(0x04)
-    } else {
-        u32_at(0x04)
-    };
+    // `ext4-view` adds `s_blocks_count_hi` even without the 64bit feature, so the
+    // check must too (the second fuzz finding: garbage in the high word).
+    let blocks = u32_at(0x150) << 32 | u32_at(0x04);
     let first_data_block = u32_at(0x14);
     let per_group = u32_at(0x20);
     let desc_size = if is_64bit { u32_at(0xfc) >> 16 } else { 32 };
@@ -421,6 +419,22 @@ mod tests {
         let e = Ext4Fs::open(dev).unwrap_err();
         assert_eq!(e.kind, FsErrorKind::Corrupt);
         assert!(e.message.contains("block groups"), "{e}");
+    }
+
+    /// Second finding: a small, honest-looking `s_blocks_count_lo` (64) with 8192
+    /// blocks per group, but garbage (334) in `s_blocks_count_hi` on a filesystem
+    /// without the 64bit feature; `ext4-view` counts the high word anyway.
+    #[test]
+    fn fuzz_oom_blocks_count_hi_without_64bit() {
+        let mut sb = vec![0u8; 1024];
+        sb[0x04..0x08].copy_from_slice(&64u32.to_le_bytes());
+        sb[0x14..0x18].copy_from_slice(&1u32.to_le_bytes());
+        sb[0x20..0x24].copy_from_slice(&8192u32.to_le_bytes());
+        sb[0x60..0x64].copy_from_slice(&2u32.to_le_bytes());
+        assert!(check_group_table_fits(&sb, 3455).is_ok());
+        sb[0x150..0x154].copy_from_slice(&334u32.to_le_bytes());
+        let e = check_group_table_fits(&sb, 3455).unwrap_err();
+        assert_eq!(e.kind, FsErrorKind::Corrupt);
     }
 
     #[test]
