@@ -29,6 +29,8 @@ use std::sync::Arc;
 const FIRST_USER_RECORD: u64 = 16;
 /// Root directory record number.
 const ROOT_RECORD: u64 = 5;
+/// Size of the NTFS boot sector, the least a device must hold before `Ntfs::new`.
+const BOOT_SECTOR_LEN: usize = 512;
 /// Read budget for probing a label: the boot sector and a couple of MFT records.
 const PROBE_BUDGET: u64 = 1 << 20;
 
@@ -75,6 +77,12 @@ fn serial_uuid(head: &[u8]) -> Option<String> {
 /// Recognise NTFS: a boot sector the `ntfs` crate accepts. Label and version come
 /// from `$Volume`, read under a small budget; `None` if the volume is not valid.
 pub(crate) fn probe_ntfs(dev: &dyn BlockDevice, head: &[u8]) -> Option<Probed> {
+    // `Ntfs::new` reads the 512-byte boot sector through binrw, and the `ntfs` crate
+    // hits `unreachable!` if that read comes up short (fuzz finding
+    // `fuzz_short_ntfs_boot_sector`): never call it on less.
+    if head.len() < BOOT_SECTOR_LEN || dev.size() < BOOT_SECTOR_LEN as u64 {
+        return None;
+    }
     let budget = Arc::new(Budget::default());
     let mut r = DevStream::new(DevRef::Borrowed(dev), Arc::clone(&budget));
     let (label, version) = guarded(&budget, PROBE_BUDGET, "", "ntfs", || {
@@ -106,7 +114,8 @@ impl NtfsFs {
     /// Open the NTFS filesystem on `dev`: reads the boot sector, `$Volume` and
     /// the `$UpCase` table.
     pub fn open(dev: Arc<dyn BlockDevice>) -> Result<Self, FsError> {
-        let mut head = vec![0u8; 512];
+        // Also guarantees `Ntfs::new` a whole boot sector (see `probe_ntfs`).
+        let mut head = vec![0u8; BOOT_SECTOR_LEN];
         dev.read_exact_at(0, &mut head)
             .map_err(|e| block_err(e, "reading the NTFS boot sector"))?;
         if head.get(3..11) != Some(b"NTFS    ") {
@@ -372,5 +381,31 @@ impl Filesystem for NtfsFs {
             }
             Ok(out)
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use guestctl_block::MemDevice;
+
+    /// The `fs_ext4` fuzz target's third finding: 141 bytes starting "XFS" + "NTFS    "
+    /// made `probe` call `Ntfs::new`, whose short boot-sector read ended in the
+    /// `ntfs` crate's `unreachable!`: an abort under the fuzzer; in normal builds
+    /// `guarded` caught it, so this test pins the outcome (a clean `None`/error),
+    /// and the fuzz target (which aborts on any panic) pins the fix.
+    #[test]
+    fn fuzz_short_ntfs_boot_sector() {
+        let mut d = b"XFSNTFS    \xd3\xd3\xd3\0\0".to_vec();
+        d.resize(141, 0x91);
+        assert_eq!(crate::probe(&MemDevice::new(d.clone())).unwrap(), None);
+        let dev: Arc<dyn BlockDevice> = Arc::new(MemDevice::new(d));
+        assert!(NtfsFs::open(dev).is_err());
+        // A boot sector's worth of the same bytes: rejected cleanly by the crate.
+        let mut d = b"\xeb\x52\x90NTFS    ".to_vec();
+        d.resize(512, 0x91);
+        let dev: Arc<dyn BlockDevice> = Arc::new(MemDevice::new(d));
+        assert!(NtfsFs::open(dev).is_err());
     }
 }
