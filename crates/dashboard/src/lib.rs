@@ -57,6 +57,6 @@ pub use export::{bmf_json, github_benchmark_json, junit_xml};
 pub use flamegraph::{flamegraph_path, profile, profile_routine, FLAMEGRAPH_DIR};
 pub use history::{EntryKind, History, HistoryEntry, HistoryRead, Point, HISTORY_FILE};
 pub use html::{render_html, HtmlInput, REPORT_HTML_FILE};
-pub use terminal::{render_history_terminal, sparkline};
+pub use terminal::{render_history_overview, render_history_terminal, sparkline};
 
 pub use guestctl_perf::{BaselineComparison, RunResults};

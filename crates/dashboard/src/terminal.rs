@@ -130,3 +130,58 @@ pub fn render_history_terminal(
     }
     out
 }
+
+/// `guestctl perf history` without a test: one line per test of the history — runs,
+/// a sparkline of its newest 40 medians, the latest median, and its lasting changes
+/// (detected with [`crate::detect`]; a test whose detection fails shows `?`).
+pub fn render_history_overview(read: &crate::history::HistoryRead) -> String {
+    let names = read.test_names();
+    let mut out = String::new();
+    if names.is_empty() {
+        out.push_str("The history is empty: run `guestctl perf validate` to start it.\n");
+        return out;
+    }
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 60);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>4}  {:<40}  {:>10}  changes",
+        "test", "runs", "trend (newest 40)", "latest"
+    );
+    for name in &names {
+        let series = read.series(name);
+        let tail = series
+            .get(series.len().saturating_sub(40)..)
+            .unwrap_or_default();
+        let medians: Vec<f64> = tail.iter().map(|p| p.median).collect();
+        let latest = series
+            .last()
+            .map_or(String::new(), |p| p.unit.format(p.median));
+        let changes = match crate::changes::detect(&series) {
+            Ok(cps) if cps.is_empty() => "none".to_string(),
+            Ok(cps) => cps
+                .iter()
+                .map(|c| format!("{:+.1}% at {}", c.change_pct, short_commit(&c.commit)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Err(_) => "?".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>4}  {:<40}  {:>10}  {}",
+            name,
+            series.len(),
+            sparkline(&medians),
+            latest,
+            changes
+        );
+    }
+    for w in &read.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    out
+}

@@ -6,7 +6,8 @@ use std::io::Write;
 
 use common::*;
 use guestctl_dashboard::{
-    detect, render_history_terminal, sparkline, EntryKind, ErrorKind, History, Point,
+    detect, render_history_overview, render_history_terminal, sparkline, EntryKind, ErrorKind,
+    History, Point,
 };
 use guestctl_perf::Unit;
 use guestctl_stats::rng::Rng;
@@ -212,4 +213,27 @@ fn terminal_trend_shows_sparkline_and_change() {
     assert!(out.contains(&format!("commit {}", &commit(10)[..12])));
     assert!(out.contains("◆   11  2026-01-01 00:00:00 UTC"), "{out}");
     assert!(render_history_terminal("x", &[], &[]).contains("no runs"));
+}
+
+#[test]
+fn overview_lists_every_test_with_its_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = History::open(dir.path());
+    assert!(render_history_overview(&h.entries().unwrap()).contains("history is empty"));
+    for i in 0..12usize {
+        let level = if i >= 6 { 1.5e6 } else { 1e6 };
+        let mut r = simple_run(&commit(i), 1 + i as u32, "fast", level, i as u64);
+        r.tests.push(
+            simple_run(&commit(i), 1, "steady", 2e6, 100 + i as u64)
+                .tests
+                .remove(0),
+        );
+        h.append_run(&r, EntryKind::Run).unwrap();
+    }
+    let out = render_history_overview(&h.entries().unwrap());
+    println!("{out}");
+    let fast = out.lines().find(|l| l.starts_with("fast")).unwrap();
+    assert!(fast.contains(&format!("at {}", &commit(6)[..12])), "{fast}");
+    let steady = out.lines().find(|l| l.starts_with("steady")).unwrap();
+    assert!(steady.ends_with("none"), "{steady}");
 }

@@ -289,13 +289,16 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     // Identifiers: each from its own named stream of the seed, so they do not
     // depend on one another or on the sizes.
     let seed = b.seed;
+    // Identifiers also depend on the OS, so disks of different OSes made with the
+    // same seed do not share UUIDs.
+    let ids = |purpose: &str| Rng::derive(seed, &format!("{}/{purpose}", os.name()));
     let root_kind = match b.layout {
         Layout::Ext2 => FsKind::Ext2,
         Layout::Ext3 => FsKind::Ext3,
         _ => FsKind::Ext4,
     };
     let ext_fs = |purpose: &str, kind: FsKind, label: String, mp: &str, guest: usize, part: Part| {
-        let mut r = Rng::derive(seed, purpose);
+        let mut r = ids(purpose);
         FsSpec {
             kind,
             uuid: r.uuid(),
@@ -306,7 +309,7 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
             source: Some((guest, part)),
         }
     };
-    let part_uuid = |i: usize| Rng::derive(seed, &format!("partition-{i}")).uuid();
+    let part_uuid = |i: usize| ids(&format!("partition-{i}")).uuid();
     let mut parts: Vec<PartSpec> = Vec::new();
     if has_esp {
         parts.push(PartSpec {
@@ -317,7 +320,7 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
             name: "EFI System Partition".into(),
             fs: Some(FsSpec {
                 kind: FsKind::Vfat,
-                uuid: fat_volume_id(&mut Rng::derive(seed, "fs-efi")),
+                uuid: fat_volume_id(&mut ids("fs-efi")),
                 label: "EFI".into(),
                 mountpoint: Some("/boot/efi".into()),
                 guest: if guests.len() == 1 { Some(0) } else { None },
@@ -330,7 +333,7 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     }
     let mut vg: Option<(VgPlan, Vec<FsSpec>)> = None;
     if b.layout == Layout::Lvm {
-        let mut r = Rng::derive(seed, "lvm");
+        let mut r = ids("lvm");
         let vg_name = vg_name(os).to_string();
         let mut lvs = Vec::new();
         let mut fss = Vec::new();
@@ -382,14 +385,14 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
         }
     }
     let mbr_id = {
-        let v = Rng::derive(seed, "mbr-disk-id").next_u64() as u32;
+        let v = ids("mbr-disk-id").next_u64() as u32;
         if v == 0 {
             1
         } else {
             v
         }
     };
-    let disk_guid = Rng::derive(seed, "disk-guid").uuid();
+    let disk_guid = ids("disk-guid").uuid();
     for (i, p) in parts.iter_mut().enumerate() {
         if b.partition_table == PartitionTable::Mbr {
             p.uuid = format!("{mbr_id:08x}-{:02x}", i + 1);
@@ -912,9 +915,19 @@ fn make_fat(tools: &Tools, img: &Path, fs: &FsSpec, offset: u64, len: u64, src: 
     let mkfs = tools.mkfs_fat.as_ref().ok_or_else(|| MockDiskError::MissingTool { tool: "mkfs.fat".into(), package: "dosfstools".into() })?;
     let mcopy = tools.mcopy.as_ref().ok_or_else(|| MockDiskError::MissingTool { tool: "mcopy".into(), package: "mtools".into() })?;
     let volid = fs.uuid.replace('-', "");
+    // mkfs.fat's own choice fails between 32 and 256 MiB (it picks FAT32 with
+    // too few clusters): FAT16 there, FAT32 above, its choice (FAT12) below.
+    let fat_bits: &[&str] = if len >= 256 * MIB {
+        &["-F", "32"]
+    } else if len >= 32 * MIB {
+        &["-F", "16"]
+    } else {
+        &[]
+    };
     tools::run(
         Command::new(mkfs)
             .env("SOURCE_DATE_EPOCH", BUILD_EPOCH.to_string())
+            .args(fat_bits)
             .arg(format!("--offset={}", offset / SECTOR))
             .args(["-i", &volid, "-n", &fs.label])
             .arg(img)

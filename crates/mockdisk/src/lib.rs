@@ -33,6 +33,6 @@ pub mod rng;
 
 pub use builder::{build_batch, DiskFormat, Layout, MockDisk, MockDiskBuilder, MockDiskType, PartitionTable, ProgressFn, Stage};
 pub use error::MockDiskError;
-pub use temp::{install_interrupt_cleanup, remove_temporaries};
+pub use temp::{install_interrupt_cleanup, remove_temporaries, staging_root};
 pub use guest::{GuestContent, OsType, PackageInfo};
 pub use manifest::{FilesystemManifest, GuestManifest, LvManifest, LvmManifest, Manifest, PartitionManifest};
