@@ -458,7 +458,7 @@ fn a_panic_mid_build_leaves_nothing_behind() {
         }
     });
     let p = dir.path().join("x.img");
-    let r = std::panic::catch_unwind(|| b.build(&p));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.build(&p)));
     assert!(r.is_err());
     assert!(dir_names(dir.path()).is_empty(), "{:?}", dir_names(dir.path()));
 }
