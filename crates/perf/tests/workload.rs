@@ -86,6 +86,12 @@ fn standard_suite_runs_mock_disk_generation() {
     assert_eq!(
         suite.names(),
         [
+            "cache_lookup",
+            "appliance_launch",
+            "os_inspection",
+            "package_listing/ubuntu",
+            "package_listing/fedora",
+            "parallel_batch",
             "mock_disk_generation/minimal",
             "mock_disk_generation/small",
             "mock_disk_generation/medium"
@@ -110,4 +116,44 @@ fn standard_suite_runs_mock_disk_generation() {
     assert!(r.samples.iter().all(|s| *s > 0.0));
     assert_eq!(r.params["disk_type"], "minimal");
     assert_eq!(r.params["os_type"], "ubuntu");
+}
+
+/// The spec's five operations run for real: each setup generates its disks, each
+/// routine does real inspection work (and fails if the result is wrong), and every
+/// result carries the operation key that perf-targets.toml uses.
+#[test]
+fn standard_suite_measures_the_five_inspection_operations() {
+    let suite = {
+        let mut s = Suite::new();
+        for op in [
+            guestctl_perf::standard::cache_lookup(),
+            guestctl_perf::standard::appliance_launch(),
+            guestctl_perf::standard::os_inspection(),
+            guestctl_perf::standard::package_listing("fedora"),
+            guestctl_perf::standard::parallel_batch(),
+        ] {
+            s.push(op).unwrap();
+        }
+        s
+    };
+    let mut results = PerfTestSuite::new();
+    let failures = suite.run(
+        &mut results,
+        RunPlan { iterations: 2 },
+        &mut WallClock,
+        &mut NoObserver,
+    );
+    assert!(failures.is_empty(), "{failures:?}");
+    for (name, op) in [
+        ("cache_lookup", "cache_lookup"),
+        ("appliance_launch", "appliance_launch"),
+        ("os_inspection", "os_inspection"),
+        ("package_listing/fedora", "package_listing"),
+        ("parallel_batch", "parallel_batch"),
+    ] {
+        let r = results.get(name).unwrap_or_else(|| panic!("{name} missing"));
+        assert_eq!(r.samples.len(), 2, "{name}");
+        assert!(r.samples.iter().all(|s| *s > 0.0), "{name}");
+        assert_eq!(r.operation.as_deref(), Some(op), "{name}");
+    }
 }
