@@ -4,7 +4,9 @@
 //! creates or compares the baseline; `compare` compares two results files; `bench`
 //! measures any external command as a whole process; `baseline accept|show` manage
 //! the baseline; `report` renders the last `report.json` again (e.g. as GitHub
-//! annotations). Exit status: 0 nothing regressed, 2 a regression, 1 an error.
+//! annotations); `history` shows a test's trend with its change points. Every
+//! validate run is appended to `history.jsonl` and rendered into `report.html`
+//! (guestctl-dashboard). Exit status: 0 nothing regressed, 2 a regression, 1 an error.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -53,6 +55,49 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Render the last report.json again, in any format.
     Report(ReportArgs),
+    /// Show the history of validate runs: every test's trend, or one test's runs
+    /// with the change points detected in them.
+    History(HistoryArgs),
+}
+
+/// Exports for existing dashboards, shared by `validate` and `compare`.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// Also write Bencher Metric Format JSON here.
+    #[arg(long, value_name = "PATH")]
+    bmf: Option<PathBuf>,
+    /// Also write github-action-benchmark `customSmallerIsBetter` JSON here.
+    #[arg(long, value_name = "PATH")]
+    github_benchmark: Option<PathBuf>,
+    /// Also write JUnit XML here (a regression or a missed target is a failure).
+    #[arg(long, value_name = "PATH")]
+    junit: Option<PathBuf>,
+}
+
+impl ExportArgs {
+    fn write(&self, report: &Report) -> anyhow::Result<()> {
+        if let Some(p) = &self.bmf {
+            store::write_atomic(p, &guestctl_dashboard::bmf_json(&report.run))?;
+        }
+        if let Some(p) = &self.github_benchmark {
+            store::write_atomic(p, &guestctl_dashboard::github_benchmark_json(&report.run))?;
+        }
+        if let Some(p) = &self.junit {
+            let xml = guestctl_dashboard::junit_xml(&report.run, report.comparison.as_ref());
+            store::write_atomic(p, xml.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// Arguments of `perf history`.
+#[derive(clap::Args)]
+pub struct HistoryArgs {
+    /// The test to show (default: an overview of every test).
+    test: Option<String>,
+    /// Results directory holding history.jsonl.
+    #[arg(long, default_value = DEFAULT_RESULTS_DIR)]
+    results_dir: PathBuf,
 }
 
 /// Arguments of `perf validate`.
@@ -82,6 +127,8 @@ pub struct ValidateArgs {
     /// Never show a progress bar.
     #[arg(long)]
     no_progress: bool,
+    #[command(flatten)]
+    export: ExportArgs,
 }
 
 /// Arguments of `perf compare`.
@@ -103,6 +150,11 @@ pub struct CompareArgs {
     /// Same as `--format json`.
     #[arg(long)]
     json: bool,
+    /// Also write the self-contained HTML report here.
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
+    #[command(flatten)]
+    export: ExportArgs,
 }
 
 /// Arguments of `perf bench`.
@@ -143,6 +195,13 @@ pub enum BaselineCommand {
         /// The results file to accept.
         #[arg(long)]
         from: Option<PathBuf>,
+        /// Accept only when nothing regressed and no test went missing against the
+        /// current baseline (for CI on the main branch); otherwise exit 2.
+        #[arg(long)]
+        if_no_regressions: bool,
+        /// Targets file, for per-test thresholds (with --if-no-regressions).
+        #[arg(long, default_value = DEFAULT_TARGETS)]
+        targets: PathBuf,
         /// Results directory.
         #[arg(long, default_value = DEFAULT_RESULTS_DIR)]
         results_dir: PathBuf,
@@ -175,11 +234,15 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Validate(a) => validate(a),
         Command::Compare(a) => compare(a),
         Command::Bench(a) => bench(a),
-        Command::Baseline(BaselineCommand::Accept { from, results_dir }) => {
-            accept(from, results_dir)
-        }
+        Command::Baseline(BaselineCommand::Accept {
+            from,
+            results_dir,
+            if_no_regressions,
+            targets,
+        }) => accept(from, results_dir, if_no_regressions, &targets),
         Command::Baseline(BaselineCommand::Show { results_dir, json }) => show(results_dir, json),
         Command::Report(a) => report(a),
+        Command::History(a) => history(a),
     }
 }
 
@@ -295,6 +358,9 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         &rd.current_path(),
         &guestctl_perf::report::to_json_bytes(&run),
     )?;
+    let hist = guestctl_dashboard::History::open(rd.root());
+    hist.append_run(&run, guestctl_dashboard::EntryKind::Run)
+        .context("appending to the performance history")?;
     let (action, comparison) = match &baseline {
         Some(b) => {
             let cfg = CompareConfig {
@@ -314,6 +380,8 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
                 &rd.baseline_path(),
                 &guestctl_perf::report::to_json_bytes(&run),
             )?;
+            hist.append_run(&run, guestctl_dashboard::EntryKind::Baseline)
+                .context("recording the new baseline in the history")?;
             (
                 BaselineAction::Created {
                     path: rd.baseline_path().display().to_string(),
@@ -326,15 +394,30 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     let report = Report::new(run, action, comparison);
     store::write_atomic(&rd.report_md_path(), markdown_report(&report).as_bytes())?;
     store::write_atomic(&rd.report_json_path(), &report.to_json())?;
+    let read = hist.entries().context("reading the performance history")?;
+    for w in &read.warnings {
+        eprintln!("warning: {w}");
+    }
+    let html_path = rd.root().join(guestctl_dashboard::REPORT_HTML_FILE);
+    let html = guestctl_dashboard::render_html(&guestctl_dashboard::HtmlInput {
+        current: &report.run,
+        baseline: baseline.as_ref(),
+        comparison: report.comparison.as_ref(),
+        history: &read.entries,
+        flamegraphs: &[],
+    });
+    store::write_atomic(&html_path, html.as_bytes())?;
+    a.export.write(&report)?;
 
     if a.json {
         print(&report.to_json())?;
     } else {
         print(terminal_table(&report).as_bytes())?;
         println!(
-            "results: {}, report: {}",
+            "results: {}, report: {} and {}",
             rd.current_path().display(),
-            rd.report_md_path().display()
+            rd.report_md_path().display(),
+            html_path.display()
         );
     }
     if !failures.is_empty() {
@@ -356,12 +439,26 @@ fn load(path: &Path) -> anyhow::Result<guestctl_perf::RunResults> {
     )?)
 }
 
+/// A results file, or `history:KEY` (`latest`, a commit prefix or a date prefix) for a
+/// run or accepted baseline kept in `performance-results/history.jsonl`.
+fn load_or_history(path: &Path) -> anyhow::Result<guestctl_perf::RunResults> {
+    match path.to_str().and_then(|s| s.strip_prefix("history:")) {
+        Some(key) => {
+            let read = guestctl_dashboard::History::open(DEFAULT_RESULTS_DIR)
+                .entries()
+                .context("reading performance-results/history.jsonl")?;
+            Ok(read.find_baseline(key)?)
+        }
+        None => load(path),
+    }
+}
+
 fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
     check_threshold(a.threshold)?;
     let targets = Targets::load_or_default(&a.targets)?;
     let threshold = a.threshold.unwrap_or_else(|| targets.default_threshold());
-    let baseline = load(&a.baseline)?;
-    let current = load(&a.current)?;
+    let baseline = load_or_history(&a.baseline)?;
+    let current = load_or_history(&a.current)?;
     let cfg = CompareConfig {
         threshold_pct: threshold,
         targets,
@@ -375,6 +472,17 @@ fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
         },
         Some(comparison),
     );
+    if let Some(p) = &a.html {
+        let html = guestctl_dashboard::render_html(&guestctl_dashboard::HtmlInput {
+            current: &report.run,
+            baseline: Some(&baseline),
+            comparison: report.comparison.as_ref(),
+            history: &[],
+            flamegraphs: &[],
+        });
+        store::write_atomic(p, html.as_bytes())?;
+    }
+    a.export.write(&report)?;
     let format = if a.json { Format::Json } else { a.format };
     print(&render(&report, format))?;
     Ok(ExitCode::from(report.exit_code()))
@@ -421,12 +529,39 @@ fn bench(a: BenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn accept(from: Option<PathBuf>, results_dir: PathBuf) -> anyhow::Result<ExitCode> {
-    let rd = ResultsDir::new(results_dir);
+fn accept(
+    from: Option<PathBuf>,
+    results_dir: PathBuf,
+    if_no_regressions: bool,
+    targets: &Path,
+) -> anyhow::Result<ExitCode> {
+    let rd = ResultsDir::new(&results_dir);
     let _lock =
         rd.lock(|p| eprintln!("waiting for a running validation (lock {})…", p.display()))?;
     let from = from.unwrap_or_else(|| rd.current_path());
+    let candidate = load(&from)?;
+    if if_no_regressions {
+        if let Some(baseline) = rd.load_baseline()? {
+            let targets = Targets::load_or_default(targets)?;
+            let cfg = CompareConfig {
+                threshold_pct: targets.default_threshold(),
+                targets,
+                options: Options::default(),
+            };
+            let cmp = compare_runs(&candidate, &baseline, &cfg);
+            if !guestctl_dashboard::should_accept(&cmp) {
+                eprintln!("baseline NOT updated:");
+                for r in guestctl_dashboard::refusal_reasons(&cmp) {
+                    eprintln!("  - {r}");
+                }
+                return Ok(ExitCode::from(guestctl_perf::EXIT_REGRESSION));
+            }
+        }
+    }
     let accepted = rd.accept(&from)?;
+    guestctl_dashboard::History::open(&results_dir)
+        .append_run(&candidate, guestctl_dashboard::EntryKind::Baseline)
+        .context("recording the accepted baseline in the history")?;
     println!(
         "baseline updated: {} (from {})",
         accepted.baseline.display(),
@@ -475,4 +610,36 @@ fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
     let report = Report::from_json(&bytes, &path)?;
     print(&render(&report, a.format))?;
     Ok(ExitCode::from(report.exit_code()))
+}
+
+fn history(a: HistoryArgs) -> anyhow::Result<ExitCode> {
+    let h = guestctl_dashboard::History::open(&a.results_dir);
+    let read = h
+        .entries()
+        .with_context(|| format!("reading {}", h.path().display()))?;
+    for w in &read.warnings {
+        eprintln!("warning: {w}");
+    }
+    if read.entries.is_empty() {
+        bail!(
+            "{} holds no runs yet: run ./scripts/validate-performance.sh (or guestctl perf validate) first",
+            h.path().display()
+        );
+    }
+    match &a.test {
+        Some(t) => {
+            let series = read.series(t);
+            if series.is_empty() {
+                bail!(
+                    "no run in {} has a test named {t:?}; known tests: {}",
+                    h.path().display(),
+                    read.test_names().join(", ")
+                );
+            }
+            let cps = guestctl_dashboard::detect(&series)?;
+            print(guestctl_dashboard::render_history_terminal(t, &series, &cps).as_bytes())?;
+        }
+        None => print(guestctl_dashboard::render_history_overview(&read).as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
