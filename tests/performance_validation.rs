@@ -368,3 +368,98 @@ fn compare_bench_and_baseline_commands() {
     assert_eq!(code, 1);
     assert!(err.contains("bad.json is truncated"), "{err}");
 }
+
+/// Issue 6 through the CLI: every validate run lands in history.jsonl and
+/// report.html, the exports are written on request, `perf history` shows the trend,
+/// and `baseline accept --if-no-regressions` refuses a regressed run.
+#[test]
+fn history_html_exports_and_guarded_accept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("results");
+    let d = dir.to_str().unwrap().to_string();
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let mut args = vec!["perf", "validate", "--no-progress"];
+    args.extend(QUICK);
+    args.extend(["--results-dir", &d]);
+    let (code, out, err) = outcome(&guestctl(&args));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (junit, bmf, gab) = (p("junit.xml"), p("bmf.json"), p("gab.json"));
+    args.extend(["--junit", &junit, "--bmf", &bmf, "--github-benchmark", &gab]);
+    let (code, out, err) = outcome(&guestctl(&args));
+    assert!(code == 0 || code == 2, "{out}\n{err}");
+
+    // Two runs and the baseline created by the first.
+    let history = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
+    assert_eq!(history.lines().count(), 3, "{history}");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("mock_disk_generation/minimal"));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testcase") && xml.contains("mock_disk_generation/minimal"),
+        "{xml}"
+    );
+    let bmf: serde_json::Value = serde_json::from_slice(&std::fs::read(&bmf).unwrap()).unwrap();
+    assert!(
+        bmf["mock_disk_generation/minimal"]["latency"]["value"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    let gab: serde_json::Value = serde_json::from_slice(&std::fs::read(&gab).unwrap()).unwrap();
+    assert_eq!(gab[0]["name"], "mock_disk_generation/minimal");
+
+    let (code, out, _) = outcome(&guestctl(&["perf", "history", "--results-dir", &d]));
+    assert_eq!(code, 0);
+    assert!(out.contains("mock_disk_generation/minimal"), "{out}");
+    let (code, out, _) = outcome(&guestctl(&[
+        "perf",
+        "history",
+        "mock_disk_generation/minimal",
+        "--results-dir",
+        &d,
+    ]));
+    assert_eq!(code, 0);
+    assert!(out.contains("2 runs"), "{out}");
+    let (code, _, err) = outcome(&guestctl(&["perf", "history", "nope", "--results-dir", &d]));
+    assert_eq!(code, 1);
+    assert!(err.contains("known tests"), "{err}");
+
+    // A baseline of 30 samples, and a candidate 10× slower: refused, exit 2.
+    let base = dir.join("baseline.json");
+    scaled_results(&base, &base, 1.0);
+    let before = std::fs::read(&base).unwrap();
+    scaled_results(&base, &dir.join("slow.json"), 10.0);
+    let (code, _, err) = outcome(&guestctl(&[
+        "perf",
+        "baseline",
+        "accept",
+        "--if-no-regressions",
+        "--from",
+        &p("slow.json"),
+        "--results-dir",
+        &d,
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("regressed"), "{err}");
+    assert_eq!(
+        std::fs::read(&base).unwrap(),
+        before,
+        "baseline must be untouched"
+    );
+
+    // A faster candidate is accepted and recorded in the history.
+    scaled_results(&base, &dir.join("fast.json"), 0.5);
+    let (code, out, err) = outcome(&guestctl(&[
+        "perf",
+        "baseline",
+        "accept",
+        "--if-no-regressions",
+        "--from",
+        &p("fast.json"),
+        "--results-dir",
+        &d,
+    ]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let history = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
+    assert_eq!(history.lines().count(), 4);
+}

@@ -111,7 +111,10 @@ pub fn cache_lookup() -> Operation {
     Operation::new("cache_lookup", |dir| {
         let image = build_disk(dir, "small.img", "ubuntu", MockDiskType::Small, 200)?;
         let cache = Cache::new(dir.join("cache"));
-        let opts = ImageOptions { cache: Some(cache.clone()), ..ImageOptions::default() };
+        let opts = ImageOptions {
+            cache: Some(cache.clone()),
+            ..ImageOptions::default()
+        };
         let key = opts.cache_options();
         inspect_image(&image, &opts).map_err(|e| inspect_err("filling the cache", e))?;
         Ok(move || -> Result<(), PerfError> {
@@ -156,7 +159,9 @@ pub fn os_inspection() -> Operation {
         Ok(move || -> Result<(), PerfError> {
             let i = inspect_os(&launched, &opts);
             if i.operatingsystems.is_empty() {
-                return Err(PerfError::operation("os_inspection: no operating system found"));
+                return Err(PerfError::operation(
+                    "os_inspection: no operating system found",
+                ));
             }
             std::hint::black_box(i);
             Ok(())
@@ -197,7 +202,13 @@ pub fn parallel_batch() -> Operation {
     Operation::new("parallel_batch", |dir| {
         let mut images = Vec::new();
         for os in ["ubuntu", "fedora", "alpine", "arch"] {
-            images.push(build_disk(dir, &format!("{os}.img"), os, MockDiskType::Small, 200)?);
+            images.push(build_disk(
+                dir,
+                &format!("{os}.img"),
+                os,
+                MockDiskType::Small,
+                200,
+            )?);
         }
         let opts = BatchOptions::default();
         Ok(move || -> Result<(), PerfError> {

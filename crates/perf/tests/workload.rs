@@ -151,7 +151,9 @@ fn standard_suite_measures_the_five_inspection_operations() {
         ("package_listing/fedora", "package_listing"),
         ("parallel_batch", "parallel_batch"),
     ] {
-        let r = results.get(name).unwrap_or_else(|| panic!("{name} missing"));
+        let r = results
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} missing"));
         assert_eq!(r.samples.len(), 2, "{name}");
         assert!(r.samples.iter().all(|s| *s > 0.0), "{name}");
         assert_eq!(r.operation.as_deref(), Some(op), "{name}");
