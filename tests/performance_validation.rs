@@ -70,21 +70,27 @@ fn spec_api_regression_detection_with_real_timings() {
         println!("⚠️ Performance regressions detected!");
     }
     println!("{}", comparison.generate_report());
+    // Only the 8× slowdown is asserted: "steady" is the same work on both sides, but
+    // on a noisy shared machine a few-microsecond test may legitimately come out
+    // either way, so its verdict is not part of this test (the decision rule's error
+    // rates are tested deterministically in guestctl-stats and guestctl-perf).
     assert!(comparison.has_regressions());
-    assert_eq!(comparison.regressions()[0].name, "hash");
-    assert_eq!(
-        comparison.regressions()[0].verdict(),
-        Some(Verdict::Regression)
-    );
-    assert!(comparison.improvements().is_empty());
+    let hash = comparison
+        .regressions()
+        .into_iter()
+        .find(|t| t.name == "hash")
+        .expect("hash must be a regression");
+    assert_eq!(hash.verdict(), Some(Verdict::Regression));
+    assert!(comparison.improvements().iter().all(|t| t.name != "hash"));
     let md = comparison.generate_report();
-    assert!(md.contains("### ❌ Regressions\n\n- hash: "));
-    assert!(md.contains("- brand_new: median"));
+    assert!(md.contains("### ❌ Regressions\n\n"), "{md}");
+    assert!(md.contains("- hash: "), "{md}");
+    assert!(md.contains("- brand_new: median"), "{md}");
 
     // And the other way round it is an improvement.
     let back = baseline.compare_with_baseline(&current, 5.0);
-    assert!(!back.has_regressions());
-    assert_eq!(back.improvements()[0].name, "hash");
+    assert!(back.regressions().iter().all(|t| t.name != "hash"));
+    assert!(back.improvements().iter().any(|t| t.name == "hash"));
 }
 
 #[test]
