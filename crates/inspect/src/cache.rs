@@ -16,6 +16,13 @@
 //!
 //! A corrupt, truncated, unreadable or mismatching entry is ignored (and replaced
 //! by the next store), never an error.
+//!
+//! # The entry
+//! One file `<32 hex digits>.entry`: a JSON header line holding the entry format
+//! ([`ENTRY_FORMAT`]) and the whole key, then the [`Inspection`] encoded with
+//! `postcard` (compact binary serde). Binary because a hit is dominated by decoding:
+//! callgrind counted 818 k of the 928 k instructions of a JSON hit (200 packages)
+//! in `serde_json` decoding.
 
 use crate::types::{Inspection, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
@@ -28,6 +35,10 @@ use std::path::{Path, PathBuf};
 pub const FINGERPRINT_HEAD: usize = 64 * 1024;
 /// Bytes at the end of the image that go into the fingerprint.
 pub const FINGERPRINT_TAIL: usize = 4096;
+/// Version of the entry layout; entries of another layout are misses.
+pub const ENTRY_FORMAT: u32 = 2;
+/// File name extension of entries.
+const ENTRY_EXT: &str = ".entry";
 /// Largest cache entry read back (a 10,000-package inspection is about 1 MiB).
 pub const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -63,7 +74,7 @@ impl CacheKey {
     fn file_name(&self) -> String {
         let text = serde_json::to_string(self).unwrap_or_default();
         format!(
-            "{:016x}{:016x}.json",
+            "{:016x}{:016x}{ENTRY_EXT}",
             hash64(text.as_bytes(), 1),
             hash64(text.as_bytes(), 2)
         )
@@ -91,8 +102,39 @@ pub fn hash64(data: &[u8], seed: u64) -> u64 {
     h ^ (h >> 33)
 }
 
+/// A 128-bit fingerprint of `data` in one pass: four independent multiply-xor lanes
+/// over interleaved 8-byte words (so the CPU runs them in parallel), folded into two
+/// 64-bit halves. About four times faster than two serial [`hash64`] passes over
+/// the same bytes, which matters because every cache lookup fingerprints 68 KiB.
+pub fn hash128(data: &[u8]) -> (u64, u64) {
+    const M: u64 = 0x9E37_79B9_7F4A_7C15;
+    let len = data.len() as u64;
+    let mut lanes = [
+        0x5eed ^ len.wrapping_mul(M),
+        0xc0ffee ^ len,
+        0x0123_4567_89ab_cdef,
+        0xfedc_ba98_7654_3210 ^ len.rotate_left(17),
+    ];
+    let mut blocks = data.chunks_exact(32);
+    for block in &mut blocks {
+        for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            *lane = (*lane ^ u64::from_le_bytes(w)).wrapping_mul(M).rotate_left(29);
+        }
+    }
+    let rest = blocks.remainder();
+    let [a, b, c, d] = lanes;
+    // Each half depends on every lane, so a change anywhere changes both.
+    (
+        hash64(rest, a ^ b.rotate_left(16) ^ c.rotate_left(32) ^ d.rotate_left(48)),
+        hash64(rest, d ^ c.rotate_left(16) ^ b.rotate_left(32) ^ a.rotate_left(48) ^ M),
+    )
+}
+
 #[derive(Serialize, Deserialize)]
 struct Header {
+    entry_format: u32,
     key: CacheKey,
 }
 
@@ -145,11 +187,8 @@ impl Cache {
         f.read_exact_at(tail, size.saturating_sub(tail_len as u64))?;
         let used = head_len.saturating_add(tail_len);
         let bytes = buf.get(..used).unwrap_or_default();
-        let fingerprint = format!(
-            "{:016x}{:016x}",
-            hash64(bytes, 0x5eed),
-            hash64(bytes, 0xc0ffee)
-        );
+        let (h1, h2) = hash128(bytes);
+        let fingerprint = format!("{h1:016x}{h2:016x}");
         Ok(CacheKey {
             dev: md.dev(),
             ino: md.ino(),
@@ -178,10 +217,10 @@ impl Cache {
         f.take(MAX_ENTRY_BYTES).read_to_end(&mut data).ok()?;
         let nl = data.iter().position(|&b| b == b'\n')?;
         let header: Header = serde_json::from_slice(data.get(..nl)?).ok()?;
-        if header.key != *key {
+        if header.entry_format != ENTRY_FORMAT || header.key != *key {
             return None;
         }
-        let ins = Inspection::from_json(data.get(nl.saturating_add(1)..)?).ok()?;
+        let ins: Inspection = postcard::from_bytes(data.get(nl.saturating_add(1)..)?).ok()?;
         (ins.schema_version == SCHEMA_VERSION).then_some(ins)
     }
 
@@ -195,10 +234,13 @@ impl Cache {
             std::process::id(),
             hash64(format!("{:?}", std::thread::current().id()).as_bytes(), 7)
         ));
-        let mut body =
-            serde_json::to_vec(&Header { key: key.clone() }).map_err(std::io::Error::other)?;
+        let mut body = serde_json::to_vec(&Header {
+            entry_format: ENTRY_FORMAT,
+            key: key.clone(),
+        })
+        .map_err(std::io::Error::other)?;
         body.push(b'\n');
-        serde_json::to_writer(&mut body, inspection).map_err(std::io::Error::other)?;
+        body.extend(postcard::to_allocvec(inspection).map_err(std::io::Error::other)?);
         let result = (|| {
             let mut f = File::create(&tmp)?;
             f.write_all(&body)?;
@@ -224,8 +266,8 @@ impl Cache {
             let e = e?;
             let name = e.file_name();
             let name = name.to_string_lossy();
-            let ours = (name.len() == 37
-                && name.ends_with(".json")
+            let ours = (name.len() == 32 + ENTRY_EXT.len()
+                && name.ends_with(ENTRY_EXT)
                 && name.bytes().take(32).all(|b| b.is_ascii_hexdigit()))
                 || (name.starts_with('.') && name.ends_with(".tmp"));
             if ours && e.file_type()?.is_file() {
@@ -243,7 +285,7 @@ impl Cache {
         fs::read_dir(&self.dir)
             .map(|rd| {
                 rd.filter_map(Result::ok)
-                    .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(ENTRY_EXT))
                     .count()
             })
             .unwrap_or(0)

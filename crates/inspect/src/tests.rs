@@ -605,3 +605,23 @@ fn hash_is_stable_and_spreads() {
         crate::cache::hash64(&[0; 17], 1)
     );
 }
+
+#[test]
+fn hash128_sees_every_byte_and_every_position() {
+    use crate::cache::hash128;
+    let base: Vec<u8> = (0..70_000u32).map(|i| (i.wrapping_mul(31) >> 3) as u8).collect();
+    let h = hash128(&base);
+    assert_eq!(h, hash128(&base), "deterministic");
+    // One flipped bit anywhere, in the 32-byte blocks or in the remainder, changes both halves.
+    for pos in [0, 7, 8, 31, 32, 4095, 65_535, 69_983, 69_999] {
+        let mut m = base.clone();
+        m[pos] ^= 1;
+        let g = hash128(&m);
+        assert!(g.0 != h.0 && g.1 != h.1, "flip at {pos} not seen");
+    }
+    // Swapping two words between lanes is seen too.
+    let mut m = base.clone();
+    m.swap(0, 8);
+    assert_ne!(hash128(&m), h);
+    assert_ne!(hash128(&base[..69_999]), h, "length matters");
+}
