@@ -45,6 +45,7 @@ pub mod measure;
 pub mod process;
 pub mod record;
 pub mod report;
+pub mod scaling;
 pub mod standard;
 pub mod store;
 pub mod suite;

@@ -12,9 +12,10 @@ use guestctl_inspect::{
     batch, inspect_image, inspect_os, launch, list_packages, BatchOptions, Cache, ImageOptions,
     InspectOptions, LaunchOptions,
 };
-use guestctl_mockdisk::{MockDiskBuilder, MockDiskType};
+use guestctl_mockdisk::{DiskFormat, Layout, MockDiskBuilder, MockDiskType};
 
 use crate::error::PerfError;
+use crate::scaling::SCALING_PARAM;
 use crate::suite::{Operation, Suite};
 use crate::workload::default_content;
 
@@ -80,15 +81,9 @@ impl<F: FnMut(bool) -> Result<(), PerfError>> crate::measure::Routine for Genera
     }
 }
 
-/// Build one disk for an inspection test (untimed setup).
-fn build_disk(
-    dir: &Path,
-    name: &str,
-    os: &str,
-    disk_type: MockDiskType,
-    packages: usize,
-) -> Result<PathBuf, PerfError> {
-    let path = dir.join(name);
+/// The builder of the suite's inspection disks: `os`, 100 files, `packages`
+/// packages, [`SUITE_SEED`], no manifest.
+fn disk_builder(os: &str, disk_type: MockDiskType, packages: usize) -> MockDiskBuilder {
     MockDiskBuilder::new()
         .disk_type(disk_type)
         .os_type(os)
@@ -97,9 +92,26 @@ fn build_disk(
         .num_packages(packages)
         .seed(SUITE_SEED)
         .write_manifest(false)
+}
+
+/// Builds `builder`'s disk as `dir/name` (untimed setup).
+fn build_with(dir: &Path, name: &str, builder: MockDiskBuilder) -> Result<PathBuf, PerfError> {
+    let path = dir.join(name);
+    builder
         .build(&path)
         .map_err(|e| PerfError::operation(format!("generating {name}: {e}")))?;
     Ok(path)
+}
+
+/// Build one disk for an inspection test (untimed setup).
+fn build_disk(
+    dir: &Path,
+    name: &str,
+    os: &str,
+    disk_type: MockDiskType,
+    packages: usize,
+) -> Result<PathBuf, PerfError> {
+    build_with(dir, name, disk_builder(os, disk_type, packages))
 }
 
 fn inspect_err(what: &str, e: impl std::fmt::Display) -> PerfError {
@@ -229,8 +241,186 @@ pub fn parallel_batch() -> Operation {
     .param("disk_type", "small")
 }
 
+/// Every os_type the mock disk generator writes: the breadth of the suite.
+pub const OS_TYPES: [&str; 6] = ["ubuntu", "debian", "fedora", "rocky", "alpine", "arch"];
+
+/// The distro name inspection reports (libguestfs's) for a generator os_type.
+fn distro_of(os: &str) -> &str {
+    match os {
+        "alpine" => "alpinelinux",
+        "arch" => "archlinux",
+        other => other,
+    }
+}
+
+/// Packages on the breadth and image-size disks.
+const BREADTH_PACKAGES: usize = 200;
+
+/// Checks that `ins` found `os` with `packages` packages.
+fn check_inspection(
+    test: &str,
+    ins: &guestctl_inspect::Inspection,
+    os: &str,
+    packages: usize,
+) -> Result<(), PerfError> {
+    let want = distro_of(os);
+    let found = ins
+        .operatingsystems
+        .iter()
+        .find(|o| o.distro.as_deref() == Some(want));
+    match found {
+        Some(o) if o.applications.len() == packages => Ok(()),
+        Some(o) => Err(PerfError::operation(format!(
+            "{test}: expected {packages} packages, inspection listed {}",
+            o.applications.len()
+        ))),
+        None => Err(PerfError::operation(format!(
+            "{test}: inspection did not find {want} (found {:?})",
+            ins.operatingsystems
+                .iter()
+                .map(|o| o.distro.clone().unwrap_or_default())
+                .collect::<Vec<_>>()
+        ))),
+    }
+}
+
+/// `inspection/<os>[/qcow2][/<layout>]`: one whole uncached inspection (launch, OS
+/// inspection, package listing) of a Small disk of `os` in `format` and `layout`,
+/// checked against what was generated.
+pub fn full_inspection(os: &'static str, format: DiskFormat, layout: Layout) -> Operation {
+    let mut name = format!("inspection/{os}");
+    if format != DiskFormat::Raw {
+        name.push('/');
+        name.push_str(format.name());
+    }
+    if layout != Layout::Standard {
+        name.push('/');
+        name.push_str(layout.name());
+    }
+    let test = name.clone();
+    Operation::new(name, move |dir| {
+        let image = build_with(
+            dir,
+            "disk.img",
+            disk_builder(os, MockDiskType::Small, BREADTH_PACKAGES)
+                .format(format)
+                .layout(layout),
+        )?;
+        let opts = ImageOptions::default();
+        Ok(move || -> Result<(), PerfError> {
+            let ins = inspect_image(&image, &opts).map_err(|e| inspect_err(&test, e))?;
+            check_inspection(&test, &ins, os, BREADTH_PACKAGES)?;
+            std::hint::black_box(ins);
+            Ok(())
+        })
+    })
+    .operation("inspection")
+    .param("os_type", os)
+    .param("format", format.name())
+    .param("layout", layout.name())
+    .param("disk_type", "small")
+    .param("num_packages", BREADTH_PACKAGES)
+}
+
+/// The breadth tests: every os_type (raw, standard layout), qcow2 for a deb and an
+/// rpm guest, and the LVM layout for the same two.
+pub fn breadth_suite() -> Suite {
+    let mut s = Suite::new();
+    for os in OS_TYPES {
+        let _ = s.push(full_inspection(os, DiskFormat::Raw, Layout::Standard));
+    }
+    for os in ["ubuntu", "fedora"] {
+        let _ = s.push(full_inspection(os, DiskFormat::Qcow2, Layout::Standard));
+        let _ = s.push(full_inspection(os, DiskFormat::Raw, Layout::Lvm));
+    }
+    s
+}
+
+/// Apparent size in MiB of a disk type.
+fn mib_of(t: MockDiskType) -> u64 {
+    t.size_bytes() / (1024 * 1024)
+}
+
+/// `scaling/image_size/<type>`: a whole uncached inspection of an ubuntu disk of
+/// `disk_type` with the same content at every size (20 files, 50 packages), so only
+/// the image size varies. A scaling series over `image_mib`.
+pub fn scaling_image_size(disk_type: MockDiskType) -> Operation {
+    const PACKAGES: usize = 50;
+    let name = format!("scaling/image_size/{}", disk_type.name().to_ascii_lowercase());
+    let test = name.clone();
+    Operation::new(name, move |dir| {
+        let image = build_with(
+            dir,
+            "disk.img",
+            disk_builder("ubuntu", disk_type, PACKAGES).num_files(20),
+        )?;
+        let opts = ImageOptions::default();
+        Ok(move || -> Result<(), PerfError> {
+            let ins = inspect_image(&image, &opts).map_err(|e| inspect_err(&test, e))?;
+            check_inspection(&test, &ins, "ubuntu", PACKAGES)?;
+            std::hint::black_box(ins);
+            Ok(())
+        })
+    })
+    .operation("scaling_image_size")
+    .param(SCALING_PARAM, "image_mib")
+    .param("image_mib", mib_of(disk_type))
+    .param("os_type", "ubuntu")
+    .param("num_packages", PACKAGES)
+}
+
+/// `scaling/packages/<os>/<n>`: package listing of a launched Medium `os` disk
+/// holding `n` packages. A scaling series over `num_packages` per os.
+pub fn scaling_packages(os: &'static str, n: usize) -> Operation {
+    let name = format!("scaling/packages/{os}/{n}");
+    let test = name.clone();
+    Operation::new(name, move |dir| {
+        let image = build_with(
+            dir,
+            "disk.img",
+            disk_builder(os, MockDiskType::Medium, n).num_files(10),
+        )?;
+        let launched =
+            launch(&image, &LaunchOptions::default()).map_err(|e| inspect_err("launch", e))?;
+        Ok(move || -> Result<(), PerfError> {
+            let p = list_packages(&launched).map_err(|e| inspect_err(&test, e))?;
+            if p.len() != n {
+                return Err(PerfError::operation(format!(
+                    "{test}: expected {n} packages, listed {}",
+                    p.len()
+                )));
+            }
+            std::hint::black_box(p);
+            Ok(())
+        })
+    })
+    .operation(format!("scaling_packages_{os}"))
+    .param(SCALING_PARAM, "num_packages")
+    .param("num_packages", n)
+    .param("os_type", os)
+}
+
+/// Package counts of the package scaling series.
+pub const SCALING_PACKAGE_COUNTS: [usize; 4] = [100, 1000, 3000, 10_000];
+
+/// The scaling tests: inspection over every named disk type (Minimal → Large) and
+/// package listing over [`SCALING_PACKAGE_COUNTS`] on a deb and an rpm guest.
+pub fn scaling_suite() -> Suite {
+    let mut s = Suite::new();
+    for t in MockDiskType::NAMED {
+        let _ = s.push(scaling_image_size(t));
+    }
+    for os in ["ubuntu", "fedora"] {
+        for n in SCALING_PACKAGE_COUNTS {
+            let _ = s.push(scaling_packages(os, n));
+        }
+    }
+    s
+}
+
 /// The standard suite: the spec's five operations (package listing on a deb and an
-/// rpm guest), then mock disk generation for Minimal, Small and Medium disks.
+/// rpm guest), the breadth tests ([`breadth_suite`]), the scaling series
+/// ([`scaling_suite`]), then mock disk generation for Minimal, Small and Medium disks.
 pub fn standard_suite() -> Suite {
     let mut s = Suite::new();
     // Names are distinct by construction; push cannot fail here.
@@ -240,6 +430,8 @@ pub fn standard_suite() -> Suite {
     let _ = s.push(package_listing("ubuntu"));
     let _ = s.push(package_listing("fedora"));
     let _ = s.push(parallel_batch());
+    let _ = s.extend(breadth_suite());
+    let _ = s.extend(scaling_suite());
     for t in [
         MockDiskType::Minimal,
         MockDiskType::Small,

@@ -92,6 +92,28 @@ fn standard_suite_runs_mock_disk_generation() {
             "package_listing/ubuntu",
             "package_listing/fedora",
             "parallel_batch",
+            "inspection/ubuntu",
+            "inspection/debian",
+            "inspection/fedora",
+            "inspection/rocky",
+            "inspection/alpine",
+            "inspection/arch",
+            "inspection/ubuntu/qcow2",
+            "inspection/ubuntu/lvm",
+            "inspection/fedora/qcow2",
+            "inspection/fedora/lvm",
+            "scaling/image_size/minimal",
+            "scaling/image_size/small",
+            "scaling/image_size/medium",
+            "scaling/image_size/large",
+            "scaling/packages/ubuntu/100",
+            "scaling/packages/ubuntu/1000",
+            "scaling/packages/ubuntu/3000",
+            "scaling/packages/ubuntu/10000",
+            "scaling/packages/fedora/100",
+            "scaling/packages/fedora/1000",
+            "scaling/packages/fedora/3000",
+            "scaling/packages/fedora/10000",
             "mock_disk_generation/minimal",
             "mock_disk_generation/small",
             "mock_disk_generation/medium"
@@ -158,4 +180,72 @@ fn standard_suite_measures_the_five_inspection_operations() {
         assert!(r.samples.iter().all(|s| *s > 0.0), "{name}");
         assert_eq!(r.operation.as_deref(), Some(op), "{name}");
     }
+}
+
+/// Breadth: every os_type, qcow2 and LVM disks are generated and inspected whole;
+/// each routine checks the distro and the package count, so a wrong inspection fails
+/// the test rather than being timed.
+#[test]
+fn breadth_suite_inspects_every_os_type_format_and_layout() {
+    let suite = guestctl_perf::standard::breadth_suite();
+    assert_eq!(suite.len(), 10);
+    let mut results = PerfTestSuite::new();
+    let failures = suite.run(
+        &mut results,
+        RunPlan { iterations: 1 },
+        &mut WallClock,
+        &mut NoObserver,
+    );
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(results.results().len(), 10);
+    let lvm = results.get("inspection/fedora/lvm").unwrap();
+    assert_eq!(lvm.params["layout"], "lvm");
+    assert_eq!(lvm.operation.as_deref(), Some("inspection"));
+    assert_eq!(
+        results.get("inspection/ubuntu/qcow2").unwrap().params["format"],
+        "qcow2"
+    );
+}
+
+/// Scaling: a package-count series is measured, fitted and reported; the Markdown
+/// report gets a Scaling section with the fitted slope.
+#[test]
+fn scaling_series_are_measured_fitted_and_reported() {
+    use guestctl_perf::standard::{scaling_image_size, scaling_packages};
+    let mut suite = Suite::new();
+    for n in [100, 1000] {
+        suite.push(scaling_packages("ubuntu", n)).unwrap();
+    }
+    for t in [MockDiskType::Minimal, MockDiskType::Small] {
+        suite.push(scaling_image_size(t)).unwrap();
+    }
+    let mut results = PerfTestSuite::new();
+    let failures = suite.run(
+        &mut results,
+        RunPlan { iterations: 3 },
+        &mut WallClock,
+        &mut NoObserver,
+    );
+    assert!(failures.is_empty(), "{failures:?}");
+    let series = guestctl_perf::scaling::scaling_series(&results.to_run());
+    assert_eq!(series.len(), 2, "{series:?}");
+    let pk = series
+        .iter()
+        .find(|s| s.param == "num_packages")
+        .expect("package series");
+    assert_eq!(pk.operation, "scaling_packages_ubuntu");
+    assert_eq!(
+        pk.points.iter().map(|p| p.x).collect::<Vec<_>>(),
+        [100.0, 1000.0]
+    );
+    assert!(pk.slope.is_finite());
+    let size = series.iter().find(|s| s.param == "image_mib").unwrap();
+    assert_eq!(
+        size.points.iter().map(|p| p.x).collect::<Vec<_>>(),
+        [1.0, 10.0]
+    );
+    let md = results.generate_report();
+    assert!(md.contains("## Scaling"), "{md}");
+    assert!(md.contains("### scaling_packages_ubuntu by num_packages"), "{md}");
+    assert!(md.contains("per num_packages"), "{md}");
 }

@@ -86,6 +86,7 @@ pub fn markdown_results(run: &RunResults) -> String {
             }
         }
         targets_section(&mut s, run);
+        s.push_str(&crate::scaling::markdown_scaling(run));
     }
     s
 }
