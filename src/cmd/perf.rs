@@ -127,8 +127,80 @@ pub struct ValidateArgs {
     /// Never show a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Also run a peer tool on the same kind of disk and report it side by side
+    /// (skipped, with a note in the report, when the peer is not installed).
+    #[arg(long, value_enum)]
+    peer: Option<PeerTool>,
+    /// Measured runs per tool of the peer comparison (virt-inspector takes seconds
+    /// to a minute per run).
+    #[arg(long, default_value_t = 3)]
+    peer_runs: usize,
+    /// Run libguestfs with `LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg`
+    /// (software emulation, for machines where KVM is missing or broken).
+    #[arg(long)]
+    peer_force_tcg: bool,
     #[command(flatten)]
     export: ExportArgs,
+}
+
+/// Peer tools `perf validate --peer` can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeerTool {
+    /// libguestfs's `virt-inspector`.
+    Libguestfs,
+}
+
+/// Runs the peer comparison into `results`, or notes why it was skipped.
+fn run_peer(a: &ValidateArgs, results: &mut PerfTestSuite) -> anyhow::Result<()> {
+    let Some(PeerTool::Libguestfs) = a.peer else {
+        return Ok(());
+    };
+    let Some(virt_inspector) = guestctl_perf::peer::find_virt_inspector() else {
+        let note = guestctl_perf::peer::skipped_note();
+        eprintln!("note: {note}");
+        results.add_note(note);
+        return Ok(());
+    };
+    if a.peer_runs == 0 {
+        bail!("--peer-runs must be at least 1");
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("guestctl-peer-")
+        .tempdir()
+        .context("creating a temporary directory for the peer disks")?;
+    let disk = dir.path().join("ubuntu-small.img");
+    guestctl_mockdisk::MockDiskBuilder::new()
+        .disk_type(guestctl_mockdisk::MockDiskType::Small)
+        .os_type("ubuntu")
+        .hostname("perf-vm")
+        .num_files(100)
+        .num_packages(200)
+        .seed(guestctl_perf::standard::SUITE_SEED)
+        .write_manifest(false)
+        .build(&disk)
+        .with_context(|| format!("generating the peer disk {}", disk.display()))?;
+    let plan = guestctl_perf::peer::PeerPlan {
+        guestctl: std::env::current_exe().context("locating the guestctl executable")?,
+        virt_inspector,
+        disks: vec![disk],
+        runs: a.peer_runs,
+        warmup: 0,
+        force_tcg: a.peer_force_tcg,
+    };
+    let visible = !a.no_progress && !a.json && std::io::stderr().is_terminal();
+    let mut progress = Progress::new((2 * a.peer_runs) as u64, visible);
+    let backend = guestctl_perf::peer::Backend::detect(a.peer_force_tcg);
+    eprintln!(
+        "peer: running virt-inspector ({} backend) {} times; this takes a while…",
+        backend.name(),
+        a.peer_runs
+    );
+    let peer = guestctl_perf::peer::run_peer(&plan, &Options::default(), &mut progress);
+    progress.bar.finish_and_clear();
+    for r in peer.context("running the libguestfs peer comparison")? {
+        results.push(r);
+    }
+    Ok(())
 }
 
 /// Arguments of `perf compare`.
@@ -352,6 +424,7 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     });
     let failures = suite.run(&mut results, plan, &mut WallClock, &mut progress);
     progress.bar.finish_and_clear();
+    run_peer(&a, &mut results)?;
 
     let run = results.to_run();
     store::write_atomic(

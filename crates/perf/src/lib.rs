@@ -42,6 +42,7 @@ pub mod compare;
 mod error;
 pub mod fingerprint;
 pub mod measure;
+pub mod peer;
 pub mod process;
 pub mod record;
 pub mod report;

@@ -110,6 +110,9 @@ pub struct RunSettings {
     pub warmup: usize,
     /// The name of the measurement (`wall_clock`, ...).
     pub measurement: String,
+    /// Notes on the run for the report (e.g. a peer comparison that was skipped).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Default for RunSettings {
@@ -118,6 +121,7 @@ impl Default for RunSettings {
             iterations: 10,
             warmup: 1,
             measurement: "wall_clock".into(),
+            notes: Vec::new(),
         }
     }
 }

@@ -68,6 +68,8 @@ pub struct PerfTestSuite {
     config: SuiteConfig,
     results: Vec<TestResult>,
     measurement_name: Option<String>,
+    /// Notes for the report (see [`PerfTestSuite::add_note`]).
+    notes: Vec<String>,
     /// Header of a loaded run (kept so that a loaded baseline keeps its own).
     loaded: Option<(String, String, Fingerprint)>,
 }
@@ -205,6 +207,12 @@ impl PerfTestSuite {
         &self.results[idx]
     }
 
+    /// Adds a note the reports show under the run's header (e.g. that the peer
+    /// comparison was skipped, and why).
+    pub fn add_note(&mut self, note: impl Into<String>) {
+        self.notes.push(note.into());
+    }
+
     /// The results, in run order.
     pub fn results(&self) -> &[TestResult] {
         &self.results
@@ -240,6 +248,7 @@ impl PerfTestSuite {
                     .measurement_name
                     .clone()
                     .unwrap_or_else(|| "wall_clock".into()),
+                notes: self.notes.clone(),
             },
             tests: self.results.clone(),
         }
@@ -253,6 +262,7 @@ impl PerfTestSuite {
                 ..SuiteConfig::default()
             },
             measurement_name: Some(run.settings.measurement.clone()),
+            notes: run.settings.notes.clone(),
             loaded: Some((run.timestamp, run.git_commit, run.machine)),
             results: run.tests,
         }

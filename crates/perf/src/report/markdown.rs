@@ -41,6 +41,9 @@ pub fn markdown_results(run: &RunResults) -> String {
         "**Settings:** {} iterations, {} warm-up, measurement `{}`\n",
         run.settings.iterations, run.settings.warmup, run.settings.measurement
     );
+    for note in &run.settings.notes {
+        let _ = writeln!(s, "> **Note:** {}\n", escape(note));
+    }
     let _ = writeln!(s, "## Test Results\n");
     if run.tests.is_empty() {
         let _ = writeln!(s, "No tests ran.");
@@ -87,6 +90,7 @@ pub fn markdown_results(run: &RunResults) -> String {
         }
         targets_section(&mut s, run);
         s.push_str(&crate::scaling::markdown_scaling(run));
+        s.push_str(&crate::peer::markdown_peer(run));
     }
     s
 }
