@@ -69,6 +69,13 @@ pub struct TestComparison {
     /// Why the comparison could not be made (status `error`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The machine's own change around this test: the drift reference workload's
+    /// current/baseline ratio (see [`crate::drift`]), when both runs measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_drift: Option<f64>,
+    /// Why the statistical verdict was weakened to inconclusive (machine drift).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl TestComparison {
@@ -240,6 +247,11 @@ pub fn compare_runs(
             current_median: Some(cur.summary.median),
             comparison: None,
             error: None,
+            machine_drift: match (base.and_then(|b| b.calibration_ns), cur.calibration_ns) {
+                (Some(b), Some(c)) if b > 0.0 && c > 0.0 => Some(c / b),
+                _ => None,
+            },
+            note: None,
         };
         if let Some(b) = base {
             used_baseline.push(&b.name);
@@ -268,6 +280,8 @@ pub fn compare_runs(
                 current_median: None,
                 comparison: None,
                 error: None,
+                machine_drift: None,
+                note: None,
             });
         }
     }
@@ -276,8 +290,12 @@ pub fn compare_runs(
     if !pairs.is_empty() {
         match compare_suite(&pairs, &cfg.options) {
             Ok(results) => {
-                for (p, c) in pending.iter().zip(results) {
-                    tests[p.0].comparison = Some(c);
+                for (p, mut c) in pending.iter().zip(results) {
+                    let t = &mut tests[p.0];
+                    if let Some(d) = t.machine_drift {
+                        t.note = crate::drift::guard(&mut c, d);
+                    }
+                    t.comparison = Some(c);
                 }
             }
             Err(e) => {

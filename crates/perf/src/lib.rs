@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 
 pub mod compare;
+pub mod drift;
 mod error;
 pub mod fingerprint;
 pub mod measure;

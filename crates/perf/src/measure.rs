@@ -220,6 +220,7 @@ pub fn analyse(raw: RawRun, opts: &Options) -> Result<TestResult, PerfError> {
         renamed_from: None,
         target: None,
         peak_rss_bytes: None,
+        calibration_ns: None,
         allocated_bytes: None,
         process: None,
     })

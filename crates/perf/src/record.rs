@@ -93,6 +93,11 @@ pub struct TestResult {
     /// Peak resident set size seen while the test ran, in bytes (when measured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_bytes: Option<u64>,
+    /// Median wall time of the machine-drift reference workload timed around this
+    /// test (see [`crate::drift`]); compared runs use it to tell a slower machine
+    /// from slower code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration_ns: Option<f64>,
     /// Bytes allocated per iteration (when measured by a counting allocator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocated_bytes: Option<u64>,

@@ -470,6 +470,9 @@ impl Suite {
         let caps: Vec<usize> = (0..self.ops.len())
             .map(|i| self.iterations_of(i, plan))
             .collect();
+        // Machine drift is only meaningful against wall-clock time.
+        let mut calibrator =
+            (measurement.name() == "wall_clock").then(crate::drift::Calibrator::new);
         for (op, iterations) in self.ops.into_iter().zip(caps) {
             let name = op.name.clone();
             let outcome = (|| {
@@ -484,6 +487,9 @@ impl Suite {
                         )
                     })?;
                 let mut routine = (op.setup)(dir.path()).map_err(|e| e.with_context(&name))?;
+                if let Some(c) = calibrator.as_mut() {
+                    c.sample(crate::drift::CALIBRATION_RUNS);
+                }
                 let raw = run_routine(
                     &name,
                     op.params,
@@ -493,11 +499,22 @@ impl Suite {
                     routine.as_mut(),
                     observer,
                 )?;
+                let calibration = calibrator.as_mut().and_then(|c| {
+                    c.sample(crate::drift::CALIBRATION_RUNS);
+                    c.take_median()
+                });
                 drop(routine);
                 drop(dir);
                 into.measurement_name
                     .get_or_insert_with(|| measurement.name().to_string());
-                into.finish(raw, op.operation, op.renamed_from).cloned()
+                into.finish(raw, op.operation, op.renamed_from)?;
+                let r = into
+                    .results
+                    .iter_mut()
+                    .find(|r| r.name == name)
+                    .ok_or_else(|| PerfError::invalid(format!("{name}: result not recorded")))?;
+                r.calibration_ns = calibration;
+                Ok(r.clone())
             })();
             match outcome {
                 Ok(r) => observer.test_finished(&r),

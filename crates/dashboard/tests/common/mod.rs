@@ -55,6 +55,7 @@ pub fn test_result(name: &str, params: &[(&str, &str)], samples: Vec<f64>) -> Te
         renamed_from: None,
         target: None,
         peak_rss_bytes: None,
+        calibration_ns: None,
         allocated_bytes: None,
         process: None,
     }

@@ -164,7 +164,7 @@ fn comparison_line(t: &TestComparison) -> String {
     let (Some(c), Some(b), Some(cur)) = (&t.comparison, t.baseline_median, t.current_median) else {
         return name;
     };
-    format!(
+    let mut line = format!(
         "{name}: {} ({} → {}); ratio 95% CI [{:.3}, {:.3}], decision interval [{:.3}, {:.3}], \
          p (Holm) = {:.2e}, threshold {}%",
         describe_change(c.ratio),
@@ -176,7 +176,17 @@ fn comparison_line(t: &TestComparison) -> String {
         c.hl_ci.upper,
         c.p_adjusted,
         c.threshold_pct
-    )
+    );
+    match (&t.note, t.machine_drift) {
+        (Some(note), _) => {
+            let _ = write!(line, " — {}", escape(note));
+        }
+        (None, Some(d)) if (d - 1.0).abs() >= 0.05 => {
+            let _ = write!(line, "; machine drift {:+.1}%", (d - 1.0) * 100.0);
+        }
+        _ => {}
+    }
+    line
 }
 
 /// The comparison section: fingerprint warning, ✅ improvements, ❌ regressions,

@@ -28,6 +28,9 @@ pub fn terminal_table(report: &Report) -> String {
         let tc = cmp.and_then(|c| c.tests.iter().find(|x| x.name == t.name));
         let (change, verdict) = match tc {
             Some(x) => match (&x.comparison, x.status) {
+                (Some(c), _) if x.note.is_some() => {
+                    (signed_pct(c.ratio), format!("{} (drift)", c.verdict))
+                }
                 (Some(c), _) => (signed_pct(c.ratio), c.verdict.to_string()),
                 (None, MatchStatus::New) => ("–".into(), "new".into()),
                 (None, MatchStatus::Error) => ("–".into(), "error".into()),
@@ -51,11 +54,7 @@ pub fn terminal_table(report: &Report) -> String {
     }
     let mut out = table.to_string();
     out.push('\n');
-    for t in &report.run.tests {
-        for w in &t.warnings {
-            out.push_str(&format!("warning: {}: {}\n", t.name, warning_text(w)));
-        }
-    }
+    out.push_str(&warning_lines(&report.run.tests));
     if let Some(c) = cmp {
         if c.fingerprint_mismatch() {
             out.push_str(
@@ -64,6 +63,11 @@ pub fn terminal_table(report: &Report) -> String {
             );
             for d in &c.fingerprint_differences {
                 out.push_str(&format!("  {d}\n"));
+            }
+        }
+        for t in &c.tests {
+            if let Some(note) = &t.note {
+                out.push_str(&format!("machine drift: {}: {note}\n", t.name));
             }
         }
         for t in c.with_status(MatchStatus::Missing) {
@@ -92,6 +96,65 @@ pub fn terminal_table(report: &Report) -> String {
         ));
     } else if let super::BaselineAction::Created { path } = &report.baseline {
         out.push_str(&format!("baseline created: {path}\n"));
+    }
+    out
+}
+
+/// Tests listed per kind of warning before the list is cut short.
+const MAX_LISTED: usize = 4;
+
+/// Warning lines: one per warning for a few, one per kind listing the tests when
+/// many tests warn (the Markdown report keeps every warning in full).
+fn warning_lines(tests: &[crate::record::TestResult]) -> String {
+    let total: usize = tests.iter().map(|t| t.warnings.len()).sum();
+    let mut out = String::new();
+    if total <= 2 * MAX_LISTED {
+        for t in tests {
+            for w in &t.warnings {
+                out.push_str(&format!("warning: {}: {}\n", t.name, warning_text(w)));
+            }
+        }
+        return out;
+    }
+    let kinds: [(&str, fn(&guestctl_stats::Warning) -> bool); 3] = [
+        (
+            "high variance (CV > 10%): results are noisy, close other programs or run more \
+             iterations",
+            |w| matches!(w, guestctl_stats::Warning::HighVariance { .. }),
+        ),
+        (
+            "fewer than 10 iterations",
+            |w| matches!(w, guestctl_stats::Warning::FewSamples { .. }),
+        ),
+        (
+            "outliers beyond Tukey's fences (kept in the statistics)",
+            |w| matches!(w, guestctl_stats::Warning::Outliers { .. }),
+        ),
+    ];
+    for (what, is) in kinds {
+        let names: Vec<&str> = tests
+            .iter()
+            .filter(|t| t.warnings.iter().any(is))
+            .map(|t| t.name.as_str())
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let shown = names
+            .iter()
+            .take(MAX_LISTED)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = if names.len() > MAX_LISTED {
+            format!(" and {} more", names.len() - MAX_LISTED)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "warning: {} test(s) with {what}: {shown}{more} (see report.md)\n",
+            names.len()
+        ));
     }
     out
 }
