@@ -375,6 +375,13 @@ impl Operation {
         &self.name
     }
 
+    /// Runs the setup in `dir` and returns the routine, for drivers other than
+    /// [`Suite::run`] (the criterion benches in `benches/`).
+    pub fn into_routine(self, dir: &Path) -> Result<Box<dyn Routine>, PerfError> {
+        let name = self.name;
+        (self.setup)(dir).map_err(|e| e.with_context(&name))
+    }
+
     /// The parameters.
     pub fn params(&self) -> &Params {
         &self.params
