@@ -42,7 +42,11 @@ pub fn software_version(bytes: &[u8]) -> Result<WindowsVersion, guestctl_hive::H
     };
     out.product_name = s("ProductName")?;
     out.product_variant = s("InstallationType")?;
-    out.build_id = s("CurrentBuildNumber")?;
+    // CurrentBuildNumber, or CurrentBuild where only that one is set.
+    out.build_id = match s("CurrentBuildNumber")? {
+        Some(b) if !b.is_empty() => Some(b),
+        _ => s("CurrentBuild")?,
+    };
     // Windows 10+ keeps the real version in CurrentMajor/MinorVersionNumber;
     // CurrentVersion stays "6.3" for compatibility.
     out.version = match (
