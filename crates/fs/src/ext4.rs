@@ -338,6 +338,18 @@ impl Filesystem for Ext4Fs {
     }
 
     fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError> {
+        self.read_impl(path, limit, false)
+    }
+
+    fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, FsError> {
+        self.read_impl(path, max_len, true)
+    }
+}
+
+impl Ext4Fs {
+    /// `read_file` (`head == false`: refuse files over `limit`) or `read_file_head`
+    /// (`head == true`: read at most the first `limit` bytes).
+    fn read_impl(&self, path: &str, limit: u64, head: bool) -> Result<Vec<u8>, FsError> {
         let limit = limit.min(MAX_FILE_READ);
         let (fs, p) = self.prepare(path)?;
         let md = fs
@@ -349,14 +361,14 @@ impl Filesystem for Ext4Fs {
             FileType::Dir => return Err(wrong_type(path, "is a directory")),
             FileType::Other => return Err(wrong_type(path, "is a special file")),
         }
-        if md.len() > limit {
+        if md.len() > limit && !head {
             return Err(FsError::new(
                 FsErrorKind::LimitExceeded,
                 path,
                 format!("file is {} bytes, over the limit of {limit}", md.len()),
             ));
         }
-        let len = usize::try_from(md.len()).map_err(|_| {
+        let len = usize::try_from(md.len().min(limit)).map_err(|_| {
             FsError::new(
                 FsErrorKind::LimitExceeded,
                 path,
