@@ -7,6 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+/// The test-only regf writer of the hive crate (self-contained, written from the
+/// format description), included by path: it builds real SOFTWARE and SYSTEM hives.
+#[path = "../crates/hive/src/testwriter.rs"]
+#[allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+mod regf;
+
 struct Fixture {
     dir: tempfile::TempDir,
     ubuntu: MockDisk,
@@ -294,4 +300,179 @@ fn symlink_loop_in_a_real_filesystem_is_a_clear_error() {
     assert_eq!(v["partition_table"], "none");
     assert_eq!(v["operatingsystems"][0]["root"], "/dev/sda");
     assert_eq!(v["operatingsystems"][0]["hostname"], "loopy");
+}
+
+/// Find an executable in PATH or the sbin directories (mkntfs lives in /usr/sbin).
+fn find_tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+fn is_mounted(dir: &Path) -> bool {
+    let want = dir.to_string_lossy().into_owned();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .map(|m| {
+            m.lines()
+                .any(|l| l.split(' ').nth(4) == Some(want.as_str()))
+        })
+        .unwrap_or(false)
+}
+
+/// Build a real NTFS filesystem (mkntfs on a plain file) holding
+/// `/Windows/System32/config/{SOFTWARE,SYSTEM}` and a PE `cmd.exe` header, via
+/// ntfs-3g (FUSE): `ntfscp` cannot create directories, and no ntfs-3g tool
+/// populates an image offline. Returns `Err(reason)` when the tools or FUSE are
+/// not available here.
+fn build_windows_ntfs(dir: &Path, software: &[u8], system: &[u8]) -> Result<Vec<u8>, String> {
+    let mkntfs = find_tool("mkntfs").ok_or("mkntfs not installed (package ntfs-3g)")?;
+    let ntfs3g = find_tool("ntfs-3g").ok_or("ntfs-3g not installed")?;
+    let umount = find_tool("umount").ok_or("umount not found")?;
+    if !Path::new("/dev/fuse").exists() {
+        return Err("/dev/fuse is missing: cannot mount with ntfs-3g".into());
+    }
+    let part = dir.join("ntfs-part.img");
+    let f = std::fs::File::create(&part).unwrap();
+    f.set_len(24 << 20).unwrap();
+    drop(f);
+    // -p 2048: the partition starts at sector 2048 (recorded as hidden sectors).
+    let o = Command::new(&mkntfs)
+        .args([
+            "-F", "-Q", "-q", "-L", "Windows", "-s", "512", "-p", "2048", "-H", "255", "-S", "63",
+        ])
+        .arg(&part)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "mkntfs: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mnt = dir.join("ntfs-mnt");
+    std::fs::create_dir_all(&mnt).unwrap();
+    // no_detach: the child is ntfs-3g itself, so waiting for it after umount
+    // guarantees every write reached the image file.
+    let mut child = Command::new(&ntfs3g)
+        .args(["-o", "no_detach,rw"])
+        .arg(&part)
+        .arg(&mnt)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run ntfs-3g: {e}"))?;
+    let start = std::time::Instant::now();
+    while !is_mounted(&mnt) {
+        if let Ok(Some(st)) = child.try_wait() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut err);
+            }
+            return Err(format!("ntfs-3g could not mount ({st}): {err}"));
+        }
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("ntfs-3g did not mount within 20 s".into());
+        }
+        // Waiting for another process to finish mounting: nothing to do meanwhile.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let populate = || -> std::io::Result<()> {
+        let config = mnt.join("Windows/System32/config");
+        std::fs::create_dir_all(&config)?;
+        std::fs::create_dir_all(mnt.join("Program Files/Common Files"))?;
+        std::fs::create_dir_all(mnt.join("Users/Public"))?;
+        std::fs::write(config.join("SOFTWARE"), software)?;
+        std::fs::write(config.join("SYSTEM"), system)?;
+        // A PE header (never run): MZ, e_lfanew = 0x80, "PE\0\0", machine AMD64.
+        let mut pe = vec![0u8; 512];
+        pe[..2].copy_from_slice(b"MZ");
+        pe[0x3c..0x40].copy_from_slice(&0x80u32.to_le_bytes());
+        pe[0x80..0x84].copy_from_slice(b"PE\0\0");
+        pe[0x84..0x86].copy_from_slice(&0x8664u16.to_le_bytes());
+        std::fs::write(mnt.join("Windows/System32/cmd.exe"), pe)?;
+        Ok(())
+    };
+    let res = populate();
+    let u = Command::new(&umount).arg(&mnt).status().unwrap();
+    let st = child.wait().unwrap();
+    res.unwrap();
+    assert!(u.success() && st.success(), "umount {u}, ntfs-3g {st}");
+    Ok(std::fs::read(&part).unwrap())
+}
+
+/// An MBR disk: one NTFS partition (type 0x07, bootable) at sector 2048.
+fn mbr_disk(part: &[u8]) -> Vec<u8> {
+    let start = 2048u32;
+    let sectors = u32::try_from(part.len() / 512).unwrap();
+    let mut disk = vec![0u8; 2048 * 512];
+    disk[440..444].copy_from_slice(&0x5749_4e31u32.to_le_bytes()); // disk signature
+    let e = &mut disk[446..462];
+    e[0] = 0x80;
+    e[1..4].copy_from_slice(&[0xfe, 0xff, 0xff]); // CHS: use LBA
+    e[4] = 0x07;
+    e[5..8].copy_from_slice(&[0xfe, 0xff, 0xff]);
+    e[8..12].copy_from_slice(&start.to_le_bytes());
+    e[12..16].copy_from_slice(&sectors.to_le_bytes());
+    disk[510] = 0x55;
+    disk[511] = 0xaa;
+    disk.extend_from_slice(part);
+    disk.resize(disk.len() + (1 << 20), 0); // a free tail, as real disks have
+    disk
+}
+
+#[test]
+fn windows_guest_end_to_end_on_real_ntfs() {
+    let dir = tempfile::tempdir().unwrap();
+    let software =
+        regf::windows_software("Windows Server 2022 Datacenter", 10, 0, "20348", "Server");
+    let system = regf::windows_system("WIN-E2E-01", 2);
+    let part = match build_windows_ntfs(dir.path(), &software, &system) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED windows_guest_end_to_end_on_real_ntfs: {why}");
+            return;
+        }
+    };
+    let img = dir.path().join("windows.img");
+    std::fs::write(&img, mbr_disk(&part)).unwrap();
+    let before = hash(&img);
+    let cache = dir.path().join("cache");
+    let o = guestctl(
+        &["inspect", "--json", "--no-cache", img.to_str().unwrap()],
+        &cache,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let oses = v["operatingsystems"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(oses.len(), 1, "{v}");
+    let os = &oses[0];
+    assert_eq!(os["name"], "windows", "{os}");
+    assert_eq!(os["distro"], "windows");
+    assert_eq!(os["root"], "/dev/sda1");
+    assert_eq!(os["product_name"], "Windows Server 2022 Datacenter");
+    assert_eq!(os["product_variant"], "Server");
+    assert_eq!(os["major_version"], 10);
+    assert_eq!(os["minor_version"], 0);
+    assert_eq!(os["build_id"], "20348");
+    assert_eq!(
+        os["hostname"], "WIN-E2E-01",
+        "Select\\Current = 2 must be followed"
+    );
+    assert_eq!(os["arch"], "x86_64");
+    assert_eq!(os["windows_systemroot"], "/Windows");
+    assert_eq!(os["filesystems"][0]["type"], "ntfs");
+    assert_eq!(os["filesystems"][0]["label"], "Windows");
+    assert_eq!(os["mountpoints"][0]["mountpoint"], "/");
+    // The human summary names it too, and the image is untouched.
+    let o = guestctl(&["inspect", "--no-cache", img.to_str().unwrap()], &cache);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    assert!(text.contains("Windows Server 2022 Datacenter"), "{text}");
+    assert!(text.contains("WIN-E2E-01"), "{text}");
+    assert_eq!(hash(&img), before);
 }

@@ -82,4 +82,20 @@ PY
 truncate -s 1M "$tmp/raw"
 qemu-img convert -f raw -O qcow2 -o cluster_size=512 "$tmp/raw" corpus/block_qcow2/small
 qemu-img create -q -f qcow2 -b base.raw -F raw -u corpus/block_qcow2/backing 1M
+# stack_inspect: an MBR disk with a small ext4 Debian-like root (os-release,
+# hostname, fstab, an ELF header as /bin/bash, a dpkg status) and a FAT partition.
+mkdir -p corpus/stack_inspect "$tmp/root/etc" "$tmp/root/bin" "$tmp/root/var/lib/dpkg"
+printf 'NAME="Debian GNU/Linux"\nID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n' > "$tmp/root/etc/os-release"
+echo seed-vm > "$tmp/root/etc/hostname"
+printf 'UUID=0000 / ext4 defaults 0 1\n/dev/sda2 /boot/efi vfat defaults 0 2\n' > "$tmp/root/etc/fstab"
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000' > "$tmp/root/bin/bash"
+ln -s bash "$tmp/root/bin/sh"
+printf 'Package: base-files\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12.4+deb12u5\nDescription: base\n multi-line\n' > "$tmp/root/var/lib/dpkg/status"
+mke2fs -q -F -t ext4 -b 1024 -N 32 -d "$tmp/root" "$tmp/ext4" 160K
+truncate -s 64K "$tmp/fat" && mkfs.vfat -C "$tmp/fat2" 64 >/dev/null 2>&1 || true
+truncate -s 256K "$tmp/stack"
+printf 'label: dos\nstart=64, size=320, type=83\nstart=384, size=128, type=c\n' | sfdisk -q "$tmp/stack"
+dd if="$tmp/ext4" of="$tmp/stack" bs=512 seek=64 conv=notrunc status=none
+[ -f "$tmp/fat2" ] && dd if="$tmp/fat2" of="$tmp/stack" bs=512 seek=384 conv=notrunc status=none
+cp "$tmp/stack" corpus/stack_inspect/debian-ext4-fat
 echo "seeds written to fuzz/corpus/"

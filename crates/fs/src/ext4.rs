@@ -28,8 +28,9 @@ use crate::{
 use ext4_view::{Ext4, Ext4Error, Ext4Read};
 use guestctl_block::BlockDevice;
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 /// Loaded filesystems one thread keeps (each about 300 KiB): enough for every
 /// filesystem of a multi-disk guest, small enough that a long batch on many images
@@ -71,7 +72,15 @@ pub struct Ext4Fs {
     fs_type: String,
     uuid: Option<String>,
     label: Option<String>,
+    /// Directory paths already checked to be real directories reached without a
+    /// symlink (see `check_no_symlink`). The filesystem is read-only and never
+    /// changes under us, so a check once made stays true; bounded by
+    /// [`MAX_VERIFIED_DIRS`] (cleared when full).
+    verified_dirs: Mutex<HashSet<String>>,
 }
+
+/// Most directory paths remembered as symlink-free per filesystem.
+const MAX_VERIFIED_DIRS: usize = 4096;
 
 impl std::fmt::Debug for Ext4Fs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -169,6 +178,15 @@ fn wrong_type(path: &str, msg: &str) -> FsError {
     FsError::new(FsErrorKind::WrongType, path, msg)
 }
 
+fn check_regular(t: FileType, path: &str) -> Result<(), FsError> {
+    match t {
+        FileType::File => Ok(()),
+        FileType::Symlink => Err(wrong_type(path, "is a symlink")),
+        FileType::Dir => Err(wrong_type(path, "is a directory")),
+        FileType::Other => Err(wrong_type(path, "is a special file")),
+    }
+}
+
 impl Ext4Fs {
     /// Open the ext2/3/4 filesystem on `dev`: reads and checks the superblock, the
     /// group descriptors and the journal.
@@ -186,6 +204,7 @@ impl Ext4Fs {
             fs_type: probed.fs_type,
             uuid: probed.uuid,
             label: probed.label,
+            verified_dirs: Mutex::new(HashSet::new()),
         };
         this.with_fs()?;
         Ok(this)
@@ -256,11 +275,72 @@ impl Ext4Fs {
     }
 
     /// Normalised path with its parent checked to hold no symlink.
+    fn is_verified(&self, dir: &str) -> bool {
+        self.verified_dirs
+            .lock()
+            .map(|v| v.contains(dir))
+            .unwrap_or(false)
+    }
+
+    fn remember_verified(&self, dir: String) {
+        if let Ok(mut v) = self.verified_dirs.lock() {
+            if v.len() >= MAX_VERIFIED_DIRS {
+                v.clear();
+            }
+            v.insert(dir);
+        }
+    }
+
+    /// Open the regular file at `path`, refusing a symlink anywhere on the way (the
+    /// last component included), a directory or a special file.
+    ///
+    /// Every path resolution in `ext4-view` scans each directory on the way, so
+    /// this does two, not three: when the parent is not yet known to be
+    /// symlink-free, `canonicalize` of the whole path (which resolves every
+    /// symlink, the last one too) equal to the path proves there is no symlink at
+    /// all, and `open` (which follows symlinks) then opens exactly `path`. When it
+    /// differs or fails, the component-wise checks of `prepare` name the problem.
+    fn open_regular(&self, path: &str) -> Result<ext4_view::File, FsError> {
+        let comps = components(path)?;
+        let parent = join(comps.get(..comps.len().saturating_sub(1)).unwrap_or(&[]));
+        let fs = self.with_fs()?;
+        let p = join(&comps);
+        let proven = !comps.is_empty()
+            && !self.is_verified(&parent)
+            && matches!(fs.canonicalize(p.as_str()),
+                        Ok(c) if AsRef::<[u8]>::as_ref(&c) == p.as_bytes());
+        let fs = if proven {
+            if comps.len() > 1 {
+                self.remember_verified(parent);
+            }
+            fs
+        } else {
+            let (fs, _) = self.prepare(path)?;
+            let md = fs
+                .symlink_metadata(p.as_str())
+                .map_err(|e| map_err(e, path))?;
+            check_regular(file_type(md.file_type()), path)?;
+            fs
+        };
+        let file = fs.open(p.as_str()).map_err(|e| map_err(e, path))?;
+        check_regular(file_type(file.metadata().file_type()), path)?;
+        Ok(file)
+    }
+
     fn prepare(&self, path: &str) -> Result<(Ext4, String), FsError> {
         let comps = components(path)?;
         let fs = self.with_fs()?;
-        let parent = comps.len().saturating_sub(1);
-        Self::check_no_symlink(&fs, comps.get(..parent).unwrap_or(&[]), path)?;
+        let parent = comps.get(..comps.len().saturating_sub(1)).unwrap_or(&[]);
+        if !parent.is_empty() {
+            // Reading many files of one directory (pacman's `local/*/desc`, dpkg's
+            // `info/*.list`) checks the same parents again and again: each check
+            // resolves the whole path, so remember the ones that passed.
+            let dir = join(parent);
+            if !self.is_verified(&dir) {
+                Self::check_no_symlink(&fs, parent, path)?;
+                self.remember_verified(dir);
+            }
+        }
         Ok((fs, join(&comps)))
     }
 }
@@ -338,32 +418,35 @@ impl Filesystem for Ext4Fs {
     }
 
     fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError> {
+        self.read_impl(path, limit, false)
+    }
+
+    fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, FsError> {
+        self.read_impl(path, max_len, true)
+    }
+}
+
+impl Ext4Fs {
+    /// `read_file` (`head == false`: refuse files over `limit`) or `read_file_head`
+    /// (`head == true`: read at most the first `limit` bytes).
+    fn read_impl(&self, path: &str, limit: u64, head: bool) -> Result<Vec<u8>, FsError> {
         let limit = limit.min(MAX_FILE_READ);
-        let (fs, p) = self.prepare(path)?;
-        let md = fs
-            .symlink_metadata(p.as_str())
-            .map_err(|e| map_err(e, path))?;
-        match file_type(md.file_type()) {
-            FileType::File => {}
-            FileType::Symlink => return Err(wrong_type(path, "is a symlink")),
-            FileType::Dir => return Err(wrong_type(path, "is a directory")),
-            FileType::Other => return Err(wrong_type(path, "is a special file")),
-        }
-        if md.len() > limit {
+        let mut file = self.open_regular(path)?;
+        let md_len = file.metadata().len();
+        if md_len > limit && !head {
             return Err(FsError::new(
                 FsErrorKind::LimitExceeded,
                 path,
-                format!("file is {} bytes, over the limit of {limit}", md.len()),
+                format!("file is {md_len} bytes, over the limit of {limit}"),
             ));
         }
-        let len = usize::try_from(md.len()).map_err(|_| {
+        let len = usize::try_from(md_len.min(limit)).map_err(|_| {
             FsError::new(
                 FsErrorKind::LimitExceeded,
                 path,
                 "file too large for memory",
             )
         })?;
-        let mut file = fs.open(p.as_str()).map_err(|e| map_err(e, path))?;
         // Start with what the device could hold; grow only as data actually arrives
         // (a sparse file may legitimately be larger than its device).
         let dev_len = usize::try_from(self.dev.size()).unwrap_or(usize::MAX);

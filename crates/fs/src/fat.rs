@@ -265,13 +265,28 @@ impl Filesystem for FatFs {
     }
 
     fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError> {
+        self.read_impl(path, limit, false)
+    }
+
+    fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, FsError> {
+        self.read_impl(path, max_len, true)
+    }
+}
+
+impl FatFs {
+    /// `read_file` (`head == false`: refuse files over `limit`) or `read_file_head`
+    /// (`head == true`: read at most the first `limit` bytes).
+    fn read_impl(&self, path: &str, limit: u64, head: bool) -> Result<Vec<u8>, FsError> {
         let limit = limit.min(MAX_FILE_READ);
         self.run(path, limit, |fs| {
             let entry = match Self::lookup(fs, path)? {
                 Found::Entry(e) if e.is_file() => e,
                 _ => return Err(FsError::new(FsErrorKind::WrongType, path, "is a directory")),
             };
-            let len = entry.len();
+            let mut len = entry.len();
+            if head {
+                len = len.min(limit);
+            }
             if len > limit {
                 return Err(FsError::new(
                     FsErrorKind::LimitExceeded,
@@ -294,7 +309,7 @@ impl Filesystem for FatFs {
                     FsErrorKind::Corrupt,
                     path,
                     format!(
-                        "cluster chain holds {} bytes of a {len}-byte file",
+                        "cluster chain holds {} bytes of the {len} bytes wanted",
                         out.len()
                     ),
                 ));

@@ -159,6 +159,10 @@ pub trait Filesystem: Send + Sync + fmt::Debug {
     fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError>;
     /// The contents of the regular file at `path`, refusing files over `limit` bytes.
     fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError>;
+    /// The first `max_len` bytes of the regular file at `path` (the whole file when
+    /// it is shorter): a bounded partial read, for headers (ELF, PE) of files of
+    /// any size. Reads only the data it returns (plus the metadata to find it).
+    fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, FsError>;
 }
 
 /// Walk `fs` breadth-first from `/`, calling every operation on what it finds:

@@ -317,6 +317,18 @@ impl Filesystem for NtfsFs {
     }
 
     fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError> {
+        self.read_impl(path, limit, false)
+    }
+
+    fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, FsError> {
+        self.read_impl(path, max_len, true)
+    }
+}
+
+impl NtfsFs {
+    /// `read_file` (`head == false`: refuse files over `limit`) or `read_file_head`
+    /// (`head == true`: read at most the first `limit` bytes).
+    fn read_impl(&self, path: &str, limit: u64, head: bool) -> Result<Vec<u8>, FsError> {
         let limit = limit.min(MAX_FILE_READ);
         self.run(path, limit, |r| {
             let file = self.lookup(r, path)?;
@@ -350,7 +362,10 @@ impl Filesystem for NtfsFs {
             let item = item.map_err(|e| map_ntfs(e, path))?;
             let attr = item.to_attribute().map_err(|e| map_ntfs(e, path))?;
             let mut value = attr.value(r).map_err(|e| map_ntfs(e, path))?;
-            let len = value.len();
+            let mut len = value.len();
+            if head {
+                len = len.min(limit);
+            }
             if len > limit {
                 return Err(FsError::new(
                     FsErrorKind::LimitExceeded,
@@ -363,7 +378,7 @@ impl Filesystem for NtfsFs {
             // Sparse files may exceed the device; start at what it could hold.
             let dev_len = usize::try_from(self.dev.size()).unwrap_or(usize::MAX);
             let mut out = Vec::with_capacity(len.min(dev_len));
-            let mut buf = vec![0u8; 64 * 1024];
+            let mut buf = vec![0u8; len.clamp(1, 64 * 1024)];
             while out.len() < len {
                 let n = value.read(r, &mut buf).map_err(|e| map_ntfs(e, path))?;
                 if n == 0 {

@@ -126,6 +126,23 @@ fn check_linux_fs(fs: &dyn Filesystem, big: &[u8]) {
     // The limit is enforced before reading.
     let e = fs.read_file("/var/lib/dpkg/status", 1000).unwrap_err();
     assert_eq!(e.kind, FsErrorKind::LimitExceeded);
+    // A bounded partial read returns the head of a file over the limit.
+    assert_eq!(
+        fs.read_file_head("/var/lib/dpkg/status", 1000).unwrap(),
+        &big[..1000]
+    );
+    assert_eq!(
+        fs.read_file_head("/etc/hostname", 1000).unwrap(),
+        b"guest\n"
+    );
+    assert_eq!(fs.read_file_head("/etc/hostname", 0).unwrap(), b"");
+    for p in ["/etc", "/etc/loop1", "/bin/bash"] {
+        assert_eq!(
+            fs.read_file_head(p, 10).unwrap_err().kind,
+            FsErrorKind::WrongType,
+            "{p}"
+        );
+    }
 
     // Symlinks: reported, not followed.
     let md = fs.lstat("/bin").unwrap();
@@ -366,6 +383,15 @@ fn fat_round_trip(fat_bits: &str, size_kib: &str) {
             .kind,
         FsErrorKind::LimitExceeded
     );
+    assert_eq!(
+        fs.read_file_head("/EFI/Big File With Long Name.bin", 5000)
+            .unwrap(),
+        &big[..5000]
+    );
+    assert_eq!(
+        fs.read_file_head("/EFI", 10).unwrap_err().kind,
+        FsErrorKind::WrongType
+    );
     let root = names(fs.read_dir("/").unwrap());
     assert_eq!(root, vec![("EFI".to_string(), FileType::Dir)]);
     let efi = names(fs.read_dir("/EFI").unwrap());
@@ -482,6 +508,12 @@ fn ntfs_image() {
     assert_eq!(
         fs.read_file("/SOFTWARE", 1000).unwrap_err().kind,
         FsErrorKind::LimitExceeded
+    );
+    assert_eq!(fs.read_file_head("/SOFTWARE", 5000).unwrap(), &hive[..5000]);
+    assert_eq!(fs.read_file_head("/Small.txt", 3).unwrap(), b"res");
+    assert_eq!(
+        fs.read_file_head("/$Extend", 3).unwrap_err().kind,
+        FsErrorKind::WrongType
     );
     assert_eq!(fs.lstat("/SOFTWARE").unwrap().len, 200_000);
     // Nested lookups, case-insensitive at every level.

@@ -678,6 +678,16 @@ impl<'a> Hive<'a> {
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation
+)]
+pub(crate) mod testwriter;
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
     clippy::type_complexity,
     clippy::manual_div_ceil,
     clippy::manual_is_multiple_of

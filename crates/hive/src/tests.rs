@@ -2,235 +2,7 @@
 //! format description, sharing no code with the reader).
 
 use super::*;
-
-/// A key to write: name, values (name, type, data), subkeys.
-pub(crate) struct K {
-    pub name: String,
-    pub values: Vec<(String, u32, Vec<u8>)>,
-    pub subkeys: Vec<K>,
-    /// Write the name as UTF-16LE instead of Latin-1.
-    pub utf16: bool,
-    /// Subkey list flavour: "lf", "lh", "li" or "ri" (an ri over two li lists).
-    pub list: &'static str,
-}
-
-pub(crate) fn key(name: &str, values: Vec<(&str, u32, Vec<u8>)>, subkeys: Vec<K>) -> K {
-    K {
-        name: name.into(),
-        values: values
-            .into_iter()
-            .map(|(n, t, d)| (n.to_owned(), t, d))
-            .collect(),
-        subkeys,
-        utf16: false,
-        list: "lf",
-    }
-}
-
-pub(crate) fn sz(s: &str) -> Vec<u8> {
-    s.encode_utf16()
-        .chain([0])
-        .flat_map(|u| u.to_le_bytes())
-        .collect()
-}
-pub(crate) fn dword(v: u32) -> Vec<u8> {
-    v.to_le_bytes().to_vec()
-}
-
-pub(crate) struct Writer {
-    bins: Vec<u8>,
-    /// Start of the current hive bin.
-    bin_start: usize,
-    bin_size: usize,
-    pub minor: u32,
-}
-
-impl Writer {
-    pub fn new() -> Self {
-        let mut w = Writer {
-            bins: Vec::new(),
-            bin_start: 0,
-            bin_size: 0,
-            minor: 5,
-        };
-        w.new_bin(4096);
-        w
-    }
-    fn new_bin(&mut self, size: usize) {
-        // Close the current bin with a free cell covering its unused tail.
-        let used = self.bins.len() - self.bin_start;
-        if self.bin_size > 0 && used < self.bin_size {
-            let free = self.bin_size - used;
-            self.bins.extend_from_slice(&(free as i32).to_le_bytes());
-            self.bins.resize(self.bin_start + self.bin_size, 0);
-        }
-        self.bin_start = self.bins.len();
-        self.bin_size = size;
-        self.bins.extend_from_slice(b"hbin");
-        self.bins
-            .extend_from_slice(&(self.bin_start as u32).to_le_bytes());
-        self.bins.extend_from_slice(&(size as u32).to_le_bytes());
-        self.bins.resize(self.bin_start + 32, 0);
-    }
-    /// Allocate a cell holding `data`; returns its offset.
-    pub fn cell(&mut self, data: &[u8]) -> u32 {
-        let len = (data.len() + 4 + 7) / 8 * 8;
-        let used = self.bins.len() - self.bin_start;
-        if used + len > self.bin_size {
-            let need = (len + 32 + 4095) / 4096 * 4096;
-            self.new_bin(need.max(4096));
-        }
-        let off = self.bins.len() as u32;
-        self.bins.extend_from_slice(&(-(len as i32)).to_le_bytes());
-        self.bins.extend_from_slice(data);
-        self.bins.resize(off as usize + len, 0);
-        off
-    }
-    fn value(&mut self, name: &str, kind: u32, data: &[u8]) -> u32 {
-        let (size, off) = if data.len() <= 4 {
-            let mut w = [0u8; 4];
-            w[..data.len()].copy_from_slice(data);
-            (0x8000_0000 | data.len() as u32, u32::from_le_bytes(w))
-        } else if data.len() > 16344 {
-            let mut segs = Vec::new();
-            for chunk in data.chunks(16344) {
-                segs.push(self.cell(chunk));
-            }
-            let list: Vec<u8> = segs.iter().flat_map(|o| o.to_le_bytes()).collect();
-            let list_off = self.cell(&list);
-            let mut db = b"db".to_vec();
-            db.extend_from_slice(&(segs.len() as u16).to_le_bytes());
-            db.extend_from_slice(&list_off.to_le_bytes());
-            (data.len() as u32, self.cell(&db))
-        } else {
-            (data.len() as u32, self.cell(data))
-        };
-        let mut vk = b"vk".to_vec();
-        vk.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        vk.extend_from_slice(&size.to_le_bytes());
-        vk.extend_from_slice(&off.to_le_bytes());
-        vk.extend_from_slice(&kind.to_le_bytes());
-        vk.extend_from_slice(&1u16.to_le_bytes()); // VALUE_COMP_NAME
-        vk.extend_from_slice(&0u16.to_le_bytes());
-        vk.extend_from_slice(name.as_bytes());
-        self.cell(&vk)
-    }
-    fn list(&mut self, sig: &str, offs: &[(u32, String)]) -> u32 {
-        let mut l = sig.as_bytes().to_vec();
-        l.extend_from_slice(&(offs.len() as u16).to_le_bytes());
-        for (o, name) in offs {
-            l.extend_from_slice(&o.to_le_bytes());
-            match sig {
-                "lf" => {
-                    let mut hint = [0u8; 4];
-                    for (i, b) in name.bytes().take(4).enumerate() {
-                        hint[i] = b;
-                    }
-                    l.extend_from_slice(&hint);
-                }
-                "lh" => {
-                    let h = name
-                        .to_uppercase()
-                        .bytes()
-                        .fold(0u32, |h, b| h.wrapping_mul(37).wrapping_add(b as u32));
-                    l.extend_from_slice(&h.to_le_bytes());
-                }
-                _ => {}
-            }
-        }
-        self.cell(&l)
-    }
-    /// Write a key tree bottom-up; returns the key's offset.
-    pub fn key(&mut self, k: &K, root: bool) -> u32 {
-        let children: Vec<(u32, String)> = k
-            .subkeys
-            .iter()
-            .map(|c| (self.key(c, false), c.name.clone()))
-            .collect();
-        let subkey_list = if children.is_empty() {
-            0xffff_ffff
-        } else if k.list == "ri" {
-            let mid = children.len() / 2;
-            let a = self.list("li", &children[..mid]);
-            let b = self.list("li", &children[mid..]);
-            self.list("ri", &[(a, String::new()), (b, String::new())])
-        } else {
-            self.list(k.list, &children)
-        };
-        let vals: Vec<u32> = k
-            .values
-            .iter()
-            .map(|(n, t, d)| self.value(n, *t, d))
-            .collect();
-        let value_list = if vals.is_empty() {
-            0xffff_ffff
-        } else {
-            let l: Vec<u8> = vals.iter().flat_map(|o| o.to_le_bytes()).collect();
-            self.cell(&l)
-        };
-        let name: Vec<u8> = if k.utf16 {
-            k.name
-                .encode_utf16()
-                .flat_map(|u| u.to_le_bytes())
-                .collect()
-        } else {
-            k.name.chars().map(|c| c as u8).collect()
-        };
-        let mut nk = b"nk".to_vec();
-        let flags: u16 = if k.utf16 { 0 } else { 0x0020 } | if root { 0x000c } else { 0 };
-        nk.extend_from_slice(&flags.to_le_bytes());
-        nk.extend_from_slice(&[0u8; 8]); // timestamp
-        nk.extend_from_slice(&0u32.to_le_bytes()); // access bits
-        nk.extend_from_slice(&0u32.to_le_bytes()); // parent (unused by readers)
-        nk.extend_from_slice(&(children.len() as u32).to_le_bytes());
-        nk.extend_from_slice(&0u32.to_le_bytes()); // volatile subkeys
-        nk.extend_from_slice(&subkey_list.to_le_bytes());
-        nk.extend_from_slice(&0xffff_ffffu32.to_le_bytes()); // volatile list
-        nk.extend_from_slice(&(vals.len() as u32).to_le_bytes());
-        nk.extend_from_slice(&value_list.to_le_bytes());
-        nk.extend_from_slice(&0xffff_ffffu32.to_le_bytes()); // security
-        nk.extend_from_slice(&0xffff_ffffu32.to_le_bytes()); // class name
-        nk.extend_from_slice(&[0u8; 20]); // max lengths, workvar
-        nk.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        nk.extend_from_slice(&0u16.to_le_bytes()); // class name length
-        assert_eq!(nk.len(), 76);
-        nk.extend_from_slice(&name);
-        self.cell(&nk)
-    }
-    /// Finish: base block + bins.
-    pub fn finish(mut self, root: u32) -> Vec<u8> {
-        self.new_bin(0); // closes the last bin
-        self.bins.truncate(self.bin_start);
-        let mut base = vec![0u8; 4096];
-        base[0..4].copy_from_slice(b"regf");
-        base[4..8].copy_from_slice(&7u32.to_le_bytes());
-        base[8..12].copy_from_slice(&7u32.to_le_bytes());
-        base[20..24].copy_from_slice(&1u32.to_le_bytes());
-        base[24..28].copy_from_slice(&self.minor.to_le_bytes());
-        base[28..32].copy_from_slice(&0u32.to_le_bytes());
-        base[32..36].copy_from_slice(&1u32.to_le_bytes());
-        base[36..40].copy_from_slice(&root.to_le_bytes());
-        base[40..44].copy_from_slice(&(self.bins.len() as u32).to_le_bytes());
-        base[44..48].copy_from_slice(&1u32.to_le_bytes());
-        fix_checksum(&mut base);
-        base.extend_from_slice(&self.bins);
-        base
-    }
-}
-
-pub(crate) fn fix_checksum(b: &mut [u8]) {
-    let mut x = 0u32;
-    for i in 0..127 {
-        x ^= u32::from_le_bytes(b[i * 4..i * 4 + 4].try_into().unwrap());
-    }
-    if x == 0 {
-        x = 1;
-    }
-    if x == u32::MAX {
-        x = u32::MAX - 1;
-    }
-    b[508..512].copy_from_slice(&x.to_le_bytes());
-}
+use crate::testwriter::{dword, fix_checksum, key, sz, Writer};
 
 pub(crate) fn software_hive() -> Vec<u8> {
     let cv = key(
@@ -823,4 +595,58 @@ fn fuzz_seed() {
         std::fs::write(d.join("system"), &sys).unwrap();
         std::fs::write(d.join("software"), &soft).unwrap();
     }
+}
+
+#[test]
+fn writer_windows_hives_have_real_structure() {
+    use crate::testwriter::{windows_software, windows_system};
+    let soft = windows_software("Windows 10 Pro", 10, 0, "19045", "Client");
+    let h = Hive::new(&soft).unwrap();
+    let cv = h
+        .open_key("Microsoft\\Windows NT\\CurrentVersion")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        cv.value("ProductName").unwrap().unwrap().as_str(),
+        Some("Windows 10 Pro")
+    );
+    assert_eq!(
+        cv.value("CurrentBuild").unwrap().unwrap().as_str(),
+        Some("19045")
+    );
+    // Every nk points at the one sk cell, whose flink/blink point at itself and
+    // whose reference count is the number of keys; parents are linked.
+    let bins = &soft[4096..];
+    let nk = cv.offset() as usize;
+    let sk = get32(bins, nk + 4 + 44) as usize;
+    assert_eq!(&bins[sk + 4..sk + 6], b"sk");
+    assert_eq!(get32(bins, sk + 8) as usize, sk);
+    assert_eq!(get32(bins, sk + 12) as usize, sk);
+    assert_eq!(
+        get32(bins, sk + 16),
+        9,
+        "reference count = the 9 keys written"
+    );
+    let parent = get32(bins, nk + 4 + 16);
+    assert_eq!(
+        parent,
+        h.open_key("Microsoft\\Windows NT")
+            .unwrap()
+            .unwrap()
+            .offset()
+    );
+    let sys = windows_system("WIN-E2E", 2);
+    let h = Hive::new(&sys).unwrap();
+    let cn = |set: &str| {
+        h.open_key(&format!("{set}\\Control\\ComputerName\\ComputerName"))
+            .unwrap()
+            .unwrap()
+            .value("ComputerName")
+            .unwrap()
+            .unwrap()
+            .as_str()
+            .map(str::to_owned)
+    };
+    assert_eq!(cn("ControlSet002").as_deref(), Some("WIN-E2E"));
+    assert_eq!(cn("ControlSet001").as_deref(), Some("STALE-NAME"));
 }

@@ -299,6 +299,15 @@ impl GuestFs {
             .map_err(|e| InspectError::from_fs(e, path))
     }
 
+    /// The first `max_len` bytes of the file `path` (symlinks followed), whatever
+    /// its size: a bounded partial read for file headers.
+    pub fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, InspectError> {
+        let comps = self.resolve_comps(path, true)?;
+        let (fs, inner) = self.locate(&comps, path)?;
+        fs.read_file_head(&inner, max_len)
+            .map_err(|e| InspectError::from_fs(e, path))
+    }
+
     /// Whether `path` is a regular file, following symlinks. Errors count as "no".
     pub fn is_file(&self, path: &str) -> bool {
         matches!(self.stat(path), Ok(m) if m.file_type == FileType::File)

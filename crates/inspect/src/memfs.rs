@@ -190,4 +190,17 @@ impl Filesystem for MemFs {
             )),
         }
     }
+    fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, FsError> {
+        match self.get(path)? {
+            (_, Node::File(d)) => {
+                let n = usize::try_from(max_len).unwrap_or(usize::MAX).min(d.len());
+                Ok(d.get(..n).unwrap_or_default().to_vec())
+            }
+            _ => Err(FsError::new(
+                FsErrorKind::WrongType,
+                path,
+                "not a regular file",
+            )),
+        }
+    }
 }

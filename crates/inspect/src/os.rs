@@ -56,9 +56,9 @@ pub const ARCH_BINARIES: &[&str] = &[
     "/bin/sh",
     "/bin/busybox",
 ];
-/// Largest executable read for its ELF header: the driver interface reads whole
-/// files, and a statically linked busybox or bash is a few MiB.
-pub const MAX_ARCH_BINARY: u64 = 64 * 1024 * 1024;
+/// Bytes read from the start of an executable for its ELF header (64 bytes for
+/// ELF64, 52 for ELF32): only the header is read, never the whole binary.
+pub const ELF_HEADER_LEN: u64 = 64;
 /// Largest registry hive read (a real SOFTWARE hive is 50–150 MiB).
 pub const MAX_HIVE_BYTES: u64 = 512 * 1024 * 1024;
 /// Most fstab entries mapped per OS (bounds the mount work on hostile fstabs).
@@ -569,7 +569,7 @@ pub fn detect_hostname(g: &GuestFs) -> Option<String> {
 /// (symlinks followed inside the guest).
 pub fn detect_arch(g: &GuestFs) -> Option<String> {
     ARCH_BINARIES.iter().find_map(|b| {
-        let bytes = g.read_file(b, MAX_ARCH_BINARY).ok()?;
+        let bytes = g.read_file_head(b, ELF_HEADER_LEN).ok()?;
         release::elf_arch(&bytes).map(str::to_string)
     })
 }

@@ -609,7 +609,9 @@ fn hash_is_stable_and_spreads() {
 #[test]
 fn hash128_sees_every_byte_and_every_position() {
     use crate::cache::hash128;
-    let base: Vec<u8> = (0..70_000u32).map(|i| (i.wrapping_mul(31) >> 3) as u8).collect();
+    let base: Vec<u8> = (0..70_000u32)
+        .map(|i| (i.wrapping_mul(31) >> 3) as u8)
+        .collect();
     let h = hash128(&base);
     assert_eq!(h, hash128(&base), "deterministic");
     // One flipped bit anywhere, in the 32-byte blocks or in the remainder, changes both halves.
@@ -624,4 +626,78 @@ fn hash128_sees_every_byte_and_every_position() {
     m.swap(0, 8);
     assert_ne!(hash128(&m), h);
     assert_ne!(hash128(&base[..69_999]), h, "length matters");
+}
+
+// ---- architecture: only the ELF header is read ----------------------------------
+
+/// A filesystem that records how many file bytes it returned.
+#[derive(Debug)]
+struct CountingFs {
+    inner: MemFs,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+impl CountingFs {
+    fn count(
+        &self,
+        r: Result<Vec<u8>, guestctl_fs::FsError>,
+    ) -> Result<Vec<u8>, guestctl_fs::FsError> {
+        if let Ok(b) = &r {
+            self.bytes
+                .fetch_add(b.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        r
+    }
+}
+
+impl guestctl_fs::Filesystem for CountingFs {
+    fn fs_type(&self) -> &str {
+        guestctl_fs::Filesystem::fs_type(&self.inner)
+    }
+    fn uuid(&self) -> Option<String> {
+        guestctl_fs::Filesystem::uuid(&self.inner)
+    }
+    fn label(&self) -> Option<String> {
+        guestctl_fs::Filesystem::label(&self.inner)
+    }
+    fn lstat(&self, path: &str) -> Result<guestctl_fs::Metadata, guestctl_fs::FsError> {
+        guestctl_fs::Filesystem::lstat(&self.inner, path)
+    }
+    fn read_link(&self, path: &str) -> Result<String, guestctl_fs::FsError> {
+        guestctl_fs::Filesystem::read_link(&self.inner, path)
+    }
+    fn read_dir(&self, path: &str) -> Result<Vec<guestctl_fs::DirEntry>, guestctl_fs::FsError> {
+        guestctl_fs::Filesystem::read_dir(&self.inner, path)
+    }
+    fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, guestctl_fs::FsError> {
+        self.count(guestctl_fs::Filesystem::read_file(&self.inner, path, limit))
+    }
+    fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, guestctl_fs::FsError> {
+        self.count(guestctl_fs::Filesystem::read_file_head(
+            &self.inner,
+            path,
+            max_len,
+        ))
+    }
+}
+
+#[test]
+fn arch_reads_only_the_elf_header_of_a_big_binary() {
+    // A 2 MiB "bash" (a real one is 1.2 MiB, a static busybox several), reached
+    // through a symlink as on usr-merged guests.
+    let mut bash = elf(183, 2);
+    bash.resize(2 << 20, 0x90);
+    let fs = Arc::new(CountingFs {
+        inner: MemFs::new("ext4")
+            .file("/usr/bin/bash", bash)
+            .symlink("/bin", "usr/bin"),
+        bytes: Default::default(),
+    });
+    let g = GuestFs::with_root("/dev/sda1", fs.clone());
+    assert_eq!(detect_arch(&g).as_deref(), Some("aarch64"));
+    let read = fs.bytes.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        read <= crate::os::ELF_HEADER_LEN,
+        "read {read} bytes for the header"
+    );
 }

@@ -9,6 +9,9 @@ use crate::os::MAX_HIVE_BYTES;
 use crate::types::{Diagnostic, Mountpoint, OperatingSystem};
 use guestctl_hive::Hive;
 
+/// Bytes read from the start of `cmd.exe` for its PE header.
+pub const PE_HEADER_LEN: u64 = 4096;
+
 /// What the SOFTWARE hive says about the Windows version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WindowsVersion {
@@ -42,7 +45,11 @@ pub fn software_version(bytes: &[u8]) -> Result<WindowsVersion, guestctl_hive::H
     };
     out.product_name = s("ProductName")?;
     out.product_variant = s("InstallationType")?;
-    out.build_id = s("CurrentBuildNumber")?;
+    // CurrentBuildNumber, or CurrentBuild where only that one is set.
+    out.build_id = match s("CurrentBuildNumber")? {
+        Some(b) if !b.is_empty() => Some(b),
+        _ => s("CurrentBuild")?,
+    };
     // Windows 10+ keeps the real version in CurrentMajor/MinorVersionNumber;
     // CurrentVersion stays "6.3" for compatibility.
     out.version = match (
@@ -108,8 +115,11 @@ pub(crate) fn inspect_windows(
         Some(Err(e)) => diag("System32/config/SYSTEM", e.to_string()),
         None => {}
     }
-    let arch =
-        read("System32/cmd.exe").and_then(|b| crate::release::pe_arch(&b).map(str::to_string));
+    // The PE header is within the first page (e_lfanew is small in every real binary).
+    let arch = g
+        .find_nocase(&format!("{sysroot}/System32/cmd.exe"))
+        .and_then(|p| g.read_file_head(&p, PE_HEADER_LEN).ok())
+        .and_then(|b| crate::release::pe_arch(&b).map(str::to_string));
     let (major, minor) = ver.version.unwrap_or((0, 0));
     OperatingSystem {
         root: device.clone(),
