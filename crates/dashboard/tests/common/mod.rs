@@ -56,6 +56,7 @@ pub fn test_result(name: &str, params: &[(&str, &str)], samples: Vec<f64>) -> Te
         target: None,
         peak_rss_bytes: None,
         allocated_bytes: None,
+        memory: None,
         process: None,
     }
 }
