@@ -490,8 +490,17 @@ fn memory_is_recorded_and_a_memory_regression_is_flagged() {
     let d = dir.to_str().unwrap();
     // 10 iterations: enough samples for the decision rule to be significant.
     let args = [
-        "perf", "validate", "--no-progress", "--filter", "minimal", "--iterations", "10",
-        "--warmup", "0", "--results-dir", d,
+        "perf",
+        "validate",
+        "--no-progress",
+        "--filter",
+        "minimal",
+        "--iterations",
+        "10",
+        "--warmup",
+        "0",
+        "--results-dir",
+        d,
     ];
     let (code, out, err) = outcome(&guestctl(&args));
     assert_eq!(code, 0, "{out}\n{err}");
@@ -530,7 +539,10 @@ fn memory_is_recorded_and_a_memory_regression_is_flagged() {
         base.to_str().unwrap(),
         cur.to_str().unwrap(),
     ]));
-    assert!(md.contains("- mock_disk_generation/minimal [alloc_bytes]: 100.0% more"), "{md}");
+    assert!(
+        md.contains("- mock_disk_generation/minimal [alloc_bytes]: 100.0% more"),
+        "{md}"
+    );
 
     // Without memory counting, nothing is recorded and the comparison is time only.
     let mut args = vec!["perf", "validate", "--no-progress", "--no-memory"];
@@ -642,26 +654,40 @@ fn flamegraph_per_test_linked_from_the_report() {
     let dir = tmp.path().join("results");
     let d = dir.to_str().unwrap();
     let args = [
-        "perf", "validate", "--no-progress", "--flamegraph", "--filter", "cache_lookup", "--iterations",
-        "3", "--warmup", "0", "--results-dir", d,
+        "perf",
+        "validate",
+        "--no-progress",
+        "--flamegraph",
+        "--filter",
+        "cache_lookup",
+        "--iterations",
+        "3",
+        "--warmup",
+        "0",
+        "--results-dir",
+        d,
     ];
     let (code, out, err) = outcome(&guestctl(&args));
     assert_eq!(code, 0, "{out}\n{err}");
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    for (test, file) in [("cache_lookup", "cache_lookup.svg")] {
-        let svg = dir.join("flamegraphs").join(file);
-        let text = std::fs::read_to_string(&svg)
-            .unwrap_or_else(|e| panic!("{}: {e}\nstderr: {err}", svg.display()));
-        assert!(text.contains("<svg") && text.contains("</svg>"), "{}", svg.display());
-        assert!(text.contains(test), "{}", svg.display());
-        assert!(
-            html.contains(&format!("href=\"flamegraphs/{file}\"")),
-            "report.html does not link {file}"
-        );
-    }
-    assert!(std::fs::read_to_string(dir.join("flamegraphs/cache_lookup.svg"))
-        .unwrap()
-        .contains("guestctl_inspect"));
+    let svg = dir.join("flamegraphs/cache_lookup.svg");
+    let text = std::fs::read_to_string(&svg)
+        .unwrap_or_else(|e| panic!("{}: {e}\nstderr: {err}", svg.display()));
+    assert!(
+        text.contains("<svg") && text.contains("</svg>"),
+        "{}",
+        svg.display()
+    );
+    assert!(text.contains("cache_lookup"), "{}", svg.display());
+    assert!(
+        html.contains("href=\"flamegraphs/cache_lookup.svg\""),
+        "report.html does not link the flamegraph"
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("flamegraphs/cache_lookup.svg"))
+            .unwrap()
+            .contains("guestctl_inspect")
+    );
     // Without the flag, no flamegraph and no link.
     let d2 = tmp.path().join("plain");
     let mut args = vec!["perf", "validate", "--no-progress"];

@@ -481,7 +481,13 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
                 Err(e) => bar.suspend(|| eprintln!("warning: no flamegraph for {name}: {e:#}")),
             }
         };
-        let f = suite.run_with(&mut results, plan, &mut WallClock, &mut progress, &mut after);
+        let f = suite.run_with(
+            &mut results,
+            plan,
+            &mut WallClock,
+            &mut progress,
+            &mut after,
+        );
         guestctl_perf::memory::set_counting(was);
         f
     };

@@ -67,12 +67,20 @@ pub fn run_named(
 ) -> Result<(), PerfError> {
     let names = suite.names().join(", ");
     let op = suite.take(name).ok_or_else(|| {
-        PerfError::invalid(format!("no test of the suite is named {name:?}; known: {names}"))
+        PerfError::invalid(format!(
+            "no test of the suite is named {name:?}; known: {names}"
+        ))
     })?;
     let dir = tempfile::Builder::new()
         .prefix("guestctl-perf-")
         .tempdir()
-        .map_err(|e| PerfError::io("creating a temporary directory in", &std::env::temp_dir(), e))?;
+        .map_err(|e| {
+            PerfError::io(
+                "creating a temporary directory in",
+                &std::env::temp_dir(),
+                e,
+            )
+        })?;
     let mut routine = op.into_routine(dir.path())?;
     run_iterations(routine.as_mut(), warmup, iterations).map_err(|e| e.with_context(name))?;
     drop(routine);
@@ -97,7 +105,11 @@ impl Runner {
             .prefix("guestctl-callgrind-")
             .tempdir()
             .map_err(|e| {
-                PerfError::io("creating a temporary directory in", &std::env::temp_dir(), e)
+                PerfError::io(
+                    "creating a temporary directory in",
+                    &std::env::temp_dir(),
+                    e,
+                )
             })?;
         Ok(Runner {
             valgrind,
@@ -193,9 +205,7 @@ pub fn measure_test(
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
-        .map_err(|e| {
-            PerfError::operation(format!("cannot start {}: {e}", valgrind.display()))
-        })?;
+        .map_err(|e| PerfError::operation(format!("cannot start {}: {e}", valgrind.display())))?;
     if !output.status.success() {
         let err = String::from_utf8_lossy(&output.stderr);
         let tail: Vec<&str> = err.lines().rev().take(15).collect();
@@ -232,7 +242,10 @@ pub fn read_dumps(out: &Path) -> Result<Vec<f64>, PerfError> {
         let dump = parse_dump(&text).ok_or_else(|| {
             PerfError::new(
                 crate::error::ErrorKind::Corrupt,
-                format!("{} is not a callgrind output file with a total", p.display()),
+                format!(
+                    "{} is not a callgrind output file with a total",
+                    p.display()
+                ),
             )
         })?;
         if dump.trigger.contains("callgrind::iteration_end") {

@@ -270,7 +270,12 @@ pub fn compare_runs(
                     tc.status = MatchStatus::Error;
                     tc.error = Some(why);
                 }
-                None => pending.push((tests.len(), b.samples.clone(), cur.samples.clone(), threshold)),
+                None => pending.push((
+                    tests.len(),
+                    b.samples.clone(),
+                    cur.samples.clone(),
+                    threshold,
+                )),
             }
             tests.push(tc);
             // Memory figures recorded by both runs, under the same rule and threshold.

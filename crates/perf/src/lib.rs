@@ -60,11 +60,11 @@ pub use error::{ErrorKind, PerfError};
 pub use fingerprint::Fingerprint;
 pub use guestctl_stats::{Comparison, Options, Summary, Verdict};
 pub use measure::{Measurement, MockMeasurement, NoObserver, Observer, Routine, WallClock};
+pub use memory::CountingAlloc;
 pub use record::{MemoryStats, Metric, Params, RunResults, TestResult, Unit, SCHEMA_VERSION};
 pub use report::{BaselineAction, Report};
 pub use store::ResultsDir;
 pub use suite::{Operation, PerfTestSuite, RunPlan, Suite, SuiteConfig};
-pub use memory::CountingAlloc;
 pub use targets::{TargetStatus, Targets};
 pub use workload::WorkloadGenerator;
 

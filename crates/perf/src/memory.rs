@@ -105,8 +105,10 @@ fn on_change(delta: i64, allocated: u64) {
         return;
     }
     if allocated > 0 {
-        s.allocated.store(s.allocated.load(Relaxed).wrapping_add(allocated), Relaxed);
-        s.count.store(s.count.load(Relaxed).wrapping_add(1), Relaxed);
+        s.allocated
+            .store(s.allocated.load(Relaxed).wrapping_add(allocated), Relaxed);
+        s.count
+            .store(s.count.load(Relaxed).wrapping_add(1), Relaxed);
     }
     let net = s.net.load(Relaxed).wrapping_add(delta);
     s.net.store(net, Relaxed);
@@ -259,8 +261,7 @@ impl Probe {
         IterationMemory {
             alloc_bytes: now.allocated.saturating_sub(self.start.allocated),
             alloc_count: now.count.saturating_sub(self.start.count),
-            peak_heap_bytes: u64::try_from(now.peak.saturating_sub(self.start.live))
-                .unwrap_or(0),
+            peak_heap_bytes: u64::try_from(now.peak.saturating_sub(self.start.live)).unwrap_or(0),
         }
     }
 }

@@ -93,7 +93,11 @@ pub enum Metric {
 
 impl Metric {
     /// The metrics compared besides the samples, in report order.
-    pub const MEMORY: [Metric; 3] = [Metric::AllocBytes, Metric::PeakHeapBytes, Metric::PeakRssBytes];
+    pub const MEMORY: [Metric; 3] = [
+        Metric::AllocBytes,
+        Metric::PeakHeapBytes,
+        Metric::PeakRssBytes,
+    ];
 
     /// The metric's name in reports (`time` for nanosecond samples).
     pub fn label(&self, unit: Unit) -> &'static str {

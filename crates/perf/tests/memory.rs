@@ -66,10 +66,22 @@ fn controlled_allocations_are_counted_exactly() {
     assert_eq!(m.alloc_bytes.len(), 20);
     // 3 buffers of 10,000 bytes plus the outer Vec of 3 × 24-byte Vec headers.
     let expected = (3 * 10_000 + 3 * std::mem::size_of::<Vec<u8>>()) as f64;
-    assert!(m.alloc_bytes.iter().all(|b| *b == expected), "{:?}", m.alloc_bytes);
-    assert!(m.alloc_count.iter().all(|c| *c == 4.0), "{:?}", m.alloc_count);
+    assert!(
+        m.alloc_bytes.iter().all(|b| *b == expected),
+        "{:?}",
+        m.alloc_bytes
+    );
+    assert!(
+        m.alloc_count.iter().all(|c| *c == 4.0),
+        "{:?}",
+        m.alloc_count
+    );
     // All held at once: the peak is everything allocated.
-    assert!(m.peak_heap_bytes.iter().all(|p| *p == expected), "{:?}", m.peak_heap_bytes);
+    assert!(
+        m.peak_heap_bytes.iter().all(|p| *p == expected),
+        "{:?}",
+        m.peak_heap_bytes
+    );
     assert_eq!(t.allocated_bytes, Some(expected as u64));
     assert!(t.peak_rss_bytes.is_some() || !cfg!(target_os = "linux"));
 
@@ -91,8 +103,16 @@ fn controlled_allocations_are_counted_exactly() {
     )
     .unwrap();
     let m2 = s2.get("seq").unwrap().memory.clone().unwrap();
-    assert!(m2.alloc_bytes.iter().all(|b| *b == 30_000.0), "{:?}", m2.alloc_bytes);
-    assert!(m2.peak_heap_bytes.iter().all(|p| *p == 10_000.0), "{:?}", m2.peak_heap_bytes);
+    assert!(
+        m2.alloc_bytes.iter().all(|b| *b == 30_000.0),
+        "{:?}",
+        m2.alloc_bytes
+    );
+    assert!(
+        m2.peak_heap_bytes.iter().all(|p| *p == 10_000.0),
+        "{:?}",
+        m2.peak_heap_bytes
+    );
 
     // The report shows it.
     let md = s.generate_report();
@@ -110,7 +130,10 @@ fn counting_off_records_no_memory() {
     assert!(s.get("op").unwrap().memory.is_none());
     // Only the resident-set peak (not from the allocator) is left.
     let md = s.generate_report();
-    assert!(md.contains("| op | – | – | – |") || !md.contains("## Memory"), "{md}");
+    assert!(
+        md.contains("| op | – | – | – |") || !md.contains("## Memory"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -225,5 +248,8 @@ fn counting_overhead_is_small() {
     let on = time(true);
     memory::set_counting(true);
     println!("allocate+free: {off:.1} ns without counting, {on:.1} ns with counting");
-    assert!(on < off * 4.0 + 20.0, "counting costs too much: {off} → {on} ns");
+    assert!(
+        on < off * 4.0 + 20.0,
+        "counting costs too much: {off} → {on} ns"
+    );
 }

@@ -197,7 +197,8 @@ fn memory_and_instruction_results_conform_to_the_schema() {
             "op",
             Params::new(),
             2,
-            &mut MockMeasurement::new(vec![10.0, 11.0]).with_unit(guestctl_perf::Unit::Instructions),
+            &mut MockMeasurement::new(vec![10.0, 11.0])
+                .with_unit(guestctl_perf::Unit::Instructions),
             &mut work,
             &mut NoObserver,
         )

@@ -116,7 +116,10 @@ fn memory_section(s: &mut String, run: &RunResults) {
         s,
         "| Test | Allocated/iter | Allocations/iter | Peak heap/iter | Peak RSS |"
     );
-    let _ = writeln!(s, "|------|---------------:|-----------------:|---------------:|---------:|");
+    let _ = writeln!(
+        s,
+        "|------|---------------:|-----------------:|---------------:|---------:|"
+    );
     for t in rows {
         let (a, n, p) = match memory_medians(t) {
             Some((a, n, p)) => (

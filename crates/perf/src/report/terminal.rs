@@ -3,7 +3,9 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
-use super::{describe_change_in, format_bytes, markdown::warning_text, memory_medians, signed_pct, Report};
+use super::{
+    describe_change_in, format_bytes, markdown::warning_text, memory_medians, signed_pct, Report,
+};
 use crate::compare::MatchStatus;
 use crate::targets::TargetStatus;
 
@@ -14,8 +16,19 @@ pub fn terminal_table(report: &Report) -> String {
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(vec![
-            "Test", "N", "Median", "Mean", "Min", "Max", "p95", "CV", "Alloc/iter", "Heap peak",
-            "Target", "Change", "Verdict",
+            "Test",
+            "N",
+            "Median",
+            "Mean",
+            "Min",
+            "Max",
+            "p95",
+            "CV",
+            "Alloc/iter",
+            "Heap peak",
+            "Target",
+            "Change",
+            "Verdict",
         ]);
     let cmp = report.comparison.as_ref();
     for t in &report.run.tests {
