@@ -253,3 +253,48 @@ fn counting_overhead_is_small() {
         "counting costs too much: {off} → {on} ns"
     );
 }
+
+/// `perf bench` results carry the peak RSS of every run (from `wait4`): compared like
+/// time, as `peak_rss_bytes`.
+#[test]
+fn peak_rss_of_external_commands_is_compared() {
+    let _g = lock();
+    let bench = |rss: u64| {
+        let mut s = PerfTestSuite::new();
+        let mut work = || Ok(());
+        let mut r = s
+            .run_with(
+                "cmd",
+                Params::new(),
+                12,
+                &mut MockMeasurement::new(times()),
+                &mut work,
+                &mut NoObserver,
+            )
+            .unwrap()
+            .clone();
+        r.memory = None;
+        r.process = Some(guestctl_perf::record::ProcessStats {
+            user_ns: vec![1.0; 12],
+            sys_ns: vec![1.0; 12],
+            max_rss_bytes: (0..12).map(|i| rss + i * 4096).collect(),
+            exit_codes: vec![Some(0); 12],
+            command: vec!["true".into()],
+        });
+        s.push(r);
+        s
+    };
+    let cmp = bench(40 << 20).compare_with_baseline(&bench(20 << 20), 5.0);
+    let rss = cmp
+        .tests
+        .iter()
+        .find(|t| t.metric == Metric::PeakRssBytes)
+        .expect("peak RSS compared");
+    assert_eq!(rss.verdict(), Some(Verdict::Regression));
+    assert_eq!(rss.label(), "cmd [peak_rss_bytes]");
+    let md = cmp.generate_report();
+    assert!(
+        md.contains("- cmd [peak_rss_bytes]: 99.9% more (20.0 MiB → 40.0 MiB)"),
+        "{md}"
+    );
+}
