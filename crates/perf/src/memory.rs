@@ -88,29 +88,26 @@ fn slot() -> usize {
 }
 
 #[inline]
-fn on_change(delta: i64, allocated: u64) {
+fn on_alloc(size: usize) {
     if !ENABLED.load(Relaxed) {
         return;
     }
     let i = slot();
     let s = &COUNTERS[i];
+    let size64 = size as i64;
     if i == SLOTS {
         // The shared overflow slot: atomic read-modify-writes.
-        if allocated > 0 {
-            s.allocated.fetch_add(allocated, Relaxed);
-            s.count.fetch_add(1, Relaxed);
-        }
-        let net = s.net.fetch_add(delta, Relaxed).wrapping_add(delta);
+        s.allocated.fetch_add(size as u64, Relaxed);
+        s.count.fetch_add(1, Relaxed);
+        let net = s.net.fetch_add(size64, Relaxed).wrapping_add(size64);
         s.peak.fetch_max(net, Relaxed);
         return;
     }
-    if allocated > 0 {
-        s.allocated
-            .store(s.allocated.load(Relaxed).wrapping_add(allocated), Relaxed);
-        s.count
-            .store(s.count.load(Relaxed).wrapping_add(1), Relaxed);
-    }
-    let net = s.net.load(Relaxed).wrapping_add(delta);
+    s.allocated
+        .store(s.allocated.load(Relaxed).wrapping_add(size as u64), Relaxed);
+    s.count
+        .store(s.count.load(Relaxed).wrapping_add(1), Relaxed);
+    let net = s.net.load(Relaxed).wrapping_add(size64);
     s.net.store(net, Relaxed);
     if net > s.peak.load(Relaxed) {
         s.peak.store(net, Relaxed);
@@ -118,13 +115,19 @@ fn on_change(delta: i64, allocated: u64) {
 }
 
 #[inline]
-fn on_alloc(size: usize) {
-    on_change(size as i64, size as u64);
-}
-
-#[inline]
 fn on_free(size: usize) {
-    on_change(-(size as i64), 0);
+    if !ENABLED.load(Relaxed) {
+        return;
+    }
+    let i = slot();
+    let s = &COUNTERS[i];
+    if i == SLOTS {
+        s.net.fetch_sub(size as i64, Relaxed);
+        return;
+    }
+    // Freeing never raises the peak.
+    s.net
+        .store(s.net.load(Relaxed).wrapping_sub(size as i64), Relaxed);
 }
 
 // SAFETY: every method forwards to `System` with the caller's own arguments, so the
