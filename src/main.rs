@@ -5,6 +5,12 @@
 
 mod cmd;
 
+/// The counting allocator (guestctl-perf): `guestctl perf validate` records the bytes
+/// allocated and the peak heap of every iteration with it. Counting costs a few
+/// relaxed atomic additions per allocation (measured in docs/perf-methodology.md).
+#[global_allocator]
+static ALLOC: guestctl_perf::memory::CountingAlloc = guestctl_perf::memory::CountingAlloc;
+
 use clap::Parser;
 use std::process::ExitCode;
 

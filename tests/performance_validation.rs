@@ -124,7 +124,14 @@ fn workload_generator_feeds_a_suite() {
     assert_eq!(disk.hostname(), "test-vm");
 }
 
-const QUICK: [&str; 6] = ["--filter", "minimal", "--iterations", "3", "--warmup", "0"];
+const QUICK: [&str; 6] = [
+    "--filter",
+    "mock_disk_generation/minimal",
+    "--iterations",
+    "3",
+    "--warmup",
+    "0",
+];
 
 fn quick_args<'a>(dir: &'a str) -> Vec<&'a str> {
     let mut v = QUICK.to_vec();
@@ -468,4 +475,233 @@ fn history_html_exports_and_guarded_accept() {
     assert_eq!(code, 0, "{out}\n{err}");
     let history = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
     assert_eq!(history.lines().count(), 4);
+}
+
+/// The results file `from` with every test's `memory.alloc_bytes` multiplied by
+/// `factor`, written to `to` (time samples untouched).
+fn scaled_alloc(from: &std::path::Path, to: &std::path::Path, factor: f64) {
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(from).unwrap()).unwrap();
+    for t in v["tests"].as_array_mut().unwrap() {
+        let a = t["memory"]["alloc_bytes"].as_array_mut().unwrap();
+        for x in a.iter_mut() {
+            *x = serde_json::json!(x.as_f64().unwrap() * factor);
+        }
+    }
+    std::fs::write(to, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+}
+
+#[test]
+fn memory_is_recorded_and_a_memory_regression_is_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("results");
+    let d = dir.to_str().unwrap();
+    // 10 iterations: enough samples for the decision rule to be significant.
+    let args = [
+        "perf",
+        "validate",
+        "--no-progress",
+        "--filter",
+        "mock_disk_generation/minimal",
+        "--iterations",
+        "10",
+        "--warmup",
+        "0",
+        "--results-dir",
+        d,
+    ];
+    let (code, out, err) = outcome(&guestctl(&args));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("Alloc/iter"), "{out}");
+    let cur = dir.join("current.json");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&cur).unwrap()).unwrap();
+    let t = &v["tests"][0];
+    assert_eq!(t["name"], "mock_disk_generation/minimal");
+    let alloc = t["memory"]["alloc_bytes"].as_array().unwrap();
+    assert_eq!(alloc.len(), 10);
+    assert!(alloc.iter().all(|x| x.as_f64().unwrap() > 0.0), "{t}");
+    assert!(t["peak_rss_bytes"].as_u64().unwrap() > 0, "{t}");
+    assert!(std::fs::read_to_string(dir.join("report.md"))
+        .unwrap()
+        .contains("## Memory"));
+
+    // A baseline that allocated half as much, same times: a memory regression.
+    let base = dir.join("half.json");
+    scaled_alloc(&cur, &base, 0.5);
+    let (code, out, err) = outcome(&guestctl(&[
+        "perf",
+        "compare",
+        base.to_str().unwrap(),
+        cur.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(
+        out.contains("regression: mock_disk_generation/minimal [alloc_bytes]: 100.0% more"),
+        "{out}"
+    );
+    let (_, md, _) = outcome(&guestctl(&[
+        "perf",
+        "compare",
+        "--format",
+        "markdown",
+        base.to_str().unwrap(),
+        cur.to_str().unwrap(),
+    ]));
+    assert!(
+        md.contains("- mock_disk_generation/minimal [alloc_bytes]: 100.0% more"),
+        "{md}"
+    );
+
+    // Without memory counting, nothing is recorded and the comparison is time only.
+    let mut args = vec!["perf", "validate", "--no-progress", "--no-memory"];
+    let d2 = tmp.path().join("nomem");
+    let d2 = d2.to_str().unwrap();
+    args.extend(quick_args(d2));
+    let (code, out, err) = outcome(&guestctl(&args));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("nomem/current.json")).unwrap())
+            .unwrap();
+    assert!(v["tests"][0].get("memory").is_none());
+    // An old-style baseline (no memory) compares with a new run without errors.
+    let (code, out, err) = outcome(&guestctl(&[
+        "perf",
+        "compare",
+        &format!("{d2}/current.json"),
+        cur.to_str().unwrap(),
+    ]));
+    assert!(code == 0 || code == 2, "{out}\n{err}");
+    assert!(!out.contains("not comparable"), "{out}");
+}
+
+#[test]
+fn instructions_metric_is_deterministic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("results");
+    let d = d.to_str().unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut a: Vec<&str> = vec![
+            "perf",
+            "validate",
+            "--no-progress",
+            "--metric",
+            "instructions",
+            "--filter",
+            "cache_lookup",
+            "--iterations",
+            "3",
+            "--results-dir",
+        ];
+        a.push(d);
+        a.extend(extra);
+        a
+    };
+    // Without valgrind: a clear error naming the Debian package.
+    let o = std::process::Command::new(guestctl_bin())
+        .args(args(&[]))
+        .env("GUESTCTL_VALGRIND", "/nonexistent/valgrind")
+        .output()
+        .unwrap();
+    let (code, _, err) = outcome(&o);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("apt-get install valgrind"), "{err}");
+    if std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("valgrind is not installed: the instruction counts are not checked");
+        return;
+    }
+
+    let read = |p: &std::path::Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let (code, out, err) = outcome(&guestctl(&args(&[])));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("instr"), "{out}");
+    let dir = std::path::Path::new(d).join("instructions");
+    let first = read(&dir.join("current.json"));
+    assert_eq!(first["settings"]["measurement"], "callgrind_instructions");
+    let t = &first["tests"][0];
+    assert_eq!(t["name"], "cache_lookup");
+    assert_eq!(t["unit"], "instructions");
+    let a: Vec<f64> = t["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(a.len(), 3);
+    assert!(a.iter().all(|x| *x > 1000.0), "{a:?}");
+
+    // A second run: the same counts (within 0.1%), compared at 1%: no regression.
+    let (code, out, err) = outcome(&guestctl(&args(&[])));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let second = read(&dir.join("current.json"));
+    let b: Vec<f64> = second["tests"][0]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let (ma, mb) = (
+        guestctl_stats::median(&a).unwrap(),
+        guestctl_stats::median(&b).unwrap(),
+    );
+    assert!((ma - mb).abs() <= ma * 0.001, "{a:?} vs {b:?}");
+    let report = read(&dir.join("report.json"));
+    assert_eq!(report["comparison"]["threshold_pct"], 1.0);
+    // The time baseline of the results directory is not touched.
+    assert!(!std::path::Path::new(d).join("baseline.json").exists());
+}
+
+#[test]
+fn flamegraph_per_test_linked_from_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("results");
+    let d = dir.to_str().unwrap();
+    let args = [
+        "perf",
+        "validate",
+        "--no-progress",
+        "--flamegraph",
+        "--filter",
+        "cache_lookup",
+        "--iterations",
+        "3",
+        "--warmup",
+        "0",
+        "--results-dir",
+        d,
+    ];
+    let (code, out, err) = outcome(&guestctl(&args));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let svg = dir.join("flamegraphs/cache_lookup.svg");
+    let text = std::fs::read_to_string(&svg)
+        .unwrap_or_else(|e| panic!("{}: {e}\nstderr: {err}", svg.display()));
+    assert!(
+        text.contains("<svg") && text.contains("</svg>"),
+        "{}",
+        svg.display()
+    );
+    assert!(text.contains("cache_lookup"), "{}", svg.display());
+    assert!(
+        html.contains("href=\"flamegraphs/cache_lookup.svg\""),
+        "report.html does not link the flamegraph"
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("flamegraphs/cache_lookup.svg"))
+            .unwrap()
+            .contains("guestctl_inspect")
+    );
+    // Without the flag, no flamegraph and no link.
+    let d2 = tmp.path().join("plain");
+    let mut args = vec!["perf", "validate", "--no-progress"];
+    args.extend(quick_args(d2.to_str().unwrap()));
+    let (code, _, _) = outcome(&guestctl(&args));
+    assert_eq!(code, 0);
+    assert!(!d2.join("flamegraphs").exists());
+    let html = std::fs::read_to_string(d2.join("report.html")).unwrap();
+    assert!(!html.contains("flamegraphs/"));
 }

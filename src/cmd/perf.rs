@@ -26,6 +26,11 @@ use guestctl_perf::{
 const DEFAULT_RESULTS_DIR: &str = "performance-results";
 /// Default targets file, relative to the working directory.
 const DEFAULT_TARGETS: &str = "perf-targets.toml";
+/// Default regression threshold of `--metric instructions`, in percent.
+const DEFAULT_INSTRUCTIONS_THRESHOLD: f64 = 1.0;
+/// Subdirectory of the results directory for `--metric instructions` (its own
+/// baseline, current run, reports and history).
+const INSTRUCTIONS_SUBDIR: &str = "instructions";
 
 /// Output formats of reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,6 +63,34 @@ pub enum Command {
     /// Show the history of validate runs: every test's trend, or one test's runs
     /// with the change points detected in them.
     History(HistoryArgs),
+    /// Internal: run one standard-suite test's routine (setup, warm-up, then the
+    /// measured iterations through callgrind's markers); used by `validate --metric
+    /// instructions`, which runs it under valgrind.
+    #[command(name = "run-routine", hide = true)]
+    RunRoutine(RunRoutineArgs),
+}
+
+/// What `perf validate` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Metric {
+    /// Wall-clock time, with memory per iteration (counting allocator).
+    Time,
+    /// Instructions executed, under valgrind's callgrind (deterministic; default
+    /// threshold 1%). Results go to RESULTS_DIR/instructions/.
+    Instructions,
+}
+
+/// Arguments of the hidden `perf run-routine`.
+#[derive(clap::Args)]
+pub struct RunRoutineArgs {
+    /// The standard-suite test.
+    test: String,
+    /// Measured iterations.
+    #[arg(long, default_value_t = 10)]
+    iterations: usize,
+    /// Warm-up iterations (not measured).
+    #[arg(long, default_value_t = 1)]
+    warmup: usize,
 }
 
 /// Exports for existing dashboards, shared by `validate` and `compare`.
@@ -127,6 +160,16 @@ pub struct ValidateArgs {
     /// Never show a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// What to measure: wall-clock time (and memory), or instructions under callgrind.
+    #[arg(long, value_enum, default_value_t = Metric::Time)]
+    metric: Metric,
+    /// Do not count allocations (no memory figures are recorded).
+    #[arg(long)]
+    no_memory: bool,
+    /// Also profile each test (after its measurement) and write one flamegraph SVG per
+    /// test under RESULTS_DIR/flamegraphs/, linked from report.html.
+    #[arg(long)]
+    flamegraph: bool,
     /// Also run a peer tool on the same kind of disk and report it side by side
     /// (skipped, with a note in the report, when the peer is not installed).
     #[arg(long, value_enum)]
@@ -315,7 +358,40 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Baseline(BaselineCommand::Show { results_dir, json }) => show(results_dir, json),
         Command::Report(a) => report(a),
         Command::History(a) => history(a),
+        Command::RunRoutine(a) => run_routine(a),
     }
+}
+
+fn run_routine(a: RunRoutineArgs) -> anyhow::Result<ExitCode> {
+    guestctl_perf::callgrind::run_named(
+        guestctl_perf::standard::standard_suite(),
+        &a.test,
+        a.warmup,
+        a.iterations,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Measures the suite's instruction counts, each test in a child process of this
+/// binary under callgrind.
+fn run_instructions(
+    suite: guestctl_perf::Suite,
+    results: &mut PerfTestSuite,
+    plan: RunPlan,
+    warmup: usize,
+    observer: &mut dyn Observer,
+) -> anyhow::Result<Vec<guestctl_perf::suite::Failure>> {
+    let exe =
+        std::env::current_exe().context("finding the guestctl binary to run under callgrind")?;
+    let runner = guestctl_perf::callgrind::Runner::new(exe)?;
+    Ok(suite.run_external(
+        results,
+        plan,
+        guestctl_perf::Unit::Instructions,
+        "callgrind_instructions",
+        observer,
+        &mut |name, iterations| runner.measure(name, iterations, warmup),
+    ))
 }
 
 fn check_threshold(t: Option<f64>) -> anyhow::Result<()> {
@@ -389,9 +465,32 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
             guestctl_perf::measure::MAX_ITERATIONS
         );
     }
-    let targets = Targets::load_or_default(&a.targets)?;
-    let threshold = a.threshold.unwrap_or_else(|| targets.default_threshold());
-    let rd = ResultsDir::new(&a.results_dir);
+    let instructions = a.metric == Metric::Instructions;
+    if instructions && a.flamegraph {
+        bail!("--flamegraph profiles wall-clock time; run it without --metric instructions");
+    }
+    // Instruction counts are deterministic: 1% by default, and no per-test time
+    // thresholds or targets apply.
+    let targets = if instructions {
+        Targets::default()
+    } else {
+        Targets::load_or_default(&a.targets)?
+    };
+    let threshold = match (a.threshold, instructions) {
+        (Some(t), _) => t,
+        (None, true) => DEFAULT_INSTRUCTIONS_THRESHOLD,
+        (None, false) => targets.default_threshold(),
+    };
+    let results_dir = if instructions {
+        a.results_dir.join(INSTRUCTIONS_SUBDIR)
+    } else {
+        a.results_dir.clone()
+    };
+    if instructions {
+        // Fail fast, before taking the lock, when valgrind is missing.
+        guestctl_perf::callgrind::find_valgrind()?;
+    }
+    let rd = ResultsDir::new(&results_dir);
     let _lock = rd.lock(|p| {
         eprintln!(
             "waiting for another performance run to finish (lock {})…",
@@ -422,9 +521,56 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         options: Options::default(),
         targets: targets.clone(),
     });
-    let failures = suite.run(&mut results, plan, &mut WallClock, &mut progress);
+    let mut flamegraphs: Vec<(String, String)> = Vec::new();
+    let failures = if instructions {
+        run_instructions(suite, &mut results, plan, a.warmup, &mut progress)?
+    } else {
+        // Memory per iteration: the counting allocator of main.rs, on for the run.
+        let was = guestctl_perf::memory::set_counting(!a.no_memory);
+        let bar = progress.bar.clone();
+        // At least as many calls as measured iterations (and 300 ms): operations that
+        // mostly wait for child processes need them to collect samples.
+        let mut after = |name: &str, routine: &mut dyn guestctl_perf::Routine| {
+            if !a.flamegraph {
+                return;
+            }
+            let counting = guestctl_perf::memory::set_counting(false);
+            let rel = guestctl_dashboard::flamegraph_path(name);
+            let written = guestctl_dashboard::profile_routine(name, a.iterations, routine)
+                .map_err(anyhow::Error::from)
+                .and_then(|svg| {
+                    let path = rd.root().join(&rel);
+                    if let Some(d) = path.parent() {
+                        std::fs::create_dir_all(d)
+                            .with_context(|| format!("creating {}", d.display()))?;
+                    }
+                    store::write_atomic(&path, &svg)?;
+                    Ok(())
+                });
+            guestctl_perf::memory::set_counting(counting);
+            match written {
+                Ok(()) => flamegraphs.push((name.to_string(), rel)),
+                Err(e) => bar.suspend(|| eprintln!("warning: no flamegraph for {name}: {e:#}")),
+            }
+        };
+        let f = suite.run_with(
+            &mut results,
+            plan,
+            &mut WallClock,
+            &mut progress,
+            &mut after,
+        );
+        guestctl_perf::memory::set_counting(was);
+        f
+    };
     progress.bar.finish_and_clear();
-    run_peer(&a, &mut results)?;
+    if !instructions {
+        run_peer(&a, &mut results)?;
+    } else if a.peer.is_some() {
+        let note = "peer comparison skipped: it measures wall-clock time, not instructions";
+        eprintln!("note: {note}");
+        results.add_note(note);
+    }
 
     let run = results.to_run();
     store::write_atomic(
@@ -477,7 +623,7 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         baseline: baseline.as_ref(),
         comparison: report.comparison.as_ref(),
         history: &read.entries,
-        flamegraphs: &[],
+        flamegraphs: &flamegraphs,
     });
     store::write_atomic(&html_path, html.as_bytes())?;
     a.export.write(&report)?;

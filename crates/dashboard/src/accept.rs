@@ -30,7 +30,7 @@ pub fn refusal_reasons(comparison: &BaselineComparison) -> Vec<String> {
             _ => {}
         }
         if let (Some(Verdict::Regression), Some(c)) = (t.verdict(), &t.comparison) {
-            out.push(format!("{}: regressed {:+.1}%", t.name, c.change_pct));
+            out.push(format!("{}: regressed {:+.1}%", t.label(), c.change_pct));
         }
     }
     out

@@ -130,12 +130,26 @@ fn fmt_value(unit: Unit, v: f64) -> String {
 /// Why a test fails in JUnit terms: `(type, message, details)`.
 fn failures(t: &TestResult, cmp: Option<&BaselineComparison>) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
-    if let Some(tc) = cmp.and_then(|c| c.tests.iter().find(|x| x.name == t.name)) {
+    // The test's own samples, then its memory figures (a memory regression fails the
+    // test too, naming the metric).
+    for tc in cmp
+        .into_iter()
+        .flat_map(|c| c.tests.iter().filter(|x| x.name == t.name))
+    {
         if let (Some(Verdict::Regression), Some(c)) = (tc.verdict(), tc.comparison.as_ref()) {
+            let what = if tc.metric.is_samples() && tc.unit == Unit::Nanoseconds {
+                "slower".to_string()
+            } else {
+                format!("more {}", tc.metric.label(tc.unit))
+            };
             out.push((
-                "regression".to_string(),
+                if tc.metric.is_samples() {
+                    "regression".to_string()
+                } else {
+                    format!("regression_{}", tc.metric.label(tc.unit))
+                },
                 format!(
-                    "{:+.1}% slower than the baseline (threshold {:.1}%)",
+                    "{:+.1}% {what} than the baseline (threshold {:.1}%)",
                     c.change_pct, c.threshold_pct
                 ),
                 format!(

@@ -7,7 +7,7 @@ use guestctl_stats::{compare_suite, geometric_mean, Comparison, Options, Verdict
 use serde::{Deserialize, Serialize};
 
 use crate::fingerprint::Fingerprint;
-use crate::record::{RunResults, TestResult, Unit};
+use crate::record::{Metric, RunResults, TestResult, Unit};
 use crate::targets::Targets;
 
 /// Where a run came from (the header of a results file).
@@ -58,6 +58,10 @@ pub struct TestComparison {
     pub baseline_name: Option<String>,
     /// How the test was matched.
     pub status: MatchStatus,
+    /// The figure compared: the test's samples (time or instructions), or one of its
+    /// memory figures (a test has one entry per metric both runs recorded).
+    #[serde(default, skip_serializing_if = "Metric::is_samples")]
+    pub metric: Metric,
     /// Unit of the medians.
     pub unit: Unit,
     /// Median of the baseline samples.
@@ -79,6 +83,16 @@ pub struct TestComparison {
 }
 
 impl TestComparison {
+    /// The test's name, followed by the metric in brackets for a memory figure
+    /// (`cache_lookup [alloc_bytes]`).
+    pub fn label(&self) -> String {
+        if self.metric.is_samples() {
+            self.name.clone()
+        } else {
+            format!("{} [{}]", self.name, self.metric.label(self.unit))
+        }
+    }
+
     /// The verdict, for compared and renamed tests.
     pub fn verdict(&self) -> Option<Verdict> {
         self.comparison.as_ref().map(|c| c.verdict)
@@ -121,7 +135,8 @@ pub struct BaselineComparison {
     pub fingerprint_differences: Vec<String>,
     /// Every test of either run: current order first, then missing ones.
     pub tests: Vec<TestComparison>,
-    /// Geometric mean of the ratios of the compared tests (current/baseline).
+    /// Geometric mean of the ratios of the compared tests' samples (current/baseline;
+    /// memory figures are not included).
     pub overall_ratio: Option<f64>,
 }
 
@@ -223,7 +238,7 @@ pub fn compare_runs(
 ) -> BaselineComparison {
     let mut tests: Vec<TestComparison> = Vec::new();
     // (index into tests, baseline samples, current samples, threshold)
-    let mut pending: Vec<(usize, &[f64], &[f64], f64)> = Vec::new();
+    let mut pending: Vec<(usize, Vec<f64>, Vec<f64>, f64)> = Vec::new();
     let mut used_baseline: Vec<&str> = Vec::new();
 
     for cur in &current.tests {
@@ -242,6 +257,7 @@ pub fn compare_runs(
             name: cur.name.clone(),
             baseline_name: base.filter(|b| b.name != cur.name).map(|b| b.name.clone()),
             status,
+            metric: Metric::Samples,
             unit: cur.unit,
             baseline_median: base.map(|b| b.summary.median),
             current_median: Some(cur.summary.median),
@@ -259,13 +275,50 @@ pub fn compare_runs(
             let threshold = cfg
                 .targets
                 .threshold_for(&cur.name, op.as_deref(), cfg.threshold_pct);
+            let status = tc.status;
+            let base_name = tc.baseline_name.clone();
             match unusable(b, cur, threshold) {
                 Some(why) => {
                     tc.status = MatchStatus::Error;
                     tc.error = Some(why);
                 }
-                None => pending.push((tests.len(), &b.samples, &cur.samples, threshold)),
+                None => pending.push((
+                    tests.len(),
+                    b.samples.clone(),
+                    cur.samples.clone(),
+                    threshold,
+                )),
             }
+            tests.push(tc);
+            // Memory figures recorded by both runs, under the same rule and threshold.
+            for metric in Metric::MEMORY {
+                let (Some((bs, unit)), Some((cs, _))) =
+                    (b.metric_samples(metric), cur.metric_samples(metric))
+                else {
+                    continue;
+                };
+                // Ratios need positive values: a figure that is zero on either side
+                // (an operation that allocates nothing) is not compared.
+                if bs.iter().chain(&cs).any(|x| !(x.is_finite() && *x > 0.0)) {
+                    continue;
+                }
+                pending.push((tests.len(), bs.clone(), cs.clone(), threshold));
+                tests.push(TestComparison {
+                    name: cur.name.clone(),
+                    baseline_name: base_name.clone(),
+                    status,
+                    metric,
+                    unit,
+                    baseline_median: guestctl_stats::median(&bs).ok(),
+                    current_median: guestctl_stats::median(&cs).ok(),
+                    comparison: None,
+                    error: None,
+                    // Allocation counts do not move with the machine's speed.
+                    machine_drift: None,
+                    note: None,
+                });
+            }
+            continue;
         }
         tests.push(tc);
     }
@@ -275,6 +328,7 @@ pub fn compare_runs(
                 name: b.name.clone(),
                 baseline_name: None,
                 status: MatchStatus::Missing,
+                metric: Metric::Samples,
                 unit: b.unit,
                 baseline_median: Some(b.summary.median),
                 current_median: None,
@@ -286,7 +340,10 @@ pub fn compare_runs(
         }
     }
 
-    let pairs: Vec<(&[f64], &[f64], f64)> = pending.iter().map(|p| (p.1, p.2, p.3)).collect();
+    let pairs: Vec<(&[f64], &[f64], f64)> = pending
+        .iter()
+        .map(|p| (p.1.as_slice(), p.2.as_slice(), p.3))
+        .collect();
     if !pairs.is_empty() {
         match compare_suite(&pairs, &cfg.options) {
             Ok(results) => {
@@ -306,8 +363,10 @@ pub fn compare_runs(
             }
         }
     }
+    // The overall change is of the tests' own samples (time), not of memory.
     let ratios: Vec<f64> = tests
         .iter()
+        .filter(|t| t.metric.is_samples())
         .filter_map(|t| t.comparison.as_ref().map(|c| c.ratio))
         .collect();
 

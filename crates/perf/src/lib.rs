@@ -4,7 +4,9 @@
 //!
 //! 1. **warm-up** and 2. **measure** ([`measure`]): a [`Routine`] runs under a
 //!    [`Measurement`] ([`WallClock`], or [`MockMeasurement`] in tests); warm-up
-//!    iterations are discarded, every measured sample is kept (nanoseconds).
+//!    iterations are discarded, every measured sample is kept (nanoseconds). Where
+//!    the counting allocator of [`memory`] is installed, each iteration's bytes
+//!    allocated and peak heap are recorded beside it, and compared like time.
 //! 3. **analyse** ([`measure::analyse`]): guestctl-stats summarises the samples into a
 //!    [`TestResult`] — the one record every later stage reads — with warnings
 //!    (few iterations, high CV, outliers) and the check against `perf-targets.toml`
@@ -38,11 +40,13 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod callgrind;
 pub mod compare;
 pub mod drift;
 mod error;
 pub mod fingerprint;
 pub mod measure;
+pub mod memory;
 pub mod peer;
 pub mod process;
 pub mod record;
@@ -59,7 +63,8 @@ pub use error::{ErrorKind, PerfError};
 pub use fingerprint::Fingerprint;
 pub use guestctl_stats::{Comparison, Options, Summary, Verdict};
 pub use measure::{Measurement, MockMeasurement, NoObserver, Observer, Routine, WallClock};
-pub use record::{Params, RunResults, TestResult, Unit, SCHEMA_VERSION};
+pub use memory::CountingAlloc;
+pub use record::{MemoryStats, Metric, Params, RunResults, TestResult, Unit, SCHEMA_VERSION};
 pub use report::{BaselineAction, Report};
 pub use store::ResultsDir;
 pub use suite::{Operation, PerfTestSuite, RunPlan, Suite, SuiteConfig};

@@ -9,7 +9,8 @@ use std::time::Instant;
 use guestctl_stats::Options;
 
 use crate::error::PerfError;
-use crate::record::{Params, TestResult, Unit};
+use crate::memory::{Probe, RssWatermark};
+use crate::record::{MemoryStats, Params, TestResult, Unit};
 
 /// Largest number of iterations (warm-up plus measured) of one test: a guard against
 /// a typo such as `--iterations 1000000000` that would run for days and keep a
@@ -142,6 +143,10 @@ pub struct RawRun {
     pub warmup: usize,
     /// The measured samples, in order.
     pub samples: Vec<f64>,
+    /// Per-iteration memory figures, when the counting allocator is installed.
+    pub memory: Option<MemoryStats>,
+    /// Peak resident set over the measured iterations, when it could be read.
+    pub peak_rss_bytes: Option<u64>,
 }
 
 /// Checks an iteration count: zero, or more than [`MAX_ITERATIONS`] with the warm-up,
@@ -182,9 +187,24 @@ pub fn run_routine(
         observer.iteration_finished(name, true);
     }
     let mut samples = Vec::with_capacity(iterations);
+    // Memory is read outside the measurement (a snapshot of a few atomics before and
+    // after it), so the time samples do not include the probe.
+    let mut memory = crate::memory::installed().then(|| MemoryStats {
+        alloc_bytes: Vec::with_capacity(iterations),
+        alloc_count: Vec::with_capacity(iterations),
+        peak_heap_bytes: Vec::with_capacity(iterations),
+    });
+    let rss = RssWatermark::start();
     for _ in 0..iterations {
         routine.prepare().map_err(wrap)?;
+        let probe = memory.as_ref().map(|_| Probe::start());
         let v = measurement.measure(routine).map_err(wrap)?;
+        if let (Some(m), Some(p)) = (memory.as_mut(), probe) {
+            let it = p.finish();
+            m.alloc_bytes.push(it.alloc_bytes as f64);
+            m.alloc_count.push(it.alloc_count as f64);
+            m.peak_heap_bytes.push(it.peak_heap_bytes as f64);
+        }
         if !v.is_finite() || v < 0.0 {
             return Err(PerfError::operation(format!(
                 "test {name}: the measurement returned {v}, not a finite non-negative value"
@@ -199,6 +219,8 @@ pub fn run_routine(
         unit: measurement.unit(),
         warmup,
         samples,
+        memory,
+        peak_rss_bytes: rss.peak_bytes(),
     })
 }
 
@@ -219,9 +241,14 @@ pub fn analyse(raw: RawRun, opts: &Options) -> Result<TestResult, PerfError> {
         operation: None,
         renamed_from: None,
         target: None,
-        peak_rss_bytes: None,
         calibration_ns: None,
-        allocated_bytes: None,
+        peak_rss_bytes: raw.peak_rss_bytes,
+        allocated_bytes: raw
+            .memory
+            .as_ref()
+            .and_then(|m| guestctl_stats::median(&m.alloc_bytes).ok())
+            .map(|b| b.round() as u64),
+        memory: raw.memory,
         process: None,
     })
 }

@@ -61,6 +61,64 @@ pub struct ProcessStats {
     pub command: Vec<String>,
 }
 
+/// Memory figures of an in-process test, measured by the counting allocator
+/// ([`crate::memory`]): one entry per measured iteration, in the order of
+/// `TestResult::samples`. Compared with a baseline like time ([`Metric`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MemoryStats {
+    /// Bytes allocated by each iteration (every thread; a realloc counts its new size).
+    pub alloc_bytes: Vec<f64>,
+    /// Number of allocations of each iteration.
+    pub alloc_count: Vec<f64>,
+    /// Peak live heap bytes during each iteration, above the live bytes at its start.
+    pub peak_heap_bytes: Vec<f64>,
+}
+
+/// A figure of a test that is compared with its baseline: time (or whatever the
+/// samples hold) and the memory figures recorded beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Metric {
+    /// The test's samples, in its unit (wall-clock time, or instructions).
+    #[default]
+    Samples,
+    /// Bytes allocated per iteration (`memory.alloc_bytes`).
+    AllocBytes,
+    /// Peak live heap bytes per iteration (`memory.peak_heap_bytes`).
+    PeakHeapBytes,
+    /// Peak resident set per run of an external command (`process.max_rss_bytes`).
+    PeakRssBytes,
+}
+
+impl Metric {
+    /// The metrics compared besides the samples, in report order.
+    pub const MEMORY: [Metric; 3] = [
+        Metric::AllocBytes,
+        Metric::PeakHeapBytes,
+        Metric::PeakRssBytes,
+    ];
+
+    /// The metric's name in reports (`time` for nanosecond samples).
+    pub fn label(&self, unit: Unit) -> &'static str {
+        match self {
+            Metric::Samples => match unit {
+                Unit::Nanoseconds => "time",
+                Unit::Instructions => "instructions",
+                Unit::Bytes => "bytes",
+            },
+            Metric::AllocBytes => "alloc_bytes",
+            Metric::PeakHeapBytes => "peak_heap_bytes",
+            Metric::PeakRssBytes => "peak_rss_bytes",
+        }
+    }
+
+    /// Whether this is the test's own samples (not a memory figure).
+    pub fn is_samples(&self) -> bool {
+        *self == Metric::Samples
+    }
+}
+
 /// One test's result: everything later stages (compare, report, export) need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestResult {
@@ -98,12 +156,33 @@ pub struct TestResult {
     /// from slower code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration_ns: Option<f64>,
-    /// Bytes allocated per iteration (when measured by a counting allocator).
+    /// Median bytes allocated per iteration (when measured by the counting
+    /// allocator; the samples are in `memory`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocated_bytes: Option<u64>,
+    /// Per-iteration memory figures (when the counting allocator is installed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryStats>,
     /// Whole-process figures, for external commands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<ProcessStats>,
+}
+
+impl TestResult {
+    /// The per-iteration (or per-run) values of `metric` with their unit, when the
+    /// test has them.
+    pub fn metric_samples(&self, metric: Metric) -> Option<(Vec<f64>, Unit)> {
+        let bytes = |v: &Vec<f64>| (!v.is_empty()).then(|| (v.clone(), Unit::Bytes));
+        match metric {
+            Metric::Samples => Some((self.samples.clone(), self.unit)),
+            Metric::AllocBytes => self.memory.as_ref().and_then(|m| bytes(&m.alloc_bytes)),
+            Metric::PeakHeapBytes => self.memory.as_ref().and_then(|m| bytes(&m.peak_heap_bytes)),
+            Metric::PeakRssBytes => self.process.as_ref().and_then(|p| {
+                let v: Vec<f64> = p.max_rss_bytes.iter().map(|b| *b as f64).collect();
+                bytes(&v)
+            }),
+        }
+    }
 }
 
 /// Settings a run was made with.

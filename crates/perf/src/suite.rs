@@ -115,6 +115,8 @@ impl PerfTestSuite {
             unit: crate::record::Unit::Nanoseconds,
             warmup: self.config.warmup,
             samples,
+            memory: None,
+            peak_rss_bytes: None,
         };
         self.measurement_name
             .get_or_insert_with(|| "wall_clock".into());
@@ -375,18 +377,28 @@ impl Operation {
         &self.name
     }
 
-    /// Runs the setup in `dir` and returns the routine, for drivers other than
-    /// [`Suite::run`] (the criterion benches in `benches/`).
-    pub fn into_routine(self, dir: &Path) -> Result<Box<dyn Routine>, PerfError> {
-        let name = self.name;
-        (self.setup)(dir).map_err(|e| e.with_context(&name))
-    }
-
     /// The parameters.
     pub fn params(&self) -> &Params {
         &self.params
     }
+
+    /// Runs the setup in `dir` (which must outlive the routine) and returns the
+    /// routine to measure: for running one test outside [`Suite::run`] (e.g. the
+    /// hidden `guestctl perf run-routine` under callgrind, the criterion benches in
+    /// `benches/`).
+    pub fn into_routine(self, dir: &Path) -> Result<Box<dyn Routine>, PerfError> {
+        let name = self.name;
+        (self.setup)(dir).map_err(|e| e.with_context(&name))
+    }
 }
+
+/// Called by [`Suite::run_with`] after each test's measurement, with the test's
+/// routine while its temporary directory still exists (e.g. to profile it); not timed.
+pub type AfterTest<'a> = &'a mut dyn FnMut(&str, &mut dyn Routine);
+
+/// Measures one test outside this process: given the test name and its iteration
+/// count, returns the samples (see [`Suite::run_external`]).
+pub type ExternalMeasure<'a> = &'a mut dyn FnMut(&str, usize) -> Result<Vec<f64>, PerfError>;
 
 /// How a [`Suite`] is run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -463,6 +475,12 @@ impl Suite {
             .map_or(plan.iterations, |cap| cap.min(plan.iterations))
     }
 
+    /// Removes and returns the operation named `name`.
+    pub fn take(&mut self, name: &str) -> Option<Operation> {
+        let i = self.ops.iter().position(|o| o.name == name)?;
+        Some(self.ops.remove(i))
+    }
+
     /// Runs every operation into `into`: setup in a fresh temporary directory, then
     /// warm-up and measurement. A failing test is reported to `observer`, recorded in
     /// the returned list, and the suite goes on.
@@ -472,6 +490,72 @@ impl Suite {
         plan: RunPlan,
         measurement: &mut dyn Measurement,
         observer: &mut dyn Observer,
+    ) -> Vec<Failure> {
+        self.run_with(into, plan, measurement, observer, &mut |_, _| {})
+    }
+
+    /// Records every test from samples measured elsewhere (`measure(name,
+    /// iterations)`, e.g. instruction counts of a child process under callgrind), in
+    /// `unit`, under the measurement name `measurement`; parameters, target keys and
+    /// former names come from the registry. No setup runs in this process.
+    pub fn run_external(
+        self,
+        into: &mut PerfTestSuite,
+        plan: RunPlan,
+        unit: crate::record::Unit,
+        measurement: &str,
+        observer: &mut dyn Observer,
+        measure: ExternalMeasure<'_>,
+    ) -> Vec<Failure> {
+        let mut failures = Vec::new();
+        let caps: Vec<usize> = (0..self.ops.len())
+            .map(|i| self.iterations_of(i, plan))
+            .collect();
+        for (op, iterations) in self.ops.into_iter().zip(caps) {
+            let name = op.name.clone();
+            observer.test_started(&name, into.config.warmup, iterations);
+            let outcome = check_iterations(&name, iterations, into.config.warmup)
+                .and_then(|_| measure(&name, iterations))
+                .and_then(|samples| {
+                    if samples.len() != iterations {
+                        return Err(PerfError::operation(format!(
+                            "test {name}: expected {iterations} samples, got {}",
+                            samples.len()
+                        )));
+                    }
+                    let raw = RawRun {
+                        name: name.clone(),
+                        params: op.params,
+                        unit,
+                        warmup: into.config.warmup,
+                        samples,
+                        memory: None,
+                        peak_rss_bytes: None,
+                    };
+                    into.measurement_name
+                        .get_or_insert_with(|| measurement.to_string());
+                    into.finish(raw, op.operation, op.renamed_from).cloned()
+                });
+            match outcome {
+                Ok(r) => observer.test_finished(&r),
+                Err(error) => {
+                    observer.test_failed(&name, &error);
+                    failures.push(Failure { name, error });
+                }
+            }
+        }
+        failures
+    }
+
+    /// [`Suite::run`], calling `after(name, routine)` after each test's measurement
+    /// (untimed, before the test's temporary directory is removed).
+    pub fn run_with(
+        self,
+        into: &mut PerfTestSuite,
+        plan: RunPlan,
+        measurement: &mut dyn Measurement,
+        observer: &mut dyn Observer,
+        after: AfterTest<'_>,
     ) -> Vec<Failure> {
         let mut failures = Vec::new();
         let caps: Vec<usize> = (0..self.ops.len())
@@ -510,6 +594,7 @@ impl Suite {
                     c.sample(crate::drift::CALIBRATION_RUNS);
                     c.take_median()
                 });
+                after(&name, routine.as_mut());
                 drop(routine);
                 drop(dir);
                 into.measurement_name

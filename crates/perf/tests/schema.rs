@@ -189,6 +189,41 @@ fn process_results_conform_to_the_schema() {
 }
 
 #[test]
+fn memory_and_instruction_results_conform_to_the_schema() {
+    let mut suite = PerfTestSuite::new();
+    let mut work = || Ok(());
+    let mut r = suite
+        .run_with(
+            "op",
+            Params::new(),
+            2,
+            &mut MockMeasurement::new(vec![10.0, 11.0])
+                .with_unit(guestctl_perf::Unit::Instructions),
+            &mut work,
+            &mut NoObserver,
+        )
+        .unwrap()
+        .clone();
+    r.memory = Some(guestctl_perf::MemoryStats {
+        alloc_bytes: vec![100.0, 100.0],
+        alloc_count: vec![2.0, 2.0],
+        peak_heap_bytes: vec![64.0, 64.0],
+    });
+    r.allocated_bytes = Some(100);
+    r.peak_rss_bytes = Some(1 << 20);
+    suite.push(r);
+    let v = serde_json::to_value(suite.to_run()).unwrap();
+    assert_eq!(v["tests"][0]["unit"], "instructions");
+    assert!(v["tests"][0]["memory"]["alloc_bytes"].is_array());
+    let errs = check(&v);
+    assert!(errs.is_empty(), "{errs:#?}");
+    // A memory figure of the wrong type is caught.
+    let mut bad = v.clone();
+    bad["tests"][0]["memory"]["alloc_bytes"] = serde_json::json!("lots");
+    assert!(!check(&bad).is_empty());
+}
+
+#[test]
 fn the_validator_catches_violations() {
     // A validator that accepts everything would make the tests above meaningless.
     let mut v = sample_run();

@@ -57,6 +57,7 @@ pub fn test_result(name: &str, params: &[(&str, &str)], samples: Vec<f64>) -> Te
         peak_rss_bytes: None,
         calibration_ns: None,
         allocated_bytes: None,
+        memory: None,
         process: None,
     }
 }

@@ -108,6 +108,8 @@ pub fn bench_command(
             unit: Unit::Nanoseconds,
             warmup: spec.warmup,
             samples,
+            memory: None,
+            peak_rss_bytes: None,
         },
         opts,
     )?;

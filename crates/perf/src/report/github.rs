@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands (`::warning ...::`) for regressions and for a
 //! comparison across different machines.
 
-use super::{describe_change, Report};
+use super::Report;
 
 /// Escapes workflow-command data (`%`, CR, LF).
 fn data(s: &str) -> String {
@@ -39,11 +39,11 @@ pub fn github_annotations(report: &Report) -> String {
         };
         out.push_str(&format!(
             "::warning title={}::{}\n",
-            prop(&format!("Performance regression: {}", t.name)),
+            prop(&format!("Performance regression: {}", t.label())),
             data(&format!(
                 "{} is {} ({} → {}), decision interval [{:.3}, {:.3}], threshold {}%",
-                t.name,
-                describe_change(cmp.ratio),
+                t.label(),
+                super::describe_change_in(t.unit, cmp.ratio),
                 t.unit.format(b),
                 t.unit.format(cur),
                 cmp.hl_ci.lower,

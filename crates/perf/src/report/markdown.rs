@@ -4,7 +4,10 @@ use std::fmt::Write as _;
 
 use guestctl_stats::{Verdict, Warning};
 
-use super::{describe_change, human_timestamp, short_commit, BaselineAction, Report};
+use super::{
+    describe_change, describe_change_in, human_timestamp, memory_medians, short_commit,
+    BaselineAction, Report,
+};
 use crate::compare::{BaselineComparison, MatchStatus, TestComparison};
 use crate::record::{RunResults, TestResult};
 use crate::targets::TargetStatus;
@@ -88,11 +91,54 @@ pub fn markdown_results(run: &RunResults) -> String {
                 }
             }
         }
+        memory_section(&mut s, run);
         targets_section(&mut s, run);
         s.push_str(&crate::scaling::markdown_scaling(run));
         s.push_str(&crate::peer::markdown_peer(run));
     }
     s
+}
+
+/// Memory per operation: the counting allocator's figures (median per iteration)
+/// and the peak resident set, for the tests that have them.
+fn memory_section(s: &mut String, run: &RunResults) {
+    let rows: Vec<&TestResult> = run
+        .tests
+        .iter()
+        .filter(|t| t.memory.is_some() || t.peak_rss_bytes.is_some())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n## Memory\n\nPer iteration, medians: bytes allocated and allocations (every thread), \
+         and the peak of live heap above its level at the start of the iteration; the peak \
+         resident set is the process's over the test's iterations (or the largest of an \
+         external command's runs).\n"
+    );
+    let _ = writeln!(
+        s,
+        "| Test | Allocated/iter | Allocations/iter | Peak heap/iter | Peak RSS |"
+    );
+    let _ = writeln!(
+        s,
+        "|------|---------------:|-----------------:|---------------:|---------:|"
+    );
+    for t in rows {
+        let (a, n, p) = match memory_medians(t) {
+            Some((a, n, p)) => (
+                super::format_bytes(a),
+                format!("{n:.0}"),
+                super::format_bytes(p),
+            ),
+            None => ("–".into(), "–".into(), "–".into()),
+        };
+        let rss = t
+            .peak_rss_bytes
+            .map_or("–".to_string(), |b| super::format_bytes(b as f64));
+        let _ = writeln!(s, "| {} | {a} | {n} | {p} | {rss} |", escape(&t.name));
+    }
 }
 
 /// Human text of a statistics warning.
@@ -158,8 +204,8 @@ fn targets_section(s: &mut String, run: &RunResults) {
 
 fn comparison_line(t: &TestComparison) -> String {
     let name = match &t.baseline_name {
-        Some(old) => format!("{} (was {})", escape(&t.name), escape(old)),
-        None => escape(&t.name),
+        Some(old) => format!("{} (was {})", escape(&t.label()), escape(old)),
+        None => escape(&t.label()),
     };
     let (Some(c), Some(b), Some(cur)) = (&t.comparison, t.baseline_median, t.current_median) else {
         return name;
@@ -167,7 +213,7 @@ fn comparison_line(t: &TestComparison) -> String {
     let mut line = format!(
         "{name}: {} ({} → {}); ratio 95% CI [{:.3}, {:.3}], decision interval [{:.3}, {:.3}], \
          p (Holm) = {:.2e}, threshold {}%",
-        describe_change(c.ratio),
+        describe_change_in(t.unit, c.ratio),
         t.unit.format(b),
         t.unit.format(cur),
         c.ratio_ci.lower,
@@ -299,7 +345,10 @@ pub fn markdown_comparison(c: &BaselineComparison) -> String {
                 s,
                 "**Overall {word}:** {} (geometric mean of {} ratios: {:.3})",
                 describe_change(r),
-                c.tests.iter().filter(|t| t.comparison.is_some()).count(),
+                c.tests
+                    .iter()
+                    .filter(|t| t.metric.is_samples() && t.comparison.is_some())
+                    .count(),
                 r
             );
         }

@@ -190,6 +190,34 @@ pub fn describe_change(ratio: f64) -> String {
     }
 }
 
+/// [`describe_change`] in words fit for `unit`: `slower`/`faster` for time,
+/// `more`/`less` for counts and bytes (`12.3% more`).
+pub fn describe_change_in(unit: crate::record::Unit, ratio: f64) -> String {
+    if unit == crate::record::Unit::Nanoseconds {
+        return describe_change(ratio);
+    }
+    let pct = (ratio - 1.0) * 100.0;
+    if pct > 0.0 {
+        format!("{pct:.1}% more")
+    } else if pct < 0.0 {
+        format!("{:.1}% less", -pct)
+    } else {
+        "no change".to_string()
+    }
+}
+
+/// The medians of a test's memory figures, for the report tables:
+/// `(alloc bytes, allocations, peak heap bytes)` per iteration.
+pub fn memory_medians(t: &crate::record::TestResult) -> Option<(f64, f64, f64)> {
+    let m = t.memory.as_ref()?;
+    let med = |v: &[f64]| guestctl_stats::median(v).ok();
+    Some((
+        med(&m.alloc_bytes)?,
+        med(&m.alloc_count)?,
+        med(&m.peak_heap_bytes)?,
+    ))
+}
+
 /// A signed change in percent, `+12.3%` / `-4.0%`.
 pub fn signed_pct(ratio: f64) -> String {
     format!("{:+.1}%", (ratio - 1.0) * 100.0)

@@ -3,7 +3,9 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
-use super::{markdown::warning_text, signed_pct, Report};
+use super::{
+    describe_change_in, format_bytes, markdown::warning_text, memory_medians, signed_pct, Report,
+};
 use crate::compare::MatchStatus;
 use crate::targets::TargetStatus;
 
@@ -14,7 +16,19 @@ pub fn terminal_table(report: &Report) -> String {
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(vec![
-            "Test", "N", "Median", "Mean", "Min", "Max", "p95", "CV", "Target", "Change", "Verdict",
+            "Test",
+            "N",
+            "Median",
+            "Mean",
+            "Min",
+            "Max",
+            "p95",
+            "CV",
+            "Alloc/iter",
+            "Heap peak",
+            "Target",
+            "Change",
+            "Verdict",
         ]);
     let cmp = report.comparison.as_ref();
     for t in &report.run.tests {
@@ -25,7 +39,15 @@ pub fn terminal_table(report: &Report) -> String {
             Some((ns, TargetStatus::Missed)) => format!("✗ < {}", u.format(ns)),
             None => "–".to_string(),
         };
-        let tc = cmp.and_then(|c| c.tests.iter().find(|x| x.name == t.name));
+        let tc = cmp.and_then(|c| {
+            c.tests
+                .iter()
+                .find(|x| x.name == t.name && x.metric.is_samples())
+        });
+        let (alloc, heap) = match memory_medians(t) {
+            Some((a, _, p)) => (format_bytes(a), format_bytes(p)),
+            None => ("–".to_string(), "–".to_string()),
+        };
         let (change, verdict) = match tc {
             Some(x) => match (&x.comparison, x.status) {
                 (Some(c), _) if x.note.is_some() => {
@@ -47,6 +69,8 @@ pub fn terminal_table(report: &Report) -> String {
             u.format(m.max),
             u.format(m.p95),
             format!("{:.1}%", m.cv * 100.0),
+            alloc,
+            heap,
             target,
             change,
             verdict,
@@ -82,6 +106,25 @@ pub fn terminal_table(report: &Report) -> String {
                 t.name,
                 t.error.as_deref().unwrap_or("?")
             ));
+        }
+        // Memory figures that moved: named with their metric, like time.
+        for t in c.tests.iter().filter(|t| !t.metric.is_samples()) {
+            let (Some(v), Some(x)) = (t.verdict(), &t.comparison) else {
+                continue;
+            };
+            if matches!(
+                v,
+                guestctl_stats::Verdict::Regression | guestctl_stats::Verdict::Improvement
+            ) {
+                out.push_str(&format!(
+                    "{}: {}: {} ({} → {})\n",
+                    v,
+                    t.label(),
+                    describe_change_in(t.unit, x.ratio),
+                    t.baseline_median.map_or("?".into(), |b| t.unit.format(b)),
+                    t.current_median.map_or("?".into(), |b| t.unit.format(b)),
+                ));
+            }
         }
         let r = c.regressions().len();
         let i = c.improvements().len();
