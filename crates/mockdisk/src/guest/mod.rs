@@ -82,6 +82,7 @@ pub struct PackageInfo {
     /// Upstream version.
     pub version: String,
     /// Release (rpm release, Debian revision, apk/pacman pkgrel); empty when none.
+    /// apk's keeps its `r` (`r0`) as apk prints it; libguestfs strips it (`0`).
     pub release: String,
     /// Architecture as the package manager names it (`amd64`, `x86_64`, `noarch`, `all`).
     pub arch: String,
@@ -92,7 +93,8 @@ pub struct PackageInfo {
 pub struct GuestContent {
     /// The distro as libguestfs names it (`ubuntu`, `debian`, `fedora`, `rocky`, `alpinelinux`, `archlinux`).
     pub distro: String,
-    /// PRETTY_NAME from os-release.
+    /// PRETTY_NAME from os-release. (virt-inspector reports Debian's as the first
+    /// line of /etc/debian_version, `12.6`, since os-release's VERSION_ID has no minor.)
     pub product_name: String,
     /// VERSION_ID from os-release (empty for rolling releases).
     pub version_id: String,

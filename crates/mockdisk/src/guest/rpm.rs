@@ -223,6 +223,12 @@ pub(crate) fn write(tree: &mut Tree, distro: &Distro, pkgs: &[Pkg]) -> Result<()
     tree.dir("etc/pki/rpm-gpg", 0o755)?;
     tree.dir("var/lib/dnf", 0o755)?;
     tree.dir("var/cache/dnf", 0o755)?;
+    // dnf 4 as Fedora 40 and EL9 ship it: a Python entry script with `dnf` and
+    // `yum` symlinks to it. libguestfs reports package management "dnf" for Fedora
+    // only when /usr/bin/dnf exists (a file, after following symlinks), else "yum".
+    tree.file("usr/bin/dnf-3", DNF_SCRIPT, 0o755)?;
+    tree.symlink("usr/bin/dnf", "dnf-3")?;
+    tree.symlink("usr/bin/yum", "dnf-3")?;
     if distro.os == super::OsType::Fedora {
         tree.file(
             "etc/dnf/dnf.conf",
@@ -502,4 +508,48 @@ enabled=1
 countme=1
 metadata_expire=6h
 gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-9
+"#;
+
+/// `/usr/bin/dnf-3` of dnf 4 (a Python entry point; never run).
+const DNF_SCRIPT: &str = r#"#!/usr/bin/python3
+# The dnf executable script.
+#
+# Copyright (C) 2012-2016 Red Hat, Inc.
+#
+# This copyrighted material is made available to anyone wishing to use,
+# modify, copy, or redistribute it subject to the terms and conditions of
+# the GNU General Public License v.2, or (at your option) any later version.
+
+import sys
+
+
+def suppress_keyboard_interrupt_message():
+    """Prevent unsightly KeyboardInterrupt tracebacks."""
+    old_excepthook = sys.excepthook
+
+    def new_hook(type, value, traceback):
+        if type != KeyboardInterrupt:
+            old_excepthook(type, value, traceback)
+        else:
+            pass
+
+    sys.excepthook = new_hook
+
+
+# do this ASAP to prevent tracebacks after ^C during imports
+suppress_keyboard_interrupt_message()
+
+if __name__ != "__main__":
+    sys.stderr.write('The executable DNF module must not be imported.')
+    sys.exit(1)
+
+here = sys.path[0]
+if here != '/usr/bin':
+    # git checkout
+    import os
+    dnf_toplevel = os.path.dirname(here)
+    sys.path[0] = dnf_toplevel
+
+from dnf.cli import main
+main.user_main(sys.argv[1:], exit_code=True)
 "#;
