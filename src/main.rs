@@ -15,7 +15,11 @@ use clap::Parser;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "guestctl", version, about = "Inspect VM disk images without booting them, and measure how fast.")]
+#[command(
+    name = "guestctl",
+    version,
+    about = "Inspect VM disk images without booting them, and measure how fast."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -42,6 +46,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader went away (`guestctl … | head`): nothing left to say.
+        Err(e) if cmd::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use guestctl_mockdisk::{tools, DiskFormat, Layout, Manifest, MockDiskBuilder, MockDiskType, PartitionTable};
+use guestctl_mockdisk::{
+    tools, DiskFormat, Layout, Manifest, MockDiskBuilder, MockDiskType, PartitionTable,
+};
 
 /// Subcommands of `guestctl mock-disk`.
 #[derive(clap::Subcommand)]
@@ -68,16 +70,20 @@ pub struct CreateArgs {
 }
 
 fn parse_type(s: &str) -> Result<MockDiskType, String> {
-    s.parse().map_err(|e: guestctl_mockdisk::MockDiskError| e.to_string())
+    s.parse()
+        .map_err(|e: guestctl_mockdisk::MockDiskError| e.to_string())
 }
 fn parse_format(s: &str) -> Result<DiskFormat, String> {
-    s.parse().map_err(|e: guestctl_mockdisk::MockDiskError| e.to_string())
+    s.parse()
+        .map_err(|e: guestctl_mockdisk::MockDiskError| e.to_string())
 }
 fn parse_layout(s: &str) -> Result<Layout, String> {
-    s.parse().map_err(|e: guestctl_mockdisk::MockDiskError| e.to_string())
+    s.parse()
+        .map_err(|e: guestctl_mockdisk::MockDiskError| e.to_string())
 }
 fn parse_table(s: &str) -> Result<PartitionTable, String> {
-    s.parse().map_err(|e: guestctl_mockdisk::MockDiskError| e.to_string())
+    s.parse()
+        .map_err(|e: guestctl_mockdisk::MockDiskError| e.to_string())
 }
 
 /// Run a `mock-disk` subcommand.
@@ -86,9 +92,19 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Create(a) => create(a),
         Command::Types => {
             for t in MockDiskType::NAMED {
-                println!("{:<8} {:>9}  {}", t.name(), human(t.size_bytes()), t.purpose());
+                println!(
+                    "{:<8} {:>9}  {}",
+                    t.name(),
+                    human(t.size_bytes()),
+                    t.purpose()
+                );
             }
-            println!("{:<8} {:>9}  {} (--type 64M, 2G, …)", "custom", "any", MockDiskType::Custom(0).purpose());
+            println!(
+                "{:<8} {:>9}  {} (--type 64M, 2G, …)",
+                "custom",
+                "any",
+                MockDiskType::Custom(0).purpose()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Tools => {
@@ -103,7 +119,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            Ok(if missing == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if missing == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }
@@ -125,10 +145,13 @@ fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
     if let Some(s) = &a.second_os {
         b = b.second_os_type(s.as_str());
     }
-    let bar = (std::io::stderr().is_terminal() && a.disk_type.size_bytes() >= MockDiskType::Medium.size_bytes()).then(|| {
+    let bar = (std::io::stderr().is_terminal()
+        && a.disk_type.size_bytes() >= MockDiskType::Medium.size_bytes())
+    .then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         pb.enable_steady_tick(Duration::from_millis(100));
         pb
@@ -145,7 +168,7 @@ fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
     if a.json {
         println!("{}", disk.manifest().to_json());
     } else {
-        print_summary(&a.out, disk.manifest(), !a.no_manifest);
+        print_summary(&a.out, disk.manifest(), !a.no_manifest)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -167,9 +190,16 @@ fn human(bytes: u64) -> String {
     }
 }
 
-fn print_summary(out: &std::path::Path, m: &Manifest, manifest_written: bool) {
+fn print_summary(
+    out: &std::path::Path,
+    m: &Manifest,
+    manifest_written: bool,
+) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    let mut s = String::new();
     let d = &m.disk;
-    println!(
+    let _ = writeln!(
+        s,
         "Created {} ({}, {} {}, {}, {} layout) in {:.2} s",
         out.display(),
         d.disk_type,
@@ -181,22 +211,42 @@ fn print_summary(out: &std::path::Path, m: &Manifest, manifest_written: bool) {
     );
     for g in &m.guests {
         let c = &g.content;
-        println!(
+        let _ = writeln!(
+            s,
             "  guest      {} ({}), hostname {}, root {}",
             c.product_name, c.arch, c.hostname, g.root_device
         );
-        println!("             {} {} packages, {} files", c.packages.len(), c.package_format, c.num_files);
+        let _ = writeln!(
+            s,
+            "             {} {} packages, {} files",
+            c.packages.len(),
+            c.package_format,
+            c.num_files
+        );
     }
     for p in &m.partitions {
         let (fs, uuid, mp) = match &p.filesystem {
-            Some(f) => (f.fs_type.as_str(), f.uuid.as_str(), f.mountpoint.as_deref().unwrap_or("-")),
+            Some(f) => (
+                f.fs_type.as_str(),
+                f.uuid.as_str(),
+                f.mountpoint.as_deref().unwrap_or("-"),
+            ),
             None => ("lvm2", "", "-"),
         };
-        println!("  /dev/sda{:<2} {:>9}  {:<5} {:<36} {}", p.index, human(p.size_bytes), fs, uuid, mp);
+        let _ = writeln!(
+            s,
+            "  /dev/sda{:<2} {:>9}  {:<5} {:<36} {}",
+            p.index,
+            human(p.size_bytes),
+            fs,
+            uuid,
+            mp
+        );
     }
     if let Some(l) = &m.lvm {
         for lv in &l.logical_volumes {
-            println!(
+            let _ = writeln!(
+                s,
                 "  {:<27} {:>9}  {:<5} {:<36} {}",
                 lv.device,
                 human(lv.size_bytes),
@@ -207,6 +257,11 @@ fn print_summary(out: &std::path::Path, m: &Manifest, manifest_written: bool) {
         }
     }
     if manifest_written {
-        println!("  manifest   {}", guestctl_mockdisk::manifest::manifest_path(out).display());
+        let _ = writeln!(
+            s,
+            "  manifest   {}",
+            guestctl_mockdisk::manifest::manifest_path(out).display()
+        );
     }
+    crate::cmd::write_stdout(s.as_bytes())
 }

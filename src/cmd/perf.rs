@@ -8,7 +8,7 @@
 //! validate run is appended to `history.jsonl` and rendered into `report.html`
 //! (guestctl-dashboard). Exit status: 0 nothing regressed, 2 a regression, 1 an error.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -413,10 +413,7 @@ fn render(report: &Report, format: Format) -> Vec<u8> {
 }
 
 fn print(bytes: &[u8]) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|_| out.flush())
-        .context("writing to stdout")
+    crate::cmd::write_stdout(bytes).context("writing to stdout")
 }
 
 /// A progress bar over all iterations of the suite, on stderr when it is a terminal.
