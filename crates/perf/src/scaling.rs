@@ -89,7 +89,9 @@ pub struct ScalingSeries {
     pub r_squared: f64,
     /// Slope of log(median) against log(x): the growth exponent.
     pub exponent: f64,
-    /// `exponent` classified.
+    /// Log-log slope between the two largest points: the growth for large inputs.
+    pub tail_exponent: f64,
+    /// `tail_exponent` classified (flat when the whole series is flat).
     pub growth: Growth,
     /// Ratio of the median at the largest `x` to the median at the smallest.
     pub span_ratio: f64,
@@ -141,6 +143,20 @@ pub fn fit(
     let first = points.first()?.median;
     let last = points.last()?.median;
     let span_ratio = if first > 0.0 { last / first } else { f64::NAN };
+    // A fixed cost (opening the image) flattens the whole-series log-log slope of
+    // a series that is linear for large inputs: classify by the exponent between
+    // the two largest points (the growth that matters as inputs grow), unless the
+    // series is flat end to end.
+    let tail_exponent = match points.as_slice() {
+        [.., a, b] if a.x > 0.0 && b.x > a.x && a.median > 0.0 && b.median > 0.0 => {
+            (b.median / a.median).ln() / (b.x / a.x).ln()
+        }
+        _ => exponent,
+    };
+    let growth = match Growth::classify(exponent, span_ratio) {
+        Growth::Flat => Growth::Flat,
+        _ => Growth::classify(tail_exponent.max(0.1), f64::INFINITY),
+    };
     Some(ScalingSeries {
         operation: operation.to_string(),
         param: param.to_string(),
@@ -151,7 +167,8 @@ pub fn fit(
         intercept,
         r_squared,
         exponent,
-        growth: Growth::classify(exponent, span_ratio),
+        tail_exponent,
+        growth,
     })
 }
 
@@ -221,12 +238,14 @@ pub fn markdown_scaling(run: &RunResults) -> String {
         }
         let _ = writeln!(
             s,
-            "\nFitted: {} per {} (r² {:.2}); growth exponent {:.2}: **{}**; largest/smallest \
-             {:.2}×.\n",
+            "\nFitted: {} per {} plus {} fixed (r² {:.2}); growth exponent {:.2} over the \
+             series, {:.2} between the two largest points: **{}**; largest/smallest {:.2}×.\n",
             ser.unit.format(ser.slope),
             ser.param,
+            ser.unit.format(ser.intercept),
             ser.r_squared,
             ser.exponent,
+            ser.tail_exponent,
             ser.growth.name(),
             ser.span_ratio
         );
@@ -309,6 +328,35 @@ mod tests {
         )
         .unwrap();
         assert!(step.exponent < 0.15, "{}", step.exponent);
+        assert_eq!(step.growth, Growth::Sublinear);
+    }
+
+    #[test]
+    fn a_fixed_cost_does_not_hide_linear_growth() {
+        // 0.7 ms to open the image, then 1 µs per package (the measured deb series).
+        let s = fit(
+            "op",
+            "n",
+            Unit::Nanoseconds,
+            pts(&[
+                (100.0, 754_000.0),
+                (1000.0, 1_700_000.0),
+                (3000.0, 3_650_000.0),
+                (10000.0, 10_900_000.0),
+            ]),
+        )
+        .unwrap();
+        assert!(s.exponent < 0.8, "{}", s.exponent);
+        assert_eq!(s.growth, Growth::Linear);
+        assert!((s.slope - 1017.0).abs() < 50.0, "{}", s.slope);
+        // The measured image-size series: a step, not a line above a fixed cost.
+        let step = fit(
+            "op",
+            "mib",
+            Unit::Nanoseconds,
+            pts(&[(1.0, 638e3), (10.0, 695e3), (100.0, 885e3), (1024.0, 1590e3)]),
+        )
+        .unwrap();
         assert_eq!(step.growth, Growth::Sublinear);
     }
 
