@@ -476,3 +476,29 @@ fn windows_guest_end_to_end_on_real_ntfs() {
     assert!(text.contains("WIN-E2E-01"), "{text}");
     assert_eq!(hash(&img), before);
 }
+
+/// Errors a user causes name the file once and say what to do.
+#[test]
+fn user_errors_name_the_file_once_and_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let missing = dir.path().join("missing.img");
+    let m = missing.to_str().unwrap();
+    let o = guestctl(&["batch", m], &cache);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no such file (give the path of a raw or qcow2 disk image)"),
+        "{err}"
+    );
+    assert_eq!(err.matches(m).count(), 1, "{err}");
+
+    let junk = dir.path().join("junk.img");
+    std::fs::write(&junk, vec![0x5au8; 64 * 1024]).unwrap();
+    let j = junk.to_str().unwrap();
+    let o = guestctl(&["inspect", j], &cache);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not a disk image"), "{err}");
+    assert_eq!(err.matches(j).count(), 1, "{err}");
+}

@@ -166,7 +166,7 @@ fn check_disk(disk: &Path) -> anyhow::Result<()> {
 fn inspect_one(disk: &Path, opts: &ImageOptions) -> anyhow::Result<Inspection> {
     check_disk(disk)?;
     guestctl_inspect::inspect_image(disk, opts)
-        .with_context(|| format!("cannot inspect {}", disk.display()))
+        .context("cannot inspect")
 }
 
 fn table() -> Table {
@@ -293,7 +293,7 @@ fn namespace(
             allow_backing: open.allow_backing,
         },
     )
-    .with_context(|| format!("cannot open {}", disk.display()))?;
+    .context("cannot open")?;
     let (dev, path) = split_device_path(spec);
     if !path.starts_with('/') {
         bail!("{spec}: guest paths are absolute: /PATH, or DEVICE:/PATH such as /dev/sda1:/etc");
@@ -302,7 +302,7 @@ fn namespace(
         Some(d) => device_namespace(&launched, d),
         None => os_namespace(&launched, root),
     }
-    .with_context(|| format!("cannot read {}", disk.display()))?;
+    .context("cannot read")?;
     Ok((g, path.to_string()))
 }
 

@@ -140,11 +140,28 @@ pub struct FileDevice {
     size: u64,
 }
 
+/// The error of opening an image file, saying what the user can do about it.
+/// Callers name the file (`guestctl-inspect` prefixes every error with the image).
+fn open_error(e: std::io::Error, path: &Path) -> BlockError {
+    let (kind, what) = match e.kind() {
+        std::io::ErrorKind::NotFound => (
+            ErrorKind::NotFound,
+            "no such file (give the path of a raw or qcow2 disk image)",
+        ),
+        std::io::ErrorKind::PermissionDenied => (
+            ErrorKind::Io,
+            "permission denied (guestctl needs read access only; check the file's mode)",
+        ),
+        _ => return BlockError::io(e).with_context(format!("opening {}", path.display())),
+    };
+    // No path here: the layers above name the image (a second copy would repeat it).
+    BlockError::new(kind, what)
+}
+
 impl FileDevice {
     /// Open `path` read-only as a raw device.
     pub fn open(path: &Path) -> Result<Self, BlockError> {
-        let file = File::open(path)
-            .map_err(|e| BlockError::io(e).with_context(format!("opening {}", path.display())))?;
+        let file = File::open(path).map_err(|e| open_error(e, path))?;
         let size = file
             .metadata()
             .map_err(|e| {

@@ -38,13 +38,14 @@ pub enum MockDiskError {
         stderr: String,
     },
     /// Host I/O failed.
-    #[error("{}: {source}", path.display())]
+    // The cause is in the message, not also a `source`: the CLI prints the whole
+    // chain and would say it twice.
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file concerned.
         path: PathBuf,
         /// The cause.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Building the package database failed.
     #[error("package database: {0}")]
@@ -54,6 +55,9 @@ pub enum MockDiskError {
 impl MockDiskError {
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), source }
+        Self::Io {
+            path: path.into(),
+            error: source,
+        }
     }
 }
