@@ -71,16 +71,7 @@ pub fn run_named(
             "no test of the suite is named {name:?}; known: {names}"
         ))
     })?;
-    let dir = tempfile::Builder::new()
-        .prefix("guestctl-perf-")
-        .tempdir()
-        .map_err(|e| {
-            PerfError::io(
-                "creating a temporary directory in",
-                &std::env::temp_dir(),
-                e,
-            )
-        })?;
+    let dir = crate::store::temp_dir("guestctl-perf-")?;
     let mut routine = op.into_routine(dir.path())?;
     run_iterations(routine.as_mut(), warmup, iterations).map_err(|e| e.with_context(name))?;
     drop(routine);
@@ -101,16 +92,7 @@ impl Runner {
     /// A runner of `exe perf run-routine` under the valgrind of [`find_valgrind`].
     pub fn new(exe: PathBuf) -> Result<Runner, PerfError> {
         let valgrind = find_valgrind()?;
-        let work = tempfile::Builder::new()
-            .prefix("guestctl-callgrind-")
-            .tempdir()
-            .map_err(|e| {
-                PerfError::io(
-                    "creating a temporary directory in",
-                    &std::env::temp_dir(),
-                    e,
-                )
-            })?;
+        let work = crate::store::temp_dir("guestctl-callgrind-")?;
         Ok(Runner {
             valgrind,
             exe,

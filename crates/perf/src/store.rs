@@ -28,6 +28,21 @@ pub const ARCHIVE_DIR: &str = "baselines";
 /// runs are a few hundred KiB). Larger files are refused rather than exhausting memory.
 pub const MAX_RESULTS_FILE: u64 = 256 << 20;
 
+/// A new temporary directory named `<prefix>…` under the system's temporary
+/// directory, removed on drop.
+pub fn temp_dir(prefix: &str) -> Result<tempfile::TempDir, PerfError> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(|e| {
+            PerfError::io(
+                "creating a temporary directory in",
+                &std::env::temp_dir(),
+                e,
+            )
+        })
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory,
 /// written, fsynced, renamed over `path`, then the directory fsynced. An interrupted
 /// write leaves the old file (or none), never half a file.

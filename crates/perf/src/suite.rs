@@ -467,6 +467,13 @@ impl Suite {
         self.ops.is_empty()
     }
 
+    /// The iterations of every operation under `plan`, in order.
+    fn caps(&self, plan: RunPlan) -> Vec<usize> {
+        (0..self.ops.len())
+            .map(|i| self.iterations_of(i, plan))
+            .collect()
+    }
+
     /// The iterations operation `i` will run under `plan`.
     pub fn iterations_of(&self, i: usize, plan: RunPlan) -> usize {
         self.ops
@@ -508,9 +515,7 @@ impl Suite {
         measure: ExternalMeasure<'_>,
     ) -> Vec<Failure> {
         let mut failures = Vec::new();
-        let caps: Vec<usize> = (0..self.ops.len())
-            .map(|i| self.iterations_of(i, plan))
-            .collect();
+        let caps = self.caps(plan);
         for (op, iterations) in self.ops.into_iter().zip(caps) {
             let name = op.name.clone();
             observer.test_started(&name, into.config.warmup, iterations);
@@ -536,13 +541,7 @@ impl Suite {
                         .get_or_insert_with(|| measurement.to_string());
                     into.finish(raw, op.operation, op.renamed_from).cloned()
                 });
-            match outcome {
-                Ok(r) => observer.test_finished(&r),
-                Err(error) => {
-                    observer.test_failed(&name, &error);
-                    failures.push(Failure { name, error });
-                }
-            }
+            report_outcome(outcome, name, observer, &mut failures);
         }
         failures
     }
@@ -558,25 +557,14 @@ impl Suite {
         after: AfterTest<'_>,
     ) -> Vec<Failure> {
         let mut failures = Vec::new();
-        let caps: Vec<usize> = (0..self.ops.len())
-            .map(|i| self.iterations_of(i, plan))
-            .collect();
+        let caps = self.caps(plan);
         // Machine drift is only meaningful against wall-clock time.
         let mut calibrator =
             (measurement.name() == "wall_clock").then(crate::drift::Calibrator::new);
         for (op, iterations) in self.ops.into_iter().zip(caps) {
             let name = op.name.clone();
             let outcome = (|| {
-                let dir = tempfile::Builder::new()
-                    .prefix("guestctl-perf-")
-                    .tempdir()
-                    .map_err(|e| {
-                        PerfError::io(
-                            "creating a temporary directory in",
-                            &std::env::temp_dir(),
-                            e,
-                        )
-                    })?;
+                let dir = crate::store::temp_dir("guestctl-perf-")?;
                 let mut routine = (op.setup)(dir.path()).map_err(|e| e.with_context(&name))?;
                 if let Some(c) = calibrator.as_mut() {
                     c.sample(crate::drift::CALIBRATION_RUNS);
@@ -608,14 +596,24 @@ impl Suite {
                 r.calibration_ns = calibration;
                 Ok(r.clone())
             })();
-            match outcome {
-                Ok(r) => observer.test_finished(&r),
-                Err(error) => {
-                    observer.test_failed(&name, &error);
-                    failures.push(Failure { name, error });
-                }
-            }
+            report_outcome(outcome, name, observer, &mut failures);
         }
         failures
+    }
+}
+
+/// Tells `observer` how a test ended and records a failure (the suite goes on).
+fn report_outcome(
+    outcome: Result<TestResult, PerfError>,
+    name: String,
+    observer: &mut dyn Observer,
+    failures: &mut Vec<Failure>,
+) {
+    match outcome {
+        Ok(r) => observer.test_finished(&r),
+        Err(error) => {
+            observer.test_failed(&name, &error);
+            failures.push(Failure { name, error });
+        }
     }
 }

@@ -43,16 +43,7 @@ pub struct WorkloadGenerator {
 impl WorkloadGenerator {
     /// A generator writing into a new temporary directory (removed on drop).
     pub fn new() -> Result<Self, PerfError> {
-        let dir = tempfile::Builder::new()
-            .prefix("guestctl-workload-")
-            .tempdir()
-            .map_err(|e| {
-                PerfError::io(
-                    "creating a temporary directory in",
-                    &std::env::temp_dir(),
-                    e,
-                )
-            })?;
+        let dir = crate::store::temp_dir("guestctl-workload-")?;
         let path = dir.path().to_path_buf();
         Ok(WorkloadGenerator {
             dir: Some(dir),
