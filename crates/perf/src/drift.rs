@@ -70,18 +70,8 @@ impl Calibrator {
 
     /// The median of the samples so far (and forgets them); `None` without samples.
     pub fn take_median(&mut self) -> Option<f64> {
-        let mut s = std::mem::take(&mut self.samples);
-        s.retain(|v| v.is_finite() && *v > 0.0);
-        if s.is_empty() {
-            return None;
-        }
-        s.sort_by(f64::total_cmp);
-        let n = s.len();
-        Some(if n % 2 == 1 {
-            s[n / 2]
-        } else {
-            (s[n / 2 - 1] + s[n / 2]) / 2.0
-        })
+        let s = std::mem::take(&mut self.samples);
+        guestctl_stats::median(&s).ok()
     }
 }
 
