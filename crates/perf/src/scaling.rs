@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use guestctl_stats::{linear_fit, log_log_slope};
 use serde::Serialize;
 
 use crate::record::{RunResults, TestResult, Unit};
@@ -97,31 +98,6 @@ pub struct ScalingSeries {
     pub span_ratio: f64,
 }
 
-/// Least squares of `y = a + b x`; returns `(b, a, r²)`. `None` with fewer than two
-/// distinct `x`.
-pub fn least_squares(xy: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
-    let n = xy.len() as f64;
-    if xy.len() < 2 {
-        return None;
-    }
-    let mx = xy.iter().map(|p| p.0).sum::<f64>() / n;
-    let my = xy.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxx: f64 = xy.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
-    let sxy: f64 = xy.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    let syy: f64 = xy.iter().map(|p| (p.1 - my) * (p.1 - my)).sum();
-    if sxx <= 0.0 || !sxx.is_finite() {
-        return None;
-    }
-    let b = sxy / sxx;
-    let a = my - b * mx;
-    let r2 = if syy > 0.0 {
-        (sxy * sxy) / (sxx * syy)
-    } else {
-        1.0
-    };
-    Some((b, a, r2))
-}
-
 /// Fits one series from its points (any order); `None` when fewer than two points
 /// have distinct positive `x` and positive medians.
 pub fn fit(
@@ -132,14 +108,16 @@ pub fn fit(
 ) -> Option<ScalingSeries> {
     points.retain(|p| p.x.is_finite() && p.median.is_finite());
     points.sort_by(|a, b| a.x.total_cmp(&b.x));
-    let lin: Vec<(f64, f64)> = points.iter().map(|p| (p.x, p.median)).collect();
-    let (slope, intercept, r_squared) = least_squares(&lin)?;
-    let logs: Vec<(f64, f64)> = points
+    let xs: Vec<f64> = points.iter().map(|p| p.x).collect();
+    let ys: Vec<f64> = points.iter().map(|p| p.median).collect();
+    let line = linear_fit(&xs, &ys).ok()?;
+    let (slope, intercept, r_squared) = (line.slope, line.intercept, line.r_squared);
+    let (lx, ly): (Vec<f64>, Vec<f64>) = points
         .iter()
         .filter(|p| p.x > 0.0 && p.median > 0.0)
-        .map(|p| (p.x.ln(), p.median.ln()))
-        .collect();
-    let (exponent, _, _) = least_squares(&logs)?;
+        .map(|p| (p.x, p.median))
+        .unzip();
+    let exponent = log_log_slope(&lx, &ly).ok()?.slope;
     let first = points.first()?.median;
     let last = points.last()?.median;
     let span_ratio = if first > 0.0 { last / first } else { f64::NAN };
