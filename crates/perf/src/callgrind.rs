@@ -140,10 +140,7 @@ pub fn find_valgrind() -> Result<PathBuf, PerfError> {
             p.display()
         )));
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("valgrind"))
-        .find(|p| p.is_file())
+    crate::process::which("valgrind")
         .ok_or_else(|| missing("valgrind is not installed (not found on PATH)"))
 }
 

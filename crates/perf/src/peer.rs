@@ -79,10 +79,7 @@ pub fn find_virt_inspector() -> Option<PathBuf> {
         let p = PathBuf::from(p);
         return p.is_file().then_some(p);
     }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(VIRT_INSPECTOR))
-        .find(|p| p.is_file())
+    crate::process::which(VIRT_INSPECTOR)
 }
 
 /// The sentence the report carries when the peer could not run.
@@ -131,7 +128,11 @@ pub fn commands(plan: &PeerPlan, disk: &Path) -> (Vec<String>, Vec<String>) {
         ]);
     }
     // virt-inspector lists applications by default, as guestctl inspect does.
-    peer.extend([plan.virt_inspector.display().to_string(), "-a".to_string(), d]);
+    peer.extend([
+        plan.virt_inspector.display().to_string(),
+        "-a".to_string(),
+        d,
+    ]);
     (guestctl, peer)
 }
 
@@ -229,7 +230,11 @@ pub fn peer_pairs(run: &RunResults) -> Vec<PeerPair> {
 
 /// `1234× faster`, `2.5× faster`, `1.3× slower`.
 pub fn describe_speedup(x: f64) -> String {
-    let (v, word) = if x >= 1.0 { (x, "faster") } else { (1.0 / x, "slower") };
+    let (v, word) = if x >= 1.0 {
+        (x, "faster")
+    } else {
+        (1.0 / x, "slower")
+    };
     if v >= 10.0 {
         format!("{v:.0}× {word}")
     } else {
@@ -254,7 +259,10 @@ pub fn markdown_peer(run: &RunResults) -> String {
         s,
         "| Disk | guestctl | virt-inspector | Backend | guestctl is |"
     );
-    let _ = writeln!(s, "|------|---------:|---------------:|---------|------------:|");
+    let _ = writeln!(
+        s,
+        "|------|---------:|---------------:|---------|------------:|"
+    );
     for p in &pairs {
         let _ = writeln!(
             s,
@@ -282,7 +290,10 @@ mod tests {
             Backend::choose(false, Some("foo:force_tcg"), true),
             Backend::Tcg
         );
-        assert_eq!(Backend::choose(false, Some("force_kvm"), true), Backend::Kvm);
+        assert_eq!(
+            Backend::choose(false, Some("force_kvm"), true),
+            Backend::Kvm
+        );
     }
 
     #[test]
@@ -298,7 +309,13 @@ mod tests {
         let (g, p) = commands(&plan, Path::new("/tmp/a.img"));
         assert_eq!(
             g,
-            ["/bin/guestctl", "inspect", "--no-cache", "--json", "/tmp/a.img"]
+            [
+                "/bin/guestctl",
+                "inspect",
+                "--no-cache",
+                "--json",
+                "/tmp/a.img"
+            ]
         );
         assert_eq!(
             p,

@@ -32,6 +32,14 @@ pub struct CommandBench {
     pub ignore_failure: bool,
 }
 
+/// The first `program` on `$PATH`, if any.
+pub fn which(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
 /// Runs `argv` once, returning wall nanoseconds and its usage.
 pub fn run_once(argv: &[String], show_output: bool) -> Result<(f64, ChildUsage), PerfError> {
     let (prog, args) = argv
