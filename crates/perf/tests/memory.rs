@@ -18,7 +18,9 @@ use guestctl_perf::{
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
-/// The counters are process-wide: tests of this file run one at a time.
+/// The counters are process-wide: tests of this file run one at a time (and from
+/// one `#[test]`, below, so that the harness starts no other test thread while a
+/// test counts: those allocations would be counted too).
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn lock() -> std::sync::MutexGuard<'static, ()> {
@@ -56,7 +58,6 @@ fn run(bytes: usize, n: usize) -> PerfTestSuite {
     suite
 }
 
-#[test]
 fn controlled_allocations_are_counted_exactly() {
     let _g = lock();
     assert!(memory::installed());
@@ -121,7 +122,6 @@ fn controlled_allocations_are_counted_exactly() {
     assert!(md.contains(&format!("| op | {b} | 4 | {b} |")), "{md}");
 }
 
-#[test]
 fn counting_off_records_no_memory() {
     let _g = lock();
     memory::set_counting(false);
@@ -136,7 +136,6 @@ fn counting_off_records_no_memory() {
     );
 }
 
-#[test]
 fn memory_regression_is_flagged_naming_the_metric() {
     let _g = lock();
     let base = run(1000, 2);
@@ -200,7 +199,6 @@ fn memory_regression_is_flagged_naming_the_metric() {
         .all(|t| t.verdict() == Some(Verdict::Unchanged)));
 }
 
-#[test]
 fn baselines_without_memory_still_load_and_compare() {
     let _g = lock();
     let cur = run(1000, 1);
@@ -229,7 +227,6 @@ fn baselines_without_memory_still_load_and_compare() {
 /// Cost of counting per allocation (printed; the bound is generous, for a shared
 /// machine): allocate-and-free pairs with counting off and on, interleaved rounds,
 /// the best round of each.
-#[test]
 fn counting_overhead_is_small() {
     let _g = lock();
     let pairs = 100_000;
@@ -256,7 +253,6 @@ fn counting_overhead_is_small() {
 
 /// `perf bench` results carry the peak RSS of every run (from `wait4`): compared like
 /// time, as `peak_rss_bytes`.
-#[test]
 fn peak_rss_of_external_commands_is_compared() {
     let _g = lock();
     let bench = |rss: u64| {
@@ -297,4 +293,17 @@ fn peak_rss_of_external_commands_is_compared() {
         md.contains("- cmd [peak_rss_bytes]: 99.9% more (20.0 MiB → 40.0 MiB)"),
         "{md}"
     );
+}
+
+/// Every case of this file, in one test: nothing else runs in this process while
+/// the allocator counts (libtest spawning and reporting other tests allocates, and
+/// the counters see every thread).
+#[test]
+fn memory_measurement() {
+    controlled_allocations_are_counted_exactly();
+    counting_off_records_no_memory();
+    memory_regression_is_flagged_naming_the_metric();
+    baselines_without_memory_still_load_and_compare();
+    counting_overhead_is_small();
+    peak_rss_of_external_commands_is_compared();
 }
