@@ -19,7 +19,7 @@
 //! their `Ext4Fs` (removed on drop on the dropping thread, and purged lazily on the
 //! others) and each thread keeps at most [`MAX_LOADED_PER_THREAD`].
 
-use crate::path::{components, join};
+use crate::path::{components, join, join_child};
 use crate::probe::{block_err, probe_ext};
 use crate::{
     DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, MAX_DIR_ENTRIES, MAX_FILE_READ,
@@ -29,6 +29,7 @@ use ext4_view::{Ext4, Ext4Error, Ext4Read};
 use guestctl_block::BlockDevice;
 use std::cell::RefCell;
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
@@ -424,14 +425,106 @@ impl Filesystem for Ext4Fs {
     fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, FsError> {
         self.read_impl(path, max_len, true)
     }
+
+    /// One path resolution for `dir`; then each subdirectory and each file is
+    /// reached through its directory entry (the patched `ext4-view`'s
+    /// `DirEntry::read_dir` and `DirEntry::open`, which read the entry's inode and
+    /// never follow a symlink), instead of a walk from `/` per file. A package
+    /// directory holds a handful of entries, scanned linearly.
+    fn for_each_subdir_file(
+        &self,
+        dir: &str,
+        name: &str,
+        limit: u64,
+        f: &mut dyn FnMut(&str, Result<Vec<u8>, FsError>) -> ControlFlow<()>,
+    ) -> Result<(), FsError> {
+        let comps = components(dir)?;
+        let fs = self.with_fs()?;
+        Self::check_no_symlink(&fs, &comps, dir)?;
+        let p = join(&comps);
+        let iter = fs.read_dir(p.as_str()).map_err(|e| map_err(e, dir))?;
+        let mut seen = 0usize;
+        for entry in iter {
+            let entry = entry.map_err(|e| map_err(e, dir))?;
+            let sub = entry.file_name();
+            let sub = sub.as_ref();
+            if sub == b"." || sub == b".." {
+                continue;
+            }
+            seen = seen.saturating_add(1);
+            if seen > MAX_DIR_ENTRIES {
+                return Err(FsError::new(
+                    FsErrorKind::LimitExceeded,
+                    dir,
+                    format!("directory has more than {MAX_DIR_ENTRIES} entries"),
+                ));
+            }
+            // The recorded type is a hint; `DirEntry::read_dir` checks the inode.
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let sub = String::from_utf8_lossy(sub).into_owned();
+            let sub_path = join_child(&p, &sub);
+            let read = match entry.read_dir() {
+                // A symlink or other non-directory recorded as a directory:
+                // skipped, like one recorded as what it is.
+                Err(Ext4Error::NotADirectory) => continue,
+                Err(e) => Err(map_err(e, &sub_path)),
+                Ok(children) => {
+                    let file_path = join_child(&sub_path, name);
+                    self.read_child_file(children, name, &file_path, limit)
+                }
+            };
+            if f(&sub, read).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Ext4Fs {
+    /// The regular file `name` among `children` (a directory's entries), opened
+    /// through its entry and read; `file_path` names it in errors.
+    fn read_child_file(
+        &self,
+        children: ext4_view::ReadDir,
+        name: &str,
+        file_path: &str,
+        limit: u64,
+    ) -> Result<Vec<u8>, FsError> {
+        for child in children {
+            let child = child.map_err(|e| map_err(e, file_path))?;
+            if child.file_name().as_ref() != name.as_bytes() {
+                continue;
+            }
+            let file = child.open().map_err(|e| match e {
+                Ext4Error::IsASpecialFile if child.file_type().is_ok_and(|t| t.is_symlink()) => {
+                    wrong_type(file_path, "is a symlink")
+                }
+                e => map_err(e, file_path),
+            })?;
+            return self.read_open(file, file_path, limit, false);
+        }
+        Err(FsError::new(FsErrorKind::NotFound, file_path, "no such file"))
+    }
+
     /// `read_file` (`head == false`: refuse files over `limit`) or `read_file_head`
     /// (`head == true`: read at most the first `limit` bytes).
     fn read_impl(&self, path: &str, limit: u64, head: bool) -> Result<Vec<u8>, FsError> {
+        let file = self.open_regular(path)?;
+        self.read_open(file, path, limit, head)
+    }
+
+    /// Read the opened `file` (named `path` in errors), as [`Self::read_impl`].
+    fn read_open(
+        &self,
+        mut file: ext4_view::File,
+        path: &str,
+        limit: u64,
+        head: bool,
+    ) -> Result<Vec<u8>, FsError> {
         let limit = limit.min(MAX_FILE_READ);
-        let mut file = self.open_regular(path)?;
         let md_len = file.metadata().len();
         if md_len > limit && !head {
             return Err(FsError::new(

@@ -58,6 +58,7 @@ pub use probe::{probe, Probed, PROBE_HEAD_LEN};
 
 use guestctl_block::BlockDevice;
 use std::fmt;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 /// Hard ceiling on one [`Filesystem::read_file`], whatever limit the caller passes:
@@ -163,6 +164,38 @@ pub trait Filesystem: Send + Sync + fmt::Debug {
     /// it is shorter): a bounded partial read, for headers (ELF, PE) of files of
     /// any size. Reads only the data it returns (plus the metadata to find it).
     fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, FsError>;
+
+    /// For every subdirectory `D` of the directory `dir`, in directory order, call
+    /// `f(D, contents of D/name)`: the layout of package databases with one
+    /// directory per package (pacman's `local/<name>-<version>/desc`). A `D/name`
+    /// that is missing, not a regular file, a symlink, or over `limit` bytes gives
+    /// that entry an `Err` and the walk goes on; an entry of `dir` that is a symlink
+    /// (even to a directory) or not a directory is skipped. `f` returns
+    /// [`ControlFlow::Break`] to stop early. Fails only if `dir` itself cannot be
+    /// listed (then nothing is called).
+    ///
+    /// Memory stays bounded by one file at a time. The default reads each file by
+    /// path with [`Filesystem::read_file`]; a driver whose path lookups are
+    /// expensive (ext4 walks from `/` for every path) reads each file through its
+    /// directory entry instead.
+    fn for_each_subdir_file(
+        &self,
+        dir: &str,
+        name: &str,
+        limit: u64,
+        f: &mut dyn FnMut(&str, Result<Vec<u8>, FsError>) -> ControlFlow<()>,
+    ) -> Result<(), FsError> {
+        for e in self.read_dir(dir)? {
+            if e.file_type != FileType::Dir {
+                continue;
+            }
+            let sub = path::join_child(&path::join_child(dir, &e.name), name);
+            if f(&e.name, self.read_file(&sub, limit)).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Walk `fs` breadth-first from `/`, calling every operation on what it finds:

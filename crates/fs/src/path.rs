@@ -71,6 +71,12 @@ pub(crate) fn join(components: &[&str]) -> String {
     s
 }
 
+/// `dir/name`, with exactly one `/` between them (`dir` may end in `/`).
+pub(crate) fn join_child(dir: &str, name: &str) -> String {
+    let sep = if dir.ends_with('/') { "" } else { "/" };
+    format!("{dir}{sep}{name}")
+}
+
 /// The first bytes of an over-long path, for an error message.
 fn truncate(path: &str) -> String {
     let mut end = 64.min(path.len());

@@ -667,3 +667,163 @@ fn nothing_recognised_is_unsupported() {
     let d: Arc<dyn BlockDevice> = Arc::new(MemDevice::new(vec![0; 1 << 20]));
     assert_eq!(open(d).unwrap_err().kind, FsErrorKind::Unsupported);
 }
+
+/// One directory per package, as pacman keeps them: the regular cases and every
+/// way an entry can be wrong.
+fn package_dirs(root: &Path) {
+    use std::os::unix::fs::symlink;
+    let pkgs = root.join("var/lib/pacman/local");
+    for i in 0..300 {
+        let d = pkgs.join(format!("package-with-a-long-name-{i:03}-1.0-1"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("desc"), format!("%NAME%\npackage-{i}\n")).unwrap();
+        std::fs::write(d.join("files"), "%FILES%\n").unwrap();
+    }
+    std::fs::create_dir_all(pkgs.join("nodesc-1-1")).unwrap();
+    std::fs::write(pkgs.join("nodesc-1-1/files"), "x").unwrap();
+    std::fs::create_dir_all(pkgs.join("linkdesc-1-1")).unwrap();
+    symlink(
+        "../package-with-a-long-name-000-1.0-1/desc",
+        pkgs.join("linkdesc-1-1/desc"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(pkgs.join("dirdesc-1-1/desc")).unwrap();
+    std::fs::create_dir_all(pkgs.join("big-1-1")).unwrap();
+    std::fs::write(pkgs.join("big-1-1/desc"), vec![b'x'; 5000]).unwrap();
+    symlink("package-with-a-long-name-001-1.0-1", pkgs.join("alias-1-1")).unwrap();
+    std::fs::write(pkgs.join("ALPM_DB_VERSION"), "9\n").unwrap();
+    symlink("var/lib", root.join("lib-link")).unwrap();
+}
+
+/// Every `for_each_subdir_file` callback as (name, contents or error kind).
+type SubdirReads = Vec<(String, Result<Vec<u8>, FsErrorKind>)>;
+
+fn subdir_reads(fs: &dyn Filesystem, dir: &str) -> SubdirReads {
+    let mut got = Vec::new();
+    fs.for_each_subdir_file(dir, "desc", 1000, &mut |name, r| {
+        got.push((name.to_string(), r.map_err(|e| e.kind)));
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    got
+}
+
+/// The trait's default `for_each_subdir_file` (one `read_file` by path per file),
+/// to check a driver's own implementation against.
+#[derive(Debug)]
+struct ByPath<'a>(&'a dyn Filesystem);
+
+impl Filesystem for ByPath<'_> {
+    fn fs_type(&self) -> &str {
+        self.0.fs_type()
+    }
+    fn uuid(&self) -> Option<String> {
+        self.0.uuid()
+    }
+    fn label(&self) -> Option<String> {
+        self.0.label()
+    }
+    fn lstat(&self, p: &str) -> Result<guestctl_fs::Metadata, guestctl_fs::FsError> {
+        self.0.lstat(p)
+    }
+    fn read_link(&self, p: &str) -> Result<String, guestctl_fs::FsError> {
+        self.0.read_link(p)
+    }
+    fn read_dir(&self, p: &str) -> Result<Vec<DirEntry>, guestctl_fs::FsError> {
+        self.0.read_dir(p)
+    }
+    fn read_file(&self, p: &str, limit: u64) -> Result<Vec<u8>, guestctl_fs::FsError> {
+        self.0.read_file(p, limit)
+    }
+    fn read_file_head(&self, p: &str, n: u64) -> Result<Vec<u8>, guestctl_fs::FsError> {
+        self.0.read_file_head(p, n)
+    }
+}
+
+fn check_subdir_files(fs: &dyn Filesystem) {
+    let got = subdir_reads(fs, "/var/lib/pacman/local");
+    // The driver's entry-by-entry reads agree with reads by path.
+    assert_eq!(got, subdir_reads(&ByPath(fs), "/var/lib/pacman/local"));
+    let find = |n: &str| got.iter().find(|(name, _)| name == n).map(|(_, r)| r.clone());
+    assert_eq!(got.len(), 300 + 4, "300 packages and 4 broken ones: {got:?}");
+    assert_eq!(
+        find("package-with-a-long-name-123-1.0-1"),
+        Some(Ok(b"%NAME%\npackage-123\n".to_vec()))
+    );
+    assert_eq!(find("nodesc-1-1"), Some(Err(FsErrorKind::NotFound)));
+    assert_eq!(find("linkdesc-1-1"), Some(Err(FsErrorKind::WrongType)));
+    assert_eq!(find("dirdesc-1-1"), Some(Err(FsErrorKind::WrongType)));
+    assert_eq!(find("big-1-1"), Some(Err(FsErrorKind::LimitExceeded)));
+    // A symlink to a package directory and a plain file are not packages.
+    assert_eq!(find("alias-1-1"), None);
+    assert_eq!(find("ALPM_DB_VERSION"), None);
+    // A symlink on the way to the directory is refused, as by every other call.
+    let e = fs
+        .for_each_subdir_file("/lib-link/pacman/local", "desc", 1000, &mut |_, _| {
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap_err();
+    assert_eq!(e.kind, FsErrorKind::WrongType);
+    // Break stops the walk.
+    let mut calls = 0;
+    fs.for_each_subdir_file("/var/lib/pacman/local", "desc", 1000, &mut |_, _| {
+        calls += 1;
+        std::ops::ControlFlow::Break(())
+    })
+    .unwrap();
+    assert_eq!(calls, 1);
+}
+
+#[test]
+fn ext4_reads_one_file_per_subdirectory_through_directory_entries() {
+    if !have("mke2fs") || !have("e2fsck") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    package_dirs(&src);
+    for kind in ["ext4", "ext2"] {
+        let img = tmp.path().join(format!("{kind}.img"));
+        mke2fs(kind, &src, &img, &["-b", "1024"]);
+        check_subdir_files(&*open(dev(&img)).unwrap());
+        // Again with hash-tree directories, as the kernel and `e2fsck -D` make them.
+        let out = Command::new("e2fsck").arg("-fyD").arg(&img).output().unwrap();
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+        let before = hash_file(&img);
+        check_subdir_files(&*open(dev(&img)).unwrap());
+        assert_eq!(hash_file(&img), before, "image changed");
+    }
+}
+
+/// Directory blocks are checked against their metadata checksum: one flipped byte
+/// in a directory's block is reported as corruption, not read as data.
+#[test]
+fn ext4_corrupt_directory_block_fails_its_checksum() {
+    if !have("mke2fs") || !have("debugfs") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    linux_tree(&src);
+    let img = tmp.path().join("fs.img");
+    mke2fs("ext4", &src, &img, &["-O", "metadata_csum"]);
+    assert!(open(dev(&img)).unwrap().read_dir("/etc").is_ok());
+    let out = Command::new("debugfs")
+        .args(["-R", "blocks /etc"])
+        .arg(&img)
+        .output()
+        .unwrap();
+    let block: u64 = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .and_then(|b| b.parse().ok())
+        .expect("the block of /etc");
+    let mut bytes = std::fs::read(&img).unwrap();
+    // Inside the name of an entry (after `.` and `..`), not its checksum tail.
+    let at = usize::try_from(block * 4096 + 40).unwrap();
+    bytes[at] ^= 0x20;
+    std::fs::write(&img, &bytes).unwrap();
+    let e = open(dev(&img)).unwrap().read_dir("/etc").unwrap_err();
+    assert_eq!(e.kind, FsErrorKind::Corrupt, "{e}");
+}

@@ -5,6 +5,7 @@ use crate::error::{ErrorKind, InspectError};
 use crate::guestfs::GuestFs;
 use crate::types::{Application, Diagnostic};
 use guestctl_pkgdb::MAX_DB_BYTES;
+use std::ops::ControlFlow;
 
 /// Where rpm keeps its sqlite database, newest layout first.
 pub const RPMDB_PATHS: &[&str] = &[
@@ -84,39 +85,39 @@ pub fn list_applications(
 }
 
 fn list_pacman(g: &GuestFs, diags: &mut Vec<Diagnostic>) -> Result<Vec<Application>, InspectError> {
-    // Resolve the directory once; each desc is then read without re-walking the
-    // path (and without following any symlink below it).
+    // Resolve the directory once (symlinks followed inside the guest); each
+    // `<pkg>/desc` is then read below it without re-walking the path and without
+    // following any symlink.
     let (fs, dir) = g.resolve_dir(PACMAN_LOCAL)?;
-    let entries = fs
-        .read_dir(&dir)
-        .map_err(|e| InspectError::from_fs(e, PACMAN_LOCAL))?;
     let limit = u64::try_from(guestctl_pkgdb::MAX_DESC_BYTES).unwrap_or(u64::MAX);
     let mut out = Vec::new();
-    for e in entries {
-        if e.file_type != guestctl_fs::FileType::Dir {
-            continue;
-        }
+    let mut too_many = false;
+    fs.for_each_subdir_file(&dir, "desc", limit, &mut |pkg, read| {
         if out.len() >= guestctl_pkgdb::MAX_PACKAGES {
-            return Err(InspectError::new(
-                ErrorKind::LimitExceeded,
-                PACMAN_LOCAL,
-                "too many packages",
-            ));
+            too_many = true;
+            return ControlFlow::Break(());
         }
-        let sep = if dir.ends_with('/') { "" } else { "/" };
-        let path = format!("{dir}{sep}{}/desc", e.name);
-        let shown = format!("{PACMAN_LOCAL}/{}/desc", e.name);
-        match fs.read_file(&path, limit) {
+        let shown = || format!("{PACMAN_LOCAL}/{pkg}/desc");
+        match read {
             Ok(b) => match guestctl_pkgdb::parse_pacman_desc(&b) {
                 Ok(p) => out.push(p),
                 Err(err) => diags.push(Diagnostic {
-                    subject: shown,
+                    subject: shown(),
                     kind: "corrupt".into(),
                     message: err.to_string(),
                 }),
             },
-            Err(err) => diags.push(Diagnostic::from(&InspectError::from_fs(err, &shown))),
+            Err(err) => diags.push(Diagnostic::from(&InspectError::from_fs(err, &shown()))),
         }
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| InspectError::from_fs(e, PACMAN_LOCAL))?;
+    if too_many {
+        return Err(InspectError::new(
+            ErrorKind::LimitExceeded,
+            PACMAN_LOCAL,
+            "too many packages",
+        ));
     }
     Ok(out)
 }
