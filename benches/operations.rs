@@ -18,6 +18,8 @@ fn operations(c: &mut Criterion) {
         standard::os_inspection(),
         standard::package_listing("ubuntu"),
         standard::package_listing("fedora"),
+        standard::package_listing("alpine"),
+        standard::package_listing("arch"),
         standard::parallel_batch(),
     ];
     for op in ops {

@@ -22,14 +22,13 @@
 use crate::path::{components, join, join_child};
 use crate::probe::{block_err, probe_ext};
 use crate::{
-    DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, MAX_DIR_ENTRIES, MAX_FILE_READ,
-    MAX_SYMLINK_LEN,
+    DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, SubdirFileVisitor,
+    MAX_DIR_ENTRIES, MAX_FILE_READ, MAX_SYMLINK_LEN,
 };
 use ext4_view::{Ext4, Ext4Error, Ext4Read};
 use guestctl_block::BlockDevice;
 use std::cell::RefCell;
 use std::collections::HashSet;
-use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
@@ -436,7 +435,7 @@ impl Filesystem for Ext4Fs {
         dir: &str,
         name: &str,
         limit: u64,
-        f: &mut dyn FnMut(&str, Result<Vec<u8>, FsError>) -> ControlFlow<()>,
+        f: &mut SubdirFileVisitor<'_>,
     ) -> Result<(), FsError> {
         let comps = components(dir)?;
         let fs = self.with_fs()?;
@@ -464,15 +463,15 @@ impl Filesystem for Ext4Fs {
                 continue;
             }
             let sub = String::from_utf8_lossy(sub).into_owned();
-            let sub_path = join_child(&p, &sub);
+            // Paths only for error messages: built when one is needed.
+            let sub_path = || join_child(&p, &sub);
             let read = match entry.read_dir() {
                 // A symlink or other non-directory recorded as a directory:
                 // skipped, like one recorded as what it is.
                 Err(Ext4Error::NotADirectory) => continue,
-                Err(e) => Err(map_err(e, &sub_path)),
+                Err(e) => Err(map_err(e, &sub_path())),
                 Ok(children) => {
-                    let file_path = join_child(&sub_path, name);
-                    self.read_child_file(children, name, &file_path, limit)
+                    self.read_child_file(children, name, limit, &|| join_child(&sub_path(), name))
                 }
             };
             if f(&sub, read).is_break() {
@@ -485,58 +484,62 @@ impl Filesystem for Ext4Fs {
 
 impl Ext4Fs {
     /// The regular file `name` among `children` (a directory's entries), opened
-    /// through its entry and read; `file_path` names it in errors.
+    /// through its entry and read; `file_path()` names it in errors.
     fn read_child_file(
         &self,
         children: ext4_view::ReadDir,
         name: &str,
-        file_path: &str,
         limit: u64,
+        file_path: &dyn Fn() -> String,
     ) -> Result<Vec<u8>, FsError> {
         for child in children {
-            let child = child.map_err(|e| map_err(e, file_path))?;
+            let child = child.map_err(|e| map_err(e, &file_path()))?;
             if child.file_name().as_ref() != name.as_bytes() {
                 continue;
             }
             let file = child.open().map_err(|e| match e {
                 Ext4Error::IsASpecialFile if child.file_type().is_ok_and(|t| t.is_symlink()) => {
-                    wrong_type(file_path, "is a symlink")
+                    wrong_type(&file_path(), "is a symlink")
                 }
-                e => map_err(e, file_path),
+                e => map_err(e, &file_path()),
             })?;
-            return self.read_open(file, file_path, limit, false);
+            return self.read_open(file, limit, false, file_path);
         }
-        Err(FsError::new(FsErrorKind::NotFound, file_path, "no such file"))
+        Err(FsError::new(
+            FsErrorKind::NotFound,
+            file_path(),
+            "no such file",
+        ))
     }
 
     /// `read_file` (`head == false`: refuse files over `limit`) or `read_file_head`
     /// (`head == true`: read at most the first `limit` bytes).
     fn read_impl(&self, path: &str, limit: u64, head: bool) -> Result<Vec<u8>, FsError> {
         let file = self.open_regular(path)?;
-        self.read_open(file, path, limit, head)
+        self.read_open(file, limit, head, &|| path.to_string())
     }
 
-    /// Read the opened `file` (named `path` in errors), as [`Self::read_impl`].
+    /// Read the opened `file` (named `path()` in errors), as [`Self::read_impl`].
     fn read_open(
         &self,
         mut file: ext4_view::File,
-        path: &str,
         limit: u64,
         head: bool,
+        path: &dyn Fn() -> String,
     ) -> Result<Vec<u8>, FsError> {
         let limit = limit.min(MAX_FILE_READ);
         let md_len = file.metadata().len();
         if md_len > limit && !head {
             return Err(FsError::new(
                 FsErrorKind::LimitExceeded,
-                path,
+                path(),
                 format!("file is {md_len} bytes, over the limit of {limit}"),
             ));
         }
         let len = usize::try_from(md_len.min(limit)).map_err(|_| {
             FsError::new(
                 FsErrorKind::LimitExceeded,
-                path,
+                path(),
                 "file too large for memory",
             )
         })?;
@@ -554,7 +557,7 @@ impl Ext4Fs {
                 out.resize(grown, 0);
             }
             let dst = out.get_mut(filled..).unwrap_or_default();
-            let n = file.read_bytes(dst).map_err(|e| map_err(e, path))?;
+            let n = file.read_bytes(dst).map_err(|e| map_err(e, &path()))?;
             if n == 0 {
                 break;
             }

@@ -143,6 +143,10 @@ pub struct DirEntry {
     pub file_type: FileType,
 }
 
+/// What [`Filesystem::for_each_subdir_file`] calls for each subdirectory: its name
+/// and the file read in it (or why it could not be).
+pub type SubdirFileVisitor<'a> = dyn FnMut(&str, Result<Vec<u8>, FsError>) -> ControlFlow<()> + 'a;
+
 /// A read-only filesystem. See the crate documentation for the path semantics
 /// shared by every implementation.
 pub trait Filesystem: Send + Sync + fmt::Debug {
@@ -183,7 +187,7 @@ pub trait Filesystem: Send + Sync + fmt::Debug {
         dir: &str,
         name: &str,
         limit: u64,
-        f: &mut dyn FnMut(&str, Result<Vec<u8>, FsError>) -> ControlFlow<()>,
+        f: &mut SubdirFileVisitor<'_>,
     ) -> Result<(), FsError> {
         for e in self.read_dir(dir)? {
             if e.file_type != FileType::Dir {

@@ -745,8 +745,16 @@ fn check_subdir_files(fs: &dyn Filesystem) {
     let got = subdir_reads(fs, "/var/lib/pacman/local");
     // The driver's entry-by-entry reads agree with reads by path.
     assert_eq!(got, subdir_reads(&ByPath(fs), "/var/lib/pacman/local"));
-    let find = |n: &str| got.iter().find(|(name, _)| name == n).map(|(_, r)| r.clone());
-    assert_eq!(got.len(), 300 + 4, "300 packages and 4 broken ones: {got:?}");
+    let find = |n: &str| {
+        got.iter()
+            .find(|(name, _)| name == n)
+            .map(|(_, r)| r.clone())
+    };
+    assert_eq!(
+        got.len(),
+        300 + 4,
+        "300 packages and 4 broken ones: {got:?}"
+    );
     assert_eq!(
         find("package-with-a-long-name-123-1.0-1"),
         Some(Ok(b"%NAME%\npackage-123\n".to_vec()))
@@ -788,7 +796,11 @@ fn ext4_reads_one_file_per_subdirectory_through_directory_entries() {
         mke2fs(kind, &src, &img, &["-b", "1024"]);
         check_subdir_files(&*open(dev(&img)).unwrap());
         // Again with hash-tree directories, as the kernel and `e2fsck -D` make them.
-        let out = Command::new("e2fsck").arg("-fyD").arg(&img).output().unwrap();
+        let out = Command::new("e2fsck")
+            .arg("-fyD")
+            .arg(&img)
+            .output()
+            .unwrap();
         assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
         let before = hash_file(&img);
         check_subdir_files(&*open(dev(&img)).unwrap());

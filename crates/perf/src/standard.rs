@@ -429,6 +429,8 @@ pub fn standard_suite() -> Suite {
     let _ = s.push(os_inspection());
     let _ = s.push(package_listing("ubuntu"));
     let _ = s.push(package_listing("fedora"));
+    let _ = s.push(package_listing("alpine"));
+    let _ = s.push(package_listing("arch"));
     let _ = s.push(parallel_batch());
     let _ = s.extend(breadth_suite());
     let _ = s.extend(scaling_suite());

@@ -91,6 +91,8 @@ fn standard_suite_runs_mock_disk_generation() {
             "os_inspection",
             "package_listing/ubuntu",
             "package_listing/fedora",
+            "package_listing/alpine",
+            "package_listing/arch",
             "parallel_batch",
             "inspection/ubuntu",
             "inspection/debian",
@@ -246,6 +248,9 @@ fn scaling_series_are_measured_fitted_and_reported() {
     );
     let md = results.generate_report();
     assert!(md.contains("## Scaling"), "{md}");
-    assert!(md.contains("### scaling_packages_ubuntu by num_packages"), "{md}");
+    assert!(
+        md.contains("### scaling_packages_ubuntu by num_packages"),
+        "{md}"
+    );
     assert!(md.contains("per num_packages"), "{md}");
 }
