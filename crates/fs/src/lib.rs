@@ -203,8 +203,9 @@ pub trait Filesystem: Send + Sync + fmt::Debug {
 }
 
 /// Walk `fs` breadth-first from `/`, calling every operation on what it finds:
-/// `read_dir` on directories, `lstat` on every entry, `read_link` on symlinks and
-/// `read_file` (up to 1 MiB) on files, stopping after `max_ops` operations.
+/// `read_dir` and `for_each_subdir_file` on directories, `lstat` on every entry,
+/// `read_link` on symlinks and `read_file` (up to 1 MiB) on files, stopping after
+/// `max_ops` operations.
 /// Returns the number of operations that succeeded. Errors are expected on corrupt
 /// images; this exists for fuzz targets and hostile-image tests, which check that
 /// it returns at all (no panic, no hang).
@@ -223,6 +224,18 @@ pub fn exercise(fs: &dyn Filesystem, max_ops: usize) -> usize {
             continue;
         };
         ok = ok.saturating_add(1);
+        // The same directory through the one-file-per-subdirectory reader.
+        let mut budget = max_ops.saturating_sub(ops);
+        let _ = fs.for_each_subdir_file(&dir, "desc", 1 << 20, &mut |_, r| {
+            ok = ok.saturating_add(usize::from(r.is_ok()));
+            budget = budget.saturating_sub(1);
+            if budget == 0 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        ops = max_ops.saturating_sub(budget);
         for e in entries {
             ops = ops.saturating_add(1);
             if ops > max_ops {
