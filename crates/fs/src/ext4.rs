@@ -29,6 +29,7 @@ use ext4_view::{Ext4, Ext4Error, Ext4Read};
 use guestctl_block::BlockDevice;
 use std::cell::RefCell;
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
@@ -78,6 +79,9 @@ pub struct Ext4Fs {
     /// [`MAX_VERIFIED_DIRS`] (cleared when full).
     verified_dirs: Mutex<HashSet<String>>,
 }
+
+/// What `Ext4Fs::walk_dir` calls for each entry.
+type EntryVisitor<'a> = dyn FnMut(&ext4_view::DirEntry) -> Result<ControlFlow<()>, FsError> + 'a;
 
 /// Most directory paths remembered as symlink-free per filesystem.
 const MAX_VERIFIED_DIRS: usize = 4096;
@@ -388,32 +392,17 @@ impl Filesystem for Ext4Fs {
     }
 
     fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
-        let comps = components(path)?;
-        let fs = self.with_fs()?;
-        Self::check_no_symlink(&fs, &comps, path)?;
-        let p = join(&comps);
-        let iter = fs.read_dir(p.as_str()).map_err(|e| map_err(e, path))?;
         let mut out = Vec::new();
-        for entry in iter {
-            let entry = entry.map_err(|e| map_err(e, path))?;
+        self.walk_dir(path, &mut |entry| {
             let name = entry.file_name();
             let name = name.as_ref();
-            if name == b"." || name == b".." {
-                continue;
-            }
-            if out.len() >= MAX_DIR_ENTRIES {
-                return Err(FsError::new(
-                    FsErrorKind::LimitExceeded,
-                    path,
-                    format!("directory has more than {MAX_DIR_ENTRIES} entries"),
-                ));
-            }
             let ft = entry.file_type().map_err(|e| map_err(e, path))?;
             out.push(DirEntry {
                 name: String::from_utf8_lossy(name).into_owned(),
                 file_type: file_type(ft),
             });
-        }
+            Ok(ControlFlow::Continue(()))
+        })?;
         Ok(out)
     }
 
@@ -437,30 +426,13 @@ impl Filesystem for Ext4Fs {
         limit: u64,
         f: &mut SubdirFileVisitor<'_>,
     ) -> Result<(), FsError> {
-        let comps = components(dir)?;
-        let fs = self.with_fs()?;
-        Self::check_no_symlink(&fs, &comps, dir)?;
-        let p = join(&comps);
-        let iter = fs.read_dir(p.as_str()).map_err(|e| map_err(e, dir))?;
-        let mut seen = 0usize;
-        for entry in iter {
-            let entry = entry.map_err(|e| map_err(e, dir))?;
+        let p = join(&components(dir)?);
+        self.walk_dir(dir, &mut |entry| {
             let sub = entry.file_name();
             let sub = sub.as_ref();
-            if sub == b"." || sub == b".." {
-                continue;
-            }
-            seen = seen.saturating_add(1);
-            if seen > MAX_DIR_ENTRIES {
-                return Err(FsError::new(
-                    FsErrorKind::LimitExceeded,
-                    dir,
-                    format!("directory has more than {MAX_DIR_ENTRIES} entries"),
-                ));
-            }
             // The recorded type is a hint; `DirEntry::read_dir` checks the inode.
             if !entry.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
+                return Ok(ControlFlow::Continue(()));
             }
             let sub = String::from_utf8_lossy(sub).into_owned();
             // Paths only for error messages: built when one is needed.
@@ -468,21 +440,49 @@ impl Filesystem for Ext4Fs {
             let read = match entry.read_dir() {
                 // A symlink or other non-directory recorded as a directory:
                 // skipped, like one recorded as what it is.
-                Err(Ext4Error::NotADirectory) => continue,
+                Err(Ext4Error::NotADirectory) => return Ok(ControlFlow::Continue(())),
                 Err(e) => Err(map_err(e, &sub_path())),
                 Ok(children) => {
                     self.read_child_file(children, name, limit, &|| join_child(&sub_path(), name))
                 }
             };
-            if f(&sub, read).is_break() {
+            Ok(f(&sub, read))
+        })
+    }
+}
+
+impl Ext4Fs {
+    /// Call `f(entry, name)` for each entry of the directory `path` but `.` and
+    /// `..`, in directory order, after checking that no component of `path` is a
+    /// symlink; at most [`MAX_DIR_ENTRIES`] entries.
+    fn walk_dir(&self, path: &str, f: &mut EntryVisitor<'_>) -> Result<(), FsError> {
+        let comps = components(path)?;
+        let fs = self.with_fs()?;
+        Self::check_no_symlink(&fs, &comps, path)?;
+        let iter = fs
+            .read_dir(join(&comps).as_str())
+            .map_err(|e| map_err(e, path))?;
+        let mut seen = 0usize;
+        for entry in iter {
+            let entry = entry.map_err(|e| map_err(e, path))?;
+            if matches!(entry.file_name().as_ref(), b"." | b"..") {
+                continue;
+            }
+            if seen >= MAX_DIR_ENTRIES {
+                return Err(FsError::new(
+                    FsErrorKind::LimitExceeded,
+                    path,
+                    format!("directory has more than {MAX_DIR_ENTRIES} entries"),
+                ));
+            }
+            seen = seen.saturating_add(1);
+            if f(&entry)?.is_break() {
                 break;
             }
         }
         Ok(())
     }
-}
 
-impl Ext4Fs {
     /// The regular file `name` among `children` (a directory's entries), opened
     /// through its entry and read; `file_path()` names it in errors.
     fn read_child_file(
