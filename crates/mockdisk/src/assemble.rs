@@ -193,10 +193,10 @@ fn progress(b: &MockDiskBuilder, s: Stage) {
 
 fn validate_size(t: MockDiskType) -> Result<u64, MockDiskError> {
     let size = t.size_bytes();
-    if size % SECTOR != 0 {
+    if !size.is_multiple_of(SECTOR) {
         return Err(MockDiskError::InvalidInput(format!("disk size {size} is not a multiple of {SECTOR} bytes")));
     }
-    if size < MockDiskType::MIN_CUSTOM_BYTES || size > MockDiskType::MAX_CUSTOM_BYTES {
+    if !(MockDiskType::MIN_CUSTOM_BYTES..=MockDiskType::MAX_CUSTOM_BYTES).contains(&size) {
         return Err(MockDiskError::InvalidInput(format!(
             "disk size {size} bytes is outside {}..={} bytes",
             MockDiskType::MIN_CUSTOM_BYTES,
@@ -1038,6 +1038,7 @@ fn pe_stub(what: &str) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -3,6 +3,8 @@
 //! every filesystem, blkid for UUIDs and labels, debugfs to read files back, the
 //! distros' own package readers where Debian has them, qemu-img for qcow2.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
+
 mod util;
 
 use guestctl_mockdisk::{
