@@ -178,6 +178,7 @@ impl Staged {
 /// The tools one build needs, found up front so a missing one fails before any work.
 struct Tools {
     mke2fs: PathBuf,
+    e2fsck: PathBuf,
     sfdisk: PathBuf,
     mkfs_fat: Option<PathBuf>,
     mcopy: Option<PathBuf>,
@@ -192,10 +193,10 @@ fn progress(b: &MockDiskBuilder, s: Stage) {
 
 fn validate_size(t: MockDiskType) -> Result<u64, MockDiskError> {
     let size = t.size_bytes();
-    if size % SECTOR != 0 {
+    if !size.is_multiple_of(SECTOR) {
         return Err(MockDiskError::InvalidInput(format!("disk size {size} is not a multiple of {SECTOR} bytes")));
     }
-    if size < MockDiskType::MIN_CUSTOM_BYTES || size > MockDiskType::MAX_CUSTOM_BYTES {
+    if !(MockDiskType::MIN_CUSTOM_BYTES..=MockDiskType::MAX_CUSTOM_BYTES).contains(&size) {
         return Err(MockDiskError::InvalidInput(format!(
             "disk size {size} bytes is outside {}..={} bytes",
             MockDiskType::MIN_CUSTOM_BYTES,
@@ -280,6 +281,7 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     let find_opt = |t: Tool, needed: bool| if needed { tools::find(t, &dirs).map(Some) } else { Ok(None) };
     let tools = Tools {
         mke2fs: tools::find(tools::MKE2FS, &dirs)?,
+        e2fsck: tools::find(tools::E2FSCK, &dirs)?,
         sfdisk: tools::find(tools::SFDISK, &dirs)?,
         mkfs_fat: find_opt(tools::MKFS_FAT, has_esp)?,
         mcopy: find_opt(tools::MCOPY, has_esp)?,
@@ -570,6 +572,7 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     let conf_dir = TempPath::new_dir("guestctl-mockdisk-conf-")?;
     let conf = conf_dir.path().join("mke2fs.conf");
     std::fs::write(&conf, MKE2FS_CONF).map_err(|e| MockDiskError::io(&conf, e))?;
+    let e2fs_device = e2fs_device(raw.path(), conf_dir.path())?;
 
     // Filesystem jobs: (what, fs, byte offset, byte size).
     let mut jobs: Vec<(String, FsSpec, u64, u64)> = Vec::new();
@@ -608,7 +611,7 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
         let handles: Vec<_> = jobs
             .iter()
             .map(|(what, fs, off, len)| {
-                let (tools, staged, conf, esp_stage) = (&tools, &staged, &conf, &esp_stage);
+                let (tools, staged, conf, esp_stage, e2fs_device) = (&tools, &staged, &conf, &esp_stage, &e2fs_device);
                 let describe = &describe;
                 s.spawn(move || -> Result<(), MockDiskError> {
                     progress(b, Stage::Formatting { what: what.clone() });
@@ -621,14 +624,16 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
                             let (g, part) = fs.source.ok_or_else(|| MockDiskError::InvalidInput("ext fs without source".into()))?;
                             let st = staged.get(g).ok_or_else(|| MockDiskError::InvalidInput("no guest".into()))?;
                             let need = sizing::measure(st.dir_of(part))?;
-                            make_ext(&tools.mke2fs, conf, img, fs, *off, *len, st.dir_of(part), &need).map_err(|e| match e {
-                                MockDiskError::DoesNotFit { needed, available, .. } => MockDiskError::DoesNotFit {
-                                    what: describe(&format!("the {what} filesystem")),
-                                    needed: size + needed.saturating_sub(available),
-                                    available: size,
-                                },
-                                e => e,
-                            })
+                            make_ext(&tools.mke2fs, conf, img, fs, *off, *len, st.dir_of(part), &need)
+                                .and_then(|()| index_directories(&tools.e2fsck, e2fs_device, *off))
+                                .map_err(|e| match e {
+                                    MockDiskError::DoesNotFit { needed, available, .. } => MockDiskError::DoesNotFit {
+                                        what: describe(&format!("the {what} filesystem")),
+                                        needed: size + needed.saturating_sub(available),
+                                        available: size,
+                                    },
+                                    e => e,
+                                })
                         }
                     }
                 })
@@ -872,7 +877,8 @@ fn sfdisk_script(table: PartitionTable, disk_guid: &str, mbr_id: u32, total_lba:
     s
 }
 
-/// Make an ext2/3/4 filesystem from `src` at `offset` in `img`.
+/// Make an ext2/3/4 filesystem from `src` at `offset` in `img` (its directories
+/// are all linear: [`index_directories`] follows).
 #[allow(clippy::too_many_arguments)]
 fn make_ext(mke2fs: &Path, conf: &Path, img: &Path, fs: &FsSpec, offset: u64, len: u64, src: &Path, need: &Need) -> Result<(), MockDiskError> {
     let inodes = sizing::inode_count(need, len);
@@ -908,6 +914,39 @@ fn make_ext(mke2fs: &Path, conf: &Path, img: &Path, fs: &FsSpec, offset: u64, le
         }
         e => e,
     })
+}
+
+/// The name to give e2fsprogs for the image, to which `?offset=N` is appended:
+/// their unix I/O manager takes io options after the first `?` of a device
+/// name (e2fsck has no offset option), so an image path that itself contains a
+/// `?` is reached through a symlink in `scratch` instead.
+fn e2fs_device(img: &Path, scratch: &Path) -> Result<PathBuf, MockDiskError> {
+    use std::os::unix::ffi::OsStrExt;
+    if !img.as_os_str().as_bytes().contains(&b'?') {
+        return Ok(img.to_path_buf());
+    }
+    let target = std::fs::canonicalize(img).map_err(|e| MockDiskError::io(img, e))?;
+    let link = scratch.join("image");
+    std::os::unix::fs::symlink(&target, &link).map_err(|e| MockDiskError::io(&link, e))?;
+    Ok(link)
+}
+
+/// Index and compact the directories of the ext filesystem at `offset`, as a
+/// running kernel leaves them: `mke2fs -d` writes every directory linear, the
+/// kernel turns one into a hash tree (`dir_index`) once it outgrows a block.
+/// `e2fsck -fD` does that (deterministically: the hash seed is fixed and the
+/// check time is `BUILD_EPOCH`). It exits 1 when it changed the filesystem,
+/// which is what it is asked to do; 2 and above are failures.
+fn index_directories(e2fsck: &Path, device: &Path, offset: u64) -> Result<(), MockDiskError> {
+    let mut name = device.as_os_str().to_owned();
+    name.push(format!("?offset={offset}"));
+    let mut cmd = Command::new(e2fsck);
+    cmd.env("E2FSCK_CONFIG", "/dev/null")
+        .env("E2FSCK_TIME", BUILD_EPOCH.to_string())
+        .env("E2FSPROGS_FAKE_TIME", BUILD_EPOCH.to_string())
+        .args(["-f", "-y", "-D"])
+        .arg(name);
+    tools::run_accepting(&mut cmd, None, &[0, 1]).map(|_| ())
 }
 
 /// Make the FAT EFI system partition at `offset` and copy `src`'s tree into it.
@@ -999,6 +1038,7 @@ fn pe_stub(what: &str) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 mod tests {
     use super::*;
 

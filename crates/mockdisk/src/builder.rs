@@ -227,7 +227,7 @@ pub enum Stage {
     },
     /// Writing the partition table.
     Partitioning,
-    /// Making a filesystem (`mke2fs -d`, `mkfs.vfat`).
+    /// Making a filesystem (`mke2fs -d` and `e2fsck -D`, `mkfs.vfat`).
     Formatting {
         /// What is being formatted (`root`, `usr`, `EFI`, …).
         what: String,

@@ -184,6 +184,7 @@ pub(crate) fn min_fs_size(need: &Need, kind: FsKind) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 mod tests {
     use super::*;
 

@@ -1,5 +1,5 @@
-//! The system tools the generator drives (`mke2fs`, `sfdisk`, `mkfs.fat`,
-//! `mcopy`, `qemu-img`): finding them, running them, and turning their failures
+//! The system tools the generator drives (`mke2fs`, `e2fsck`, `sfdisk`,
+//! `mkfs.fat`, `mcopy`, `qemu-img`): finding them, running them, and turning their failures
 //! into [`MockDiskError`]s.
 
 use crate::error::MockDiskError;
@@ -18,6 +18,8 @@ pub struct Tool {
 
 /// Makes ext2/3/4 filesystems from a directory (`-d`).
 pub const MKE2FS: Tool = Tool { program: "mke2fs", package: "e2fsprogs" };
+/// Indexes (hash-tree) and compacts the directories of a made ext filesystem (`-D`).
+pub const E2FSCK: Tool = Tool { program: "e2fsck", package: "e2fsprogs" };
 /// Writes partition tables from a script.
 pub const SFDISK: Tool = Tool { program: "sfdisk", package: "fdisk" };
 /// Makes FAT filesystems at an offset (`--offset`).
@@ -28,7 +30,7 @@ pub const MCOPY: Tool = Tool { program: "mcopy", package: "mtools" };
 pub const QEMU_IMG: Tool = Tool { program: "qemu-img", package: "qemu-utils" };
 
 /// Every tool, for `guestctl mock-disk doctor`-style listings.
-pub const ALL: [Tool; 5] = [MKE2FS, SFDISK, MKFS_FAT, MCOPY, QEMU_IMG];
+pub const ALL: [Tool; 6] = [MKE2FS, E2FSCK, SFDISK, MKFS_FAT, MCOPY, QEMU_IMG];
 
 /// Where tools are looked for: the directories of `$PATH`, then `/usr/sbin` and
 /// `/sbin` (Debian leaves those off an ordinary user's PATH, where mke2fs lives).
@@ -55,6 +57,13 @@ pub fn find(tool: Tool, dirs: &[PathBuf]) -> Result<PathBuf, MockDiskError> {
 /// Run a prepared command with stdin from `input` (or nothing), capturing its
 /// output; a non-zero exit becomes [`MockDiskError::ToolFailed`].
 pub fn run(cmd: &mut Command, input: Option<&[u8]>) -> Result<String, MockDiskError> {
+    run_accepting(cmd, input, &[0])
+}
+
+/// [`run`] for a tool whose exit codes `ok` all mean success (e2fsck exits 1
+/// when it changed the filesystem); any other exit, or a death by signal,
+/// becomes [`MockDiskError::ToolFailed`].
+pub fn run_accepting(cmd: &mut Command, input: Option<&[u8]>, ok: &[i32]) -> Result<String, MockDiskError> {
     use std::io::Write;
     let line = command_line(cmd);
     cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -66,7 +75,7 @@ pub fn run(cmd: &mut Command, input: Option<&[u8]>) -> Result<String, MockDiskEr
     let out = child
         .wait_with_output()
         .map_err(|e| MockDiskError::ToolFailed { command: line.clone(), status: "could not wait".into(), stderr: e.to_string() })?;
-    if out.status.success() {
+    if out.status.code().is_some_and(|c| ok.contains(&c)) {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         let mut stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
@@ -91,6 +100,7 @@ fn command_line(cmd: &Command) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 mod tests {
     use super::*;
 
@@ -111,5 +121,28 @@ mod tests {
             }
             other => panic!("{other}"),
         }
+    }
+
+    #[test]
+    fn accepted_exit_codes_are_success_and_others_are_not() {
+        let sh = |code: i32| {
+            let mut c = Command::new("sh");
+            c.args(["-c", &format!("echo out; echo err >&2; exit {code}")]);
+            c
+        };
+        assert_eq!(run_accepting(&mut sh(1), None, &[0, 1]).unwrap(), "out\n");
+        assert!(run_accepting(&mut sh(0), None, &[0, 1]).is_ok());
+        match run_accepting(&mut sh(4), None, &[0, 1]).unwrap_err() {
+            MockDiskError::ToolFailed { status, stderr, .. } => {
+                assert!(status.contains('4'), "{status}");
+                assert_eq!(stderr, "err");
+            }
+            other => panic!("{other}"),
+        }
+        assert!(run(&mut sh(1), None).is_err());
+        // Killed by a signal: no exit code, never success.
+        let mut killed = Command::new("sh");
+        killed.args(["-c", "kill -9 $$"]);
+        assert!(run_accepting(&mut killed, None, &[0, 1]).is_err());
     }
 }

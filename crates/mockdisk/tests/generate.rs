@@ -3,6 +3,8 @@
 //! every filesystem, blkid for UUIDs and labels, debugfs to read files back, the
 //! distros' own package readers where Debian has them, qemu-img for qcow2.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
+
 mod util;
 
 use guestctl_mockdisk::{
@@ -442,7 +444,12 @@ fn missing_tool_names_its_package() {
         let p = guestctl_mockdisk::tools::default_search_path().into_iter().map(|d| d.join(t)).find(|p| p.exists()).unwrap();
         std::os::unix::fs::symlink(p, only.path().join(t)).unwrap();
     }
+    // e2fsck (which indexes the directories) is needed too, and named before any work.
     let b = MockDiskBuilder::new().num_files(5).num_packages(5).tool_path(vec![only.path().to_path_buf()]);
+    let e = b.build(dir.path().join("no-fsck.img")).unwrap_err();
+    assert!(matches!(&e, MockDiskError::MissingTool { tool, package } if tool == "e2fsck" && package == "e2fsprogs"), "{e}");
+    let p = guestctl_mockdisk::tools::default_search_path().into_iter().map(|d| d.join("e2fsck")).find(|p| p.exists()).unwrap();
+    std::os::unix::fs::symlink(p, only.path().join("e2fsck")).unwrap();
     b.build(dir.path().join("ok.img")).unwrap();
     let e = b.clone().format(DiskFormat::Qcow2).build(dir.path().join("q.qcow2")).unwrap_err();
     assert!(e.to_string().contains("qemu-utils"), "{e}");
@@ -513,4 +520,91 @@ fn manifest_round_trips_and_custom_sizes_work() {
     check_image(&disk, dir.path(), true);
     assert!(MockDiskBuilder::new().disk_type(MockDiskType::Custom(1000)).build(dir.path().join("bad.img")).is_err());
     assert!("64M".parse::<MockDiskType>().unwrap() == MockDiskType::Custom(64 << 20));
+}
+
+/// Whether a tool of the e2fsprogs family is installed (the test is skipped,
+/// with a message, when it is not, unless GUESTCTL_REQUIRE_TOOLS is set).
+fn have(tool: &str) -> bool {
+    let found = guestctl_mockdisk::tools::default_search_path().iter().any(|d| d.join(tool).exists());
+    if !found {
+        assert!(std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(), "{tool} is required but missing");
+        eprintln!("skipping: {tool} not installed");
+    }
+    found
+}
+
+/// The inode flags of `path` (`debugfs -R stat`) in the ext filesystem `dev`
+/// (a file, or `IMAGE?offset=N`).
+fn inode_flags(dev: &str, path: &str) -> u32 {
+    let (ok, out, err) = sh(Command::new("debugfs").arg("-R").arg(format!("stat {path}")).arg(dev));
+    let flags = out.split("Flags: 0x").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|h| u32::from_str_radix(h, 16).ok());
+    assert!(ok && flags.is_some(), "debugfs stat {path} on {dev}:\n{out}\n{err}");
+    flags.unwrap_or_default()
+}
+
+/// EXT4_INDEX_FL: the directory is a hash tree.
+const INDEX_FL: u32 = 0x1000;
+
+#[test]
+fn directories_bigger_than_a_block_are_hash_indexed() {
+    if !have("debugfs") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // /var/lib/pacman/local holds one directory per package (200: several
+    // blocks); /var/lib/pacman/local/<pkg> holds two files (less than a block).
+    // With LVM /var is a logical volume; ext2 and ext3 have dir_index too.
+    for layout in [Layout::Standard, Layout::Lvm, Layout::Ext2, Layout::Ext3] {
+        let out = dir.path().join(format!("arch-{}.img", layout.name()));
+        let disk = builder(OsType::Arch, MockDiskType::Small, 20, 200).layout(layout).build(&out).unwrap();
+        let m = disk.manifest();
+        let (off, inner) = match &m.lvm {
+            Some(l) => (l.logical_volumes.iter().find(|lv| lv.name == "var").unwrap().disk_offset_bytes, "/lib/pacman/local"),
+            None => (m.partitions.iter().find(|p| p.role == "root").unwrap().start_bytes, "/var/lib/pacman/local"),
+        };
+        let dev = format!("{}?offset={off}", out.display());
+        let what = format!("{} {inner}", layout.name());
+        assert_ne!(inode_flags(&dev, inner) & INDEX_FL, 0, "{what} is not indexed");
+        let pkg = &m.guests[0].content.packages[0];
+        let small = format!("{inner}/{}-{}", pkg.name, pkg.full_version());
+        assert_eq!(inode_flags(&dev, &small) & INDEX_FL, 0, "{what}: a one-block directory is indexed");
+        // And the filesystems are consistent afterwards.
+        for (off, _, fs) in filesystems(m).into_iter().filter(|(_, _, f)| f.fs_type.starts_with("ext")) {
+            let (ok, o, e) = sh(Command::new("e2fsck").arg("-fn").arg(format!("{}?offset={off}", out.display())));
+            assert!(ok, "{what}: {} {:?} not clean:\n{o}\n{e}", fs.fs_type, fs.mountpoint);
+        }
+        // The same seed gives the same hash tree and superblock (e2fsck's
+        // check and write times are pinned). Whole images are not byte-equal:
+        // inode ctimes come from the staging tree, which no one can set.
+        if matches!(layout, Layout::Standard | Layout::Lvm) {
+            let again = dir.path().join(format!("arch-{}-again.img", layout.name()));
+            builder(OsType::Arch, MockDiskType::Small, 20, 200).layout(layout).build(&again).unwrap();
+            let dev2 = format!("{}?offset={off}", again.display());
+            let dump = |dev: &str, req: &str| sh(Command::new("debugfs").arg("-R").arg(req).arg(dev)).1;
+            let htree = format!("htree_dump {inner}");
+            assert!(dump(&dev, &htree).contains("Root node dump"), "{what}: {}", dump(&dev, &htree));
+            assert_eq!(dump(&dev, &htree), dump(&dev2, &htree), "{what}: same seed, other hash tree");
+            let sb = |d: &str| sh(Command::new("dumpe2fs").env("TZ", "UTC").arg("-h").arg(d)).1;
+            assert!(sb(&dev).contains("Last checked:             Sun Oct 27"), "{}", sb(&dev));
+            assert_eq!(sb(&dev), sb(&dev2), "{what}: same seed, other superblock");
+        }
+    }
+}
+
+#[test]
+fn an_image_path_with_a_question_mark_is_indexed_too() {
+    // e2fsprogs read io options after the first `?` of a device name.
+    if !have("debugfs") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("what?offset=0").tap_mkdir();
+    let disk = builder(OsType::Arch, MockDiskType::Small, 20, 200).build(sub.join("x.img")).unwrap();
+    let m = disk.manifest();
+    let root = m.partitions.iter().find(|p| p.role == "root").unwrap();
+    let fs = extract(disk.path(), root.start_bytes, root.size_bytes, dir.path(), "root.fs");
+    let (ok, o, e) = sh(Command::new("e2fsck").arg("-fn").arg(&fs));
+    assert!(ok, "{o}\n{e}");
+    assert_ne!(inode_flags(&fs.to_string_lossy(), "/var/lib/pacman/local") & INDEX_FL, 0);
+    assert_eq!(dir_names(&sub), ["x.img", "x.img.manifest.json"]);
 }
