@@ -27,6 +27,7 @@
 use crate::types::{Inspection, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File};
+use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -67,18 +68,6 @@ pub struct CacheKey {
     pub schema_version: u32,
     /// Options that change the result (`packages`, `allow_backing`).
     pub options: String,
-}
-
-impl CacheKey {
-    /// The entry's file name: a hash of every field.
-    fn file_name(&self) -> String {
-        let text = serde_json::to_string(self).unwrap_or_default();
-        format!(
-            "{:016x}{:016x}{ENTRY_EXT}",
-            hash64(text.as_bytes(), 1),
-            hash64(text.as_bytes(), 2)
-        )
-    }
 }
 
 /// A fast non-cryptographic 64-bit hash (multiply-xor over 8-byte words, then a
@@ -132,10 +121,90 @@ pub fn hash128(data: &[u8]) -> (u64, u64) {
     )
 }
 
-#[derive(Serialize, Deserialize)]
-struct Header {
-    entry_format: u32,
-    key: CacheKey,
+/// The entry's file name: a hash of the key's JSON (every field).
+fn file_name(key_json: &[u8]) -> String {
+    format!(
+        "{:016x}{:016x}{ENTRY_EXT}",
+        hash64(key_json, 1),
+        hash64(key_json, 2)
+    )
+}
+
+/// The entry's first line, newline included: the JSON object
+/// `{"entry_format":N,"key":{...}}` (what serde_json writes for a struct of those
+/// two fields), built around the key's JSON so the key is serialised only once.
+fn header_line(key_json: &[u8]) -> Vec<u8> {
+    let prefix = format!("{{\"entry_format\":{ENTRY_FORMAT},\"key\":");
+    let mut line = Vec::with_capacity(prefix.len() + key_json.len() + 2);
+    line.extend_from_slice(prefix.as_bytes());
+    line.extend_from_slice(key_json);
+    line.extend_from_slice(b"}\n");
+    line
+}
+
+/// The entry's body after its header line, if that line is exactly
+/// [`header_line`] of `key_json`.
+fn strip_header<'a>(data: &'a [u8], key_json: &[u8]) -> Option<&'a [u8]> {
+    let line = header_line(key_json);
+    data.strip_prefix(line.as_slice())
+}
+
+thread_local! {
+    /// Per-thread buffer for the fingerprinted bytes, reused by every key
+    /// computation of the thread: allocating (and zeroing) 68 KiB per lookup cost a
+    /// quarter of a hit's instructions (`calloc`, its memset and a heap
+    /// consolidation). Every byte hashed is overwritten by the reads first.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// [`hash128`] of the first [`FINGERPRINT_HEAD`] and the last
+/// [`FINGERPRINT_TAIL`] bytes of `f` (of `size` bytes; the regions do not overlap,
+/// so a small file is hashed whole), read with one positional read per region.
+fn fingerprint(f: &File, size: u64) -> std::io::Result<(u64, u64)> {
+    let head_len = size.min(FINGERPRINT_HEAD as u64);
+    let tail_len = size.saturating_sub(head_len).min(FINGERPRINT_TAIL as u64);
+    let tail_at = size.saturating_sub(tail_len);
+    // Both at most 64 KiB, so the conversions cannot fail.
+    let head_len = usize::try_from(head_len).unwrap_or(FINGERPRINT_HEAD);
+    let tail_len = usize::try_from(tail_len).unwrap_or(FINGERPRINT_TAIL);
+    let used = head_len.saturating_add(tail_len);
+    let fill = |buf: &mut [u8]| -> std::io::Result<(u64, u64)> {
+        let buf = buf.get_mut(..used).ok_or_else(short_buffer)?;
+        let (head, tail) = buf.split_at_mut(head_len);
+        f.read_exact_at(head, 0)?;
+        f.read_exact_at(tail, tail_at)?;
+        Ok(hash128(buf))
+    };
+    let reused = SCRATCH.try_with(|cell| {
+        let mut buf = cell.try_borrow_mut().ok()?;
+        if buf.len() < FINGERPRINT_HEAD + FINGERPRINT_TAIL {
+            buf.resize(FINGERPRINT_HEAD + FINGERPRINT_TAIL, 0);
+        }
+        Some(fill(&mut buf))
+    });
+    match reused {
+        Ok(Some(r)) => r,
+        // Re-entered, or the thread is exiting: a buffer of our own.
+        _ => fill(&mut vec![0u8; used]),
+    }
+}
+
+fn short_buffer() -> std::io::Error {
+    std::io::Error::other("fingerprint buffer too small")
+}
+
+/// `h1` and `h2` as 32 lowercase hex digits (what `format!("{h1:016x}{h2:016x}")`
+/// gives, without the formatting machinery).
+fn hex128(h1: u64, h2: u64) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(32);
+    for h in [h1, h2] {
+        for i in (0..16).rev() {
+            let d = (h >> (i * 4)) & 0xf;
+            s.push(char::from(DIGITS[d as usize]));
+        }
+    }
+    s
 }
 
 impl Cache {
@@ -174,27 +243,13 @@ impl Cache {
         let f = File::open(path)?;
         let md = f.metadata()?;
         let size = md.len();
-        let head_len = usize::try_from(size.min(FINGERPRINT_HEAD as u64)).unwrap_or(0);
-        let mut buf = vec![0u8; head_len.saturating_add(FINGERPRINT_TAIL)];
-        let (head, tail) = buf.split_at_mut(head_len);
-        f.read_exact_at(head, 0)?;
-        let tail_len = usize::try_from(
-            size.saturating_sub(size.min(FINGERPRINT_HEAD as u64))
-                .min(FINGERPRINT_TAIL as u64),
-        )
-        .unwrap_or(0);
-        let tail = tail.get_mut(..tail_len).unwrap_or_default();
-        f.read_exact_at(tail, size.saturating_sub(tail_len as u64))?;
-        let used = head_len.saturating_add(tail_len);
-        let bytes = buf.get(..used).unwrap_or_default();
-        let (h1, h2) = hash128(bytes);
-        let fingerprint = format!("{h1:016x}{h2:016x}");
+        let (h1, h2) = fingerprint(&f, size)?;
         Ok(CacheKey {
             dev: md.dev(),
             ino: md.ino(),
             size,
             mtime_ns: i128::from(md.mtime()) * 1_000_000_000 + i128::from(md.mtime_nsec()),
-            fingerprint,
+            fingerprint: hex128(h1, h2),
             version: env!("CARGO_PKG_VERSION").to_string(),
             schema_version: SCHEMA_VERSION,
             options: options.to_string(),
@@ -212,15 +267,22 @@ impl Cache {
 
     /// The entry for `key`, if present and valid.
     pub fn get(&self, key: &CacheKey) -> Option<Inspection> {
-        let f = File::open(self.dir.join(key.file_name())).ok()?;
-        let mut data = Vec::new();
-        f.take(MAX_ENTRY_BYTES).read_to_end(&mut data).ok()?;
-        let nl = data.iter().position(|&b| b == b'\n')?;
-        let header: Header = serde_json::from_slice(data.get(..nl)?).ok()?;
-        if header.entry_format != ENTRY_FORMAT || header.key != *key {
+        let key_json = serde_json::to_vec(key).ok()?;
+        let mut f = File::open(self.dir.join(file_name(&key_json))).ok()?;
+        // One read of exactly the file's size: entries are renamed into place whole
+        // and never written afterwards, so the size cannot change under us (a short
+        // read is a miss).
+        let len = f.metadata().ok()?.len();
+        if len > MAX_ENTRY_BYTES {
             return None;
         }
-        let ins: Inspection = postcard::from_bytes(data.get(nl.saturating_add(1)..)?).ok()?;
+        let mut data = vec![0u8; usize::try_from(len).ok()?];
+        f.read_exact(&mut data).ok()?;
+        // The header line must be byte for byte the one `put` writes for this key:
+        // same entry format and every key field equal (the serialisation is
+        // deterministic and injective), without parsing it.
+        let body = strip_header(&data, &key_json)?;
+        let ins: Inspection = postcard::from_bytes(body).ok()?;
         (ins.schema_version == SCHEMA_VERSION).then_some(ins)
     }
 
@@ -228,18 +290,14 @@ impl Cache {
     /// directory) are returned so the caller may warn; they never affect the result.
     pub fn put(&self, key: &CacheKey, inspection: &Inspection) -> std::io::Result<()> {
         fs::create_dir_all(&self.dir)?;
-        let name = key.file_name();
+        let key_json = serde_json::to_vec(key).map_err(std::io::Error::other)?;
+        let name = file_name(&key_json);
         let tmp = self.dir.join(format!(
             ".{name}.{}.{:x}.tmp",
             std::process::id(),
             hash64(format!("{:?}", std::thread::current().id()).as_bytes(), 7)
         ));
-        let mut body = serde_json::to_vec(&Header {
-            entry_format: ENTRY_FORMAT,
-            key: key.clone(),
-        })
-        .map_err(std::io::Error::other)?;
-        body.push(b'\n');
+        let mut body = header_line(&key_json);
         body.extend(postcard::to_allocvec(inspection).map_err(std::io::Error::other)?);
         let result = (|| {
             let mut f = File::create(&tmp)?;
@@ -294,5 +352,146 @@ impl Cache {
     /// Whether the cache holds no entry.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap (STYLE.md)
+mod tests {
+    use super::*;
+    use std::os::unix::fs::FileExt;
+
+    fn sample() -> Inspection {
+        Inspection {
+            schema_version: SCHEMA_VERSION,
+            image: "x".into(),
+            format: "raw".into(),
+            size: 1,
+            partition_table: "gpt".into(),
+            filesystems: vec![],
+            operatingsystems: vec![],
+            diagnostics: vec![],
+        }
+    }
+
+    /// Writes `data` to `path`, keeping the file's mtime (as a tool that forces the
+    /// mtime back would).
+    fn overwrite_keeping_mtime(path: &Path, at: u64, data: &[u8]) {
+        let mtime = fs::metadata(path).unwrap().modified().unwrap();
+        let f = fs::OpenOptions::new().write(true).open(path).unwrap();
+        f.write_all_at(data, at).unwrap();
+        f.set_modified(mtime).unwrap();
+    }
+
+    #[test]
+    fn header_line_is_what_serde_json_writes_for_the_header() {
+        #[derive(Serialize)]
+        struct Header<'a> {
+            entry_format: u32,
+            key: &'a CacheKey,
+        }
+        let key = CacheKey {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            mtime_ns: -4,
+            fingerprint: "f\"p".into(),
+            version: "v".into(),
+            schema_version: 5,
+            options: "o\n".into(),
+        };
+        let mut want = serde_json::to_vec(&Header {
+            entry_format: ENTRY_FORMAT,
+            key: &key,
+        })
+        .unwrap();
+        want.push(b'\n');
+        assert_eq!(header_line(&serde_json::to_vec(&key).unwrap()), want);
+    }
+
+    #[test]
+    fn hex128_matches_format() {
+        for (a, b) in [(0, 0), (1, u64::MAX), (0x0123_4567_89ab_cdef, 0xf0)] {
+            assert_eq!(hex128(a, b), format!("{a:016x}{b:016x}"));
+        }
+    }
+
+    #[test]
+    fn every_fingerprinted_byte_counts_at_every_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("cache"));
+        // Smaller than the head; between head and head + tail; larger than both.
+        for size in [1usize, 5000, FINGERPRINT_HEAD + 100, 1 << 20] {
+            let img = dir.path().join(format!("{size}.img"));
+            let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            fs::write(&img, &data).unwrap();
+            let head_last = size.min(FINGERPRINT_HEAD) - 1;
+            for pos in [0, head_last / 2, head_last, size - FINGERPRINT_TAIL.min(size), size - 1] {
+                let key = Cache::key(&img, "o").unwrap();
+                cache.put(&key, &sample()).unwrap();
+                assert!(cache.lookup(&img, "o").is_some(), "size {size}");
+                let old = data[pos];
+                overwrite_keeping_mtime(&img, pos as u64, &[old ^ 0x40]);
+                assert_eq!(Cache::key(&img, "o").unwrap().mtime_ns, key.mtime_ns);
+                assert!(
+                    cache.lookup(&img, "o").is_none(),
+                    "size {size}: a changed byte at {pos} was served"
+                );
+                overwrite_keeping_mtime(&img, pos as u64, &[old]);
+                assert!(cache.lookup(&img, "o").is_some(), "size {size}: restored");
+            }
+        }
+    }
+
+    #[test]
+    fn the_reused_buffer_leaks_nothing_between_images() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.img");
+        let small = dir.path().join("small.img");
+        fs::write(&big, vec![7u8; 200_000]).unwrap();
+        fs::write(&small, vec![7u8; 100]).unwrap();
+        // On a fresh thread (fresh buffer) versus after a big image filled it.
+        let fresh = std::thread::spawn({
+            let small = small.clone();
+            move || Cache::key(&small, "o").unwrap()
+        })
+        .join()
+        .unwrap();
+        Cache::key(&big, "o").unwrap();
+        assert_eq!(Cache::key(&small, "o").unwrap(), fresh);
+        let (h1, h2) = hash128(&[7u8; 100]);
+        assert_eq!(fresh.fingerprint, hex128(h1, h2));
+    }
+
+    #[test]
+    fn an_entry_with_anything_added_or_reformatted_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = dir.path().join("d.img");
+        fs::write(&img, b"hello").unwrap();
+        let cache = Cache::new(dir.path().join("cache"));
+        let key = Cache::key(&img, "o").unwrap();
+        cache.put(&key, &sample()).unwrap();
+        let key_json = serde_json::to_vec(&key).unwrap();
+        let path = cache.dir().join(file_name(&key_json));
+        let good = fs::read(&path).unwrap();
+        assert!(cache.get(&key).is_some());
+        // The header of another key (one field changed) under this key's name.
+        let mut other = key.clone();
+        other.ino ^= 1;
+        let mut bad = header_line(&serde_json::to_vec(&other).unwrap());
+        bad.extend_from_slice(strip_header(&good, &key_json).unwrap());
+        fs::write(&path, &bad).unwrap();
+        assert!(cache.get(&key).is_none(), "foreign key");
+        // The same header with a space added.
+        let text = String::from_utf8_lossy(&good).replacen(",\"key\"", ", \"key\"", 1);
+        fs::write(&path, text.as_bytes()).unwrap();
+        assert!(cache.get(&key).is_none(), "reformatted header");
+        // Every truncation.
+        for n in 0..good.len() {
+            fs::write(&path, &good[..n]).unwrap();
+            assert!(cache.get(&key).is_none(), "truncated to {n}");
+        }
+        fs::write(&path, &good).unwrap();
+        assert!(cache.get(&key).is_some());
     }
 }
