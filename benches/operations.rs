@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion};
 use guestctl_perf::standard;
 
+/// The allocator of the `guestctl` binary, so that these numbers and the ones of
+/// `guestctl perf validate` are of the same program.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn operations(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let ops = [

@@ -6,10 +6,11 @@
 //!
 //! ```ignore
 //! #[global_allocator]
-//! static ALLOC: guestctl_perf::memory::CountingAlloc = guestctl_perf::memory::CountingAlloc;
+//! static ALLOC: CountingAlloc<mimalloc::MiMalloc> = CountingAlloc::new(mimalloc::MiMalloc);
 //! ```
 //!
-//! It wraps [`System`] and, while counting is enabled ([`set_counting`]; off until
+//! It wraps another allocator (the binary's, `mimalloc`; [`System`] in tests) and,
+//! while counting is enabled ([`set_counting`]; off until
 //! turned on, so that other commands of the binary pay one relaxed load per
 //! allocation), adds the bytes and number of allocations and the net heap bytes with
 //! their peak to counters of the allocating thread (one cache line per thread, written
@@ -70,9 +71,18 @@ thread_local! {
     static MY_SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-/// A global allocator that delegates to [`System`] and counts (see the module docs).
+/// A global allocator that delegates to `A` and counts (see the module docs).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct CountingAlloc;
+pub struct CountingAlloc<A = System> {
+    inner: A,
+}
+
+impl<A> CountingAlloc<A> {
+    /// Count the allocations made through `inner`.
+    pub const fn new(inner: A) -> Self {
+        Self { inner }
+    }
+}
 
 #[inline]
 fn slot() -> usize {
@@ -130,14 +140,14 @@ fn on_free(size: usize) {
         .store(s.net.load(Relaxed).wrapping_sub(size as i64), Relaxed);
 }
 
-// SAFETY: every method forwards to `System` with the caller's own arguments, so the
-// contract of `GlobalAlloc` (valid layouts, pointers from this allocator, sizes) is
-// exactly the one `System` is given; the counting touches only atomics and never
-// allocates (which would recurse).
-unsafe impl GlobalAlloc for CountingAlloc {
+// SAFETY: every method forwards to `self.inner` with the caller's own arguments, so
+// the contract of `GlobalAlloc` (valid layouts, pointers from this allocator, sizes)
+// is exactly the one the inner allocator is given; the counting touches only atomics
+// and never allocates (which would recurse).
+unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's layout (non-zero size, per the contract).
-        let p = unsafe { System.alloc(layout) };
+        let p = unsafe { self.inner.alloc(layout) };
         if !p.is_null() {
             on_alloc(layout.size());
         }
@@ -146,7 +156,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as in `alloc`.
-        let p = unsafe { System.alloc_zeroed(layout) };
+        let p = unsafe { self.inner.alloc_zeroed(layout) };
         if !p.is_null() {
             on_alloc(layout.size());
         }
@@ -154,15 +164,16 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by this allocator, i.e. by `System`, with `layout`.
-        unsafe { System.dealloc(ptr, layout) };
+        // SAFETY: `ptr` was allocated by this allocator, i.e. by `self.inner`, with
+        // `layout`.
+        unsafe { self.inner.dealloc(ptr, layout) };
         on_free(layout.size());
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: `ptr` came from `System` with `layout`; `new_size` is the caller's,
-        // valid per the contract.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        // SAFETY: `ptr` came from `self.inner` with `layout`; `new_size` is the
+        // caller's, valid per the contract.
+        let p = unsafe { self.inner.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             on_free(layout.size());
             on_alloc(new_size);

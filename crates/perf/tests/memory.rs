@@ -16,7 +16,7 @@ use guestctl_perf::{
 };
 
 #[global_allocator]
-static ALLOC: CountingAlloc = CountingAlloc;
+static ALLOC: CountingAlloc = CountingAlloc::new(std::alloc::System);
 
 /// The counters are process-wide: tests of this file run one at a time (and from
 /// one `#[test]`, below, so that the harness starts no other test thread while a
