@@ -98,4 +98,22 @@ printf 'label: dos\nstart=64, size=320, type=83\nstart=384, size=128, type=c\n' 
 dd if="$tmp/ext4" of="$tmp/stack" bs=512 seek=64 conv=notrunc status=none
 [ -f "$tmp/fat2" ] && dd if="$tmp/fat2" of="$tmp/stack" bs=512 seek=384 conv=notrunc status=none
 cp "$tmp/stack" corpus/stack_inspect/debian-ext4-fat
+# ... and an Arch-like root, whose packages are read one directory each
+# (pacman's local/<pkg>/desc, through ext4 directory entries).
+mkdir -p "$tmp/arch/etc" "$tmp/arch/usr/bin" "$tmp/arch/var/lib/pacman/local"
+printf 'NAME="Arch Linux"\nID=arch\n' > "$tmp/arch/etc/os-release"
+: > "$tmp/arch/etc/arch-release"
+echo arch-vm > "$tmp/arch/etc/hostname"
+printf '/dev/sda1 / ext4 defaults 0 1\n' > "$tmp/arch/etc/fstab"
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000' > "$tmp/arch/usr/bin/bash"
+ln -s usr/bin "$tmp/arch/bin"
+for p in bash-5.2.026-2 glibc-2.39-1 zlib-1:1.3.1-1; do
+  mkdir -p "$tmp/arch/var/lib/pacman/local/$p"
+  printf '%%NAME%%\n%s\n\n%%VERSION%%\n%s\n\n%%ARCH%%\nx86_64\n' "${p%%-*}" "${p#*-}" > "$tmp/arch/var/lib/pacman/local/$p/desc"
+done
+ln -s bash-5.2.026-2 "$tmp/arch/var/lib/pacman/local/alias"
+mke2fs -q -F -t ext4 -b 1024 -N 48 -d "$tmp/arch" "$tmp/ext4a" 160K
+cp "$tmp/stack" "$tmp/stacka"
+dd if="$tmp/ext4a" of="$tmp/stacka" bs=512 seek=64 conv=notrunc status=none
+cp "$tmp/stacka" corpus/stack_inspect/arch-ext4-fat
 echo "seeds written to fuzz/corpus/"
