@@ -10,8 +10,7 @@ use guestctl_perf::report::{format_bytes, human_timestamp, short_commit};
 use guestctl_perf::scaling::scaling_series;
 use guestctl_perf::targets::{TargetCheck, TargetStatus};
 use guestctl_perf::{
-    BaselineComparison, MatchStatus, Metric, RunResults, TestComparison, TestResult, Unit,
-    Verdict,
+    BaselineComparison, MatchStatus, Metric, RunResults, TestComparison, TestResult, Unit, Verdict,
 };
 use guestctl_stats::Warning;
 
@@ -522,8 +521,7 @@ fn test_section(
                     "{} {}{}",
                     f.label,
                     html_escape(&f.text),
-                    memory_change(input, t, f.metric)
-                        .replacen("<br>", " ", 1)
+                    memory_change(input, t, f.metric).replacen("<br>", " ", 1)
                 )
             })
             .collect();

@@ -226,24 +226,46 @@ fn scaling_charts_follow_the_scaling_parameter_not_one_varying_parameter() {
     // os_type differs: not a series), and an image-size series whose points also
     // differ in disk_type (two parameters vary, one declared by `scaling`).
     let tests = vec![
-        flat("package_listing/ubuntu", "package_listing", &[("os_type", "ubuntu")], 2.0e6),
-        flat("package_listing/fedora", "package_listing", &[("os_type", "fedora")], 3.0e6),
+        flat(
+            "package_listing/ubuntu",
+            "package_listing",
+            &[("os_type", "ubuntu")],
+            2.0e6,
+        ),
+        flat(
+            "package_listing/fedora",
+            "package_listing",
+            &[("os_type", "fedora")],
+            3.0e6,
+        ),
         flat(
             "scaling/image_size/minimal",
             "scaling_image_size",
-            &[("scaling", "image_mib"), ("image_mib", "1"), ("disk_type", "minimal")],
+            &[
+                ("scaling", "image_mib"),
+                ("image_mib", "1"),
+                ("disk_type", "minimal"),
+            ],
             0.6e6,
         ),
         flat(
             "scaling/image_size/small",
             "scaling_image_size",
-            &[("scaling", "image_mib"), ("image_mib", "100"), ("disk_type", "small")],
+            &[
+                ("scaling", "image_mib"),
+                ("image_mib", "100"),
+                ("disk_type", "small"),
+            ],
             0.9e6,
         ),
         flat(
             "scaling/image_size/large",
             "scaling_image_size",
-            &[("scaling", "image_mib"), ("image_mib", "1024"), ("disk_type", "large")],
+            &[
+                ("scaling", "image_mib"),
+                ("image_mib", "1024"),
+                ("disk_type", "large"),
+            ],
             1.6e6,
         ),
     ];
@@ -268,7 +290,10 @@ fn scaling_charts_follow_the_scaling_parameter_not_one_varying_parameter() {
     let series = guestctl_perf::scaling::scaling_series(&cur);
     assert_eq!(series.len(), 1);
     assert!(
-        html.contains(&format!("growth <strong>{}</strong>", series[0].growth.name())),
+        html.contains(&format!(
+            "growth <strong>{}</strong>",
+            series[0].growth.name()
+        )),
         "growth named"
     );
     // Per test a distribution, plus exactly one scaling curve.
@@ -291,8 +316,16 @@ fn memory_figures_and_their_baseline_change_are_reported() {
         t.peak_rss_bytes = Some(64 * 1024 * 1024);
         t
     };
-    let base = run("b", "2026-01-20T10:00:00Z", vec![with_memory(2.0 * mib, 0.5 * mib)]);
-    let cur = run("c", "2026-01-26T10:00:00Z", vec![with_memory(2.5 * mib, 0.5 * mib)]);
+    let base = run(
+        "b",
+        "2026-01-20T10:00:00Z",
+        vec![with_memory(2.0 * mib, 0.5 * mib)],
+    );
+    let cur = run(
+        "c",
+        "2026-01-26T10:00:00Z",
+        vec![with_memory(2.5 * mib, 0.5 * mib)],
+    );
     let cmp = compare(&cur, &base);
     let html = render_html(&HtmlInput {
         current: &cur,
@@ -355,5 +388,8 @@ fn memory_figures_and_their_baseline_change_are_reported() {
         )),
         "{md}"
     );
-    assert!(md.contains("- os_inspection [alloc_bytes]: 25.0% more"), "{md}");
+    assert!(
+        md.contains("- os_inspection [alloc_bytes]: 25.0% more"),
+        "{md}"
+    );
 }
