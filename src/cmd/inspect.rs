@@ -13,7 +13,9 @@ use guestctl_inspect::{
     os::{device_namespace, os_namespace},
     Cache, GuestFs, ImageOptions, InspectOptions, Inspection, LaunchOptions,
 };
-use std::io::Write;
+use std::fmt::Write as _;
+
+use crate::cmd::{write_stdout, write_stdout_keep_status};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -195,8 +197,11 @@ fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("-")
 }
 
-fn print_inspection(ins: &Inspection) {
-    println!(
+/// The human summary of `ins` (its diagnostics: [`warn_diagnostics`]).
+fn render_inspection(ins: &Inspection) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
         "{}: {} image, {}, {} partition table",
         ins.image,
         ins.format,
@@ -204,13 +209,14 @@ fn print_inspection(ins: &Inspection) {
         ins.partition_table
     );
     if ins.operatingsystems.is_empty() {
-        println!(
+        let _ = writeln!(
+            s,
             "No operating system found ({} filesystems; see `guestctl filesystems`).",
             ins.filesystems.len()
         );
     }
     for os in &ins.operatingsystems {
-        println!();
+        s.push('\n');
         let mut t = table();
         t.set_header(vec![
             Cell::new(format!("{} ({})", opt(&os.product_name), os.root)),
@@ -250,8 +256,13 @@ fn print_inspection(ins: &Inspection) {
                 .unwrap_or_else(|| m.device.clone());
             t.add_row(vec![format!("mount {}", m.mountpoint), what]);
         }
-        println!("{t}");
+        let _ = writeln!(s, "{t}");
     }
+    s
+}
+
+/// The diagnostics of `ins` as warnings on stderr.
+fn warn_diagnostics(ins: &Inspection) {
     if !ins.diagnostics.is_empty() {
         eprintln!();
         for d in &ins.diagnostics {
@@ -261,13 +272,13 @@ fn print_inspection(ins: &Inspection) {
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
-    // Buffered: stdout is line-buffered, and pretty JSON is many lines (a write(2)
-    // per line cost more than the inspection of a cached image).
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, v)?;
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
+    // Serialized first, then written in one go: stdout is line-buffered, and pretty
+    // JSON is many lines (a write(2) per line cost more than the inspection of a
+    // cached image). serde_json's own writer would also hide a closed pipe's
+    // `BrokenPipe` from `main` (its error is not an io::Error).
+    let mut bytes = serde_json::to_vec_pretty(v)?;
+    bytes.push(b'\n');
+    write_stdout(&bytes)
 }
 
 /// Split `DEVICE:PATH`; a plain `/PATH` has no device.
@@ -330,7 +341,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             if json {
                 print_json(&ins)?;
             } else {
-                print_inspection(&ins);
+                write_stdout(render_inspection(&ins).as_bytes())?;
+                warn_diagnostics(&ins);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -358,13 +370,13 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         human_size(f.size),
                     ]);
                 }
-                println!(
-                    "{}: {} image, {} partition table",
+                let text = format!(
+                    "{}: {} image, {} partition table\n{t}\n",
                     disk.display(),
                     launched.format.name(),
                     launched.table.name()
                 );
-                println!("{t}");
+                write_stdout(text.as_bytes())?;
                 for d in &launched.diagnostics {
                     eprintln!("warning: {}: {}", d.subject, d.message);
                 }
@@ -402,7 +414,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     .collect();
                 print_json(&v)?;
             } else {
-                let mut out = std::io::stdout().lock();
+                let mut out = String::new();
                 for os in &ins.operatingsystems {
                     if ins.operatingsystems.len() > 1 {
                         writeln!(out, "# {} ({})", opt(&os.product_name), os.root)?;
@@ -420,6 +432,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         opt(&os.package_format)
                     )?;
                 }
+                write_stdout(out.as_bytes())?;
                 for d in &ins.diagnostics {
                     eprintln!("warning: {}", d.message);
                 }
@@ -466,7 +479,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             if json {
                 print_json(&rows)?;
             } else {
-                let mut out = std::io::stdout().lock();
+                let mut out = String::new();
                 for r in &rows {
                     let kind = match r.file_type {
                         guestctl_fs::FileType::Dir => 'd',
@@ -487,6 +500,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         r.name
                     )?;
                 }
+                write_stdout(out.as_bytes())?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -500,9 +514,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let bytes = g
                 .read_file(&p, guestctl_fs::MAX_FILE_READ)
                 .with_context(|| format!("cannot read {path} in {}", disk.display()))?;
-            let mut out = std::io::stdout().lock();
-            out.write_all(&bytes)?;
-            out.flush()?;
+            write_stdout(&bytes)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Batch {
@@ -525,12 +537,15 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             };
             let items = guestctl_inspect::batch(&disks, &opts);
             let failed = items.iter().filter(|i| i.result.is_err()).count();
+            // Written with `write_stdout_keep_status`: a reader that stops early does not
+            // turn "an image failed" (status 1) into success.
             if json {
-                let mut out = std::io::stdout().lock();
+                let mut out = Vec::new();
                 for it in &items {
                     serde_json::to_writer(&mut out, &it.line())?;
-                    writeln!(out)?;
+                    out.push(b'\n');
                 }
+                write_stdout_keep_status(&out)?;
             } else {
                 let mut t = table();
                 t.set_header(vec![
@@ -561,13 +576,15 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         }
                     }
                 }
-                println!("{t}");
+                write_stdout_keep_status(format!("{t}\n").as_bytes())?;
                 for it in &items {
                     if let Err(e) = &it.result {
                         eprintln!("error: {e}");
                     }
                 }
-                println!("{} images, {} failed", items.len(), failed);
+                write_stdout_keep_status(
+                    format!("{} images, {} failed\n", items.len(), failed).as_bytes(),
+                )?;
             }
             Ok(if failed > 0 {
                 ExitCode::from(1)
@@ -581,19 +598,22 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let n = cache
                 .clear()
                 .with_context(|| format!("cannot clear the cache in {}", cache.dir().display()))?;
-            println!(
-                "removed {n} cached inspection(s) from {}",
-                cache.dir().display()
-            );
+            write_stdout(
+                format!(
+                    "removed {n} cached inspection(s) from {}\n",
+                    cache.dir().display()
+                )
+                .as_bytes(),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Cache(CacheCommand::Info) => {
-            match Cache::open_default() {
-                Some(c) => println!("{}: {} entries", c.dir().display(), c.len()),
-                None => {
-                    println!("no cache directory (set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME)")
-                }
-            }
+            let text = match Cache::open_default() {
+                Some(c) => format!("{}: {} entries\n", c.dir().display(), c.len()),
+                None => "no cache directory (set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME)\n"
+                    .to_string(),
+            };
+            write_stdout(text.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -163,6 +163,15 @@ pub struct ValidateArgs {
     /// What to measure: wall-clock time (and memory), or instructions under callgrind.
     #[arg(long, value_enum, default_value_t = Metric::Time)]
     metric: Metric,
+    /// With --metric instructions: also run the scaling points above its cap
+    /// (image_mib above 100, num_packages above 3000), which are otherwise skipped
+    /// and listed as skipped in the reports.
+    #[arg(long)]
+    all_scaling_points: bool,
+    /// With --metric instructions: tests measured at once, each in its own callgrind
+    /// process (default: the number of cores). Counts do not depend on the load.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
     /// Do not count allocations (no memory figures are recorded).
     #[arg(long)]
     no_memory: bool,
@@ -373,24 +382,67 @@ fn run_routine(a: RunRoutineArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Measures the suite's instruction counts, each test in a child process of this
-/// binary under callgrind.
+/// binary under callgrind, `jobs` tests at a time (instruction counts do not depend
+/// on the machine's load, so running tests side by side changes no figure).
 fn run_instructions(
     suite: guestctl_perf::Suite,
     results: &mut PerfTestSuite,
     plan: RunPlan,
     warmup: usize,
-    observer: &mut dyn Observer,
+    jobs: usize,
+    progress: &mut Progress,
 ) -> anyhow::Result<Vec<guestctl_perf::suite::Failure>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let exe =
         std::env::current_exe().context("finding the guestctl binary to run under callgrind")?;
     let runner = guestctl_perf::callgrind::Runner::new(exe)?;
+    let work: Vec<(String, usize)> = suite
+        .names()
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.to_string(), suite.iterations_of(i, plan)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let bar = progress.bar.clone();
+    let mut measured: std::collections::HashMap<String, Result<Vec<f64>, PerfError>> =
+        std::collections::HashMap::new();
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..jobs.clamp(1, work.len().max(1)))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    while let Some((name, iterations)) =
+                        work.get(next.fetch_add(1, Ordering::Relaxed))
+                    {
+                        bar.set_message(name.clone());
+                        out.push((name.clone(), runner.measure(name, *iterations, warmup)));
+                        bar.inc((*iterations + warmup) as u64);
+                    }
+                    out
+                })
+            })
+            .collect();
+        for w in workers {
+            match w.join() {
+                Ok(done) => measured.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    // Recorded in the suite's order, from the counts measured above.
     Ok(suite.run_external(
         results,
         plan,
         guestctl_perf::Unit::Instructions,
         "callgrind_instructions",
-        observer,
-        &mut |name, iterations| runner.measure(name, iterations, warmup),
+        progress,
+        &mut |name, _| {
+            measured.remove(name).unwrap_or_else(|| {
+                Err(PerfError::operation(format!(
+                    "test {name} was not measured"
+                )))
+            })
+        },
     ))
 }
 
@@ -414,6 +466,13 @@ fn render(report: &Report, format: Format) -> Vec<u8> {
 
 fn print(bytes: &[u8]) -> anyhow::Result<()> {
     crate::cmd::write_stdout(bytes).context("writing to stdout")
+}
+
+/// [`print`] for the commands whose exit status is the verdict (`validate`,
+/// `compare`, `report`): a reader that goes away early does not turn a regression
+/// (status 2) into success.
+fn print_verdict(bytes: &[u8]) -> anyhow::Result<()> {
+    crate::cmd::write_stdout_keep_status(bytes).context("writing to stdout")
 }
 
 /// A progress bar over all iterations of the suite, on stderr when it is a terminal.
@@ -498,11 +557,32 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     // overwritten.
     let baseline = rd.load_baseline()?;
 
+    if a.jobs == Some(0) {
+        bail!("--jobs must be at least 1");
+    }
+    if !instructions && (a.jobs.is_some() || a.all_scaling_points) {
+        bail!(
+            "--jobs and --all-scaling-points apply to --metric instructions (wall-clock tests \
+             run one at a time, every scaling point included)"
+        );
+    }
     let mut suite = guestctl_perf::standard::standard_suite();
     if let Some(f) = &a.filter {
         suite = suite.filter(f);
         if suite.is_empty() {
             bail!("no test name contains {f:?}");
+        }
+    }
+    // The instruction metric's cap (docs/perf-methodology.md): the largest scaling
+    // points are skipped, and said to be in every report.
+    let mut skipped = Vec::new();
+    if instructions && !a.all_scaling_points {
+        (suite, skipped) = guestctl_perf::standard::cap_for_instructions(suite);
+        if suite.is_empty() {
+            bail!(
+                "every test selected is a scaling point above the instruction metric's cap; \
+                 add --all-scaling-points to measure them"
+            );
         }
     }
     let plan = RunPlan {
@@ -518,9 +598,23 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         options: Options::default(),
         targets: targets.clone(),
     });
+    if !skipped.is_empty() {
+        let list: Vec<String> = skipped
+            .iter()
+            .map(|s| format!("{} ({})", s.name, s.reason))
+            .collect();
+        results.add_note(format!(
+            "skipped under --metric instructions, above its cap (--all-scaling-points runs \
+             them): {}",
+            list.join("; ")
+        ));
+    }
     let mut flamegraphs: Vec<(String, String)> = Vec::new();
     let failures = if instructions {
-        run_instructions(suite, &mut results, plan, a.warmup, &mut progress)?
+        let jobs = a.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        run_instructions(suite, &mut results, plan, a.warmup, jobs, &mut progress)?
     } else {
         // Memory per iteration: the counting allocator of main.rs, on for the run.
         let was = guestctl_perf::memory::set_counting(!a.no_memory);
@@ -626,15 +720,16 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     a.export.write(&report)?;
 
     if a.json {
-        print(&report.to_json())?;
+        print_verdict(&report.to_json())?;
     } else {
-        print(terminal_table(&report).as_bytes())?;
-        println!(
-            "results: {}, report: {} and {}",
+        let mut text = terminal_table(&report);
+        text.push_str(&format!(
+            "results: {}, report: {} and {}\n",
             rd.current_path().display(),
             rd.report_md_path().display(),
             html_path.display()
-        );
+        ));
+        print_verdict(text.as_bytes())?;
     }
     if !failures.is_empty() {
         for f in &failures {
@@ -700,7 +795,7 @@ fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
     }
     a.export.write(&report)?;
     let format = if a.json { Format::Json } else { a.format };
-    print(&render(&report, format))?;
+    print_verdict(&render(&report, format))?;
     Ok(ExitCode::from(report.exit_code()))
 }
 
@@ -727,20 +822,21 @@ fn bench(a: BenchArgs) -> anyhow::Result<ExitCode> {
         print(&guestctl_perf::report::to_json_bytes(&run))?;
     } else {
         let report = Report::new(run, BaselineAction::None, None);
-        print(terminal_table(&report).as_bytes())?;
+        let mut text = terminal_table(&report);
         if let Some(p) = &result.process {
             let s = |v: &[f64]| {
                 guestctl_stats::median(v)
                     .map(guestctl_perf::report::format_ns)
                     .unwrap_or_default()
             };
-            println!(
-                "user {} (median), sys {} (median), peak RSS {}",
+            text.push_str(&format!(
+                "user {} (median), sys {} (median), peak RSS {}\n",
                 s(&p.user_ns),
                 s(&p.sys_ns),
                 guestctl_perf::report::format_bytes(result.peak_rss_bytes.unwrap_or(0) as f64)
-            );
+            ));
         }
+        print(text.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -778,18 +874,19 @@ fn accept(
     guestctl_dashboard::History::open(&results_dir)
         .append_run(&candidate, guestctl_dashboard::EntryKind::Baseline)
         .context("recording the accepted baseline in the history")?;
-    println!(
-        "baseline updated: {} (from {})",
+    let mut text = format!(
+        "baseline updated: {} (from {})\n",
         accepted.baseline.display(),
         from.display()
     );
     if let Some(prev) = accepted.archived {
-        println!("previous baseline kept at {}", prev.display());
+        text.push_str(&format!("previous baseline kept at {}\n", prev.display()));
     }
-    println!(
-        "commit it with: git add {p} && git commit -m \"Update performance baseline\"",
+    text.push_str(&format!(
+        "commit it with: git add {p} && git commit -m \"Update performance baseline\"\n",
         p = accepted.baseline.display()
-    );
+    ));
+    print(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -804,15 +901,16 @@ fn show(results_dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         print(&guestctl_perf::report::to_json_bytes(&baseline))?;
     } else {
-        println!(
-            "baseline {}: commit {}, {}",
+        let mut text = format!(
+            "baseline {}: commit {}, {}\nmachine: {}\n",
             rd.baseline_path().display(),
             guestctl_perf::report::short_commit(&baseline.git_commit),
-            guestctl_perf::report::human_timestamp(&baseline.timestamp)
+            guestctl_perf::report::human_timestamp(&baseline.timestamp),
+            baseline.machine.describe()
         );
-        println!("machine: {}", baseline.machine.describe());
         let report = Report::new(baseline, BaselineAction::None, None);
-        print(terminal_table(&report).as_bytes())?;
+        text.push_str(&terminal_table(&report));
+        print(text.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -824,7 +922,7 @@ fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
         anyhow::anyhow!("{e}: run `guestctl perf validate` first to produce a report")
     })?;
     let report = Report::from_json(&bytes, &path)?;
-    print(&render(&report, a.format))?;
+    print_verdict(&render(&report, a.format))?;
     Ok(ExitCode::from(report.exit_code()))
 }
 

@@ -6,9 +6,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use guestctl_perf::report::{human_timestamp, short_commit};
+use guestctl_perf::report::{format_bytes, human_timestamp, short_commit};
+use guestctl_perf::scaling::scaling_series;
 use guestctl_perf::targets::{TargetCheck, TargetStatus};
-use guestctl_perf::{BaselineComparison, MatchStatus, RunResults, TestResult, Unit, Verdict};
+use guestctl_perf::{
+    BaselineComparison, MatchStatus, Metric, RunResults, TestComparison, TestResult, Unit, Verdict,
+};
 use guestctl_stats::Warning;
 
 use crate::changes::{detect, ChangePointReport};
@@ -118,6 +121,14 @@ pub fn render_html(input: &HtmlInput<'_>) -> String {
         "<p class=\"meta\">Machine: {}</p>",
         html_escape(&cur.machine.describe())
     );
+    // Notes on the run (tests skipped and why, a peer comparison not made).
+    for note in &cur.settings.notes {
+        let _ = writeln!(
+            h,
+            "<p class=\"warn note\"><strong>Note:</strong> {}</p>",
+            html_escape(note)
+        );
+    }
 
     // Baseline header and the machine mismatch warning.
     let differences: Vec<String> = match (input.comparison, input.baseline) {
@@ -162,6 +173,7 @@ pub fn render_html(input: &HtmlInput<'_>) -> String {
     }
 
     summary_table(&mut h, input, &histories);
+    memory_section(&mut h, input);
     scaling_section(&mut h, input);
 
     h.push_str("<h2>Tests</h2>\n");
@@ -263,9 +275,7 @@ fn summary_table(
     h.push_str("<table id=\"summary\">\n<tr><th class=\"name\">Test</th><th class=\"name\">Params</th><th>n</th><th>Median</th><th>95% CI of median</th><th>Baseline median</th><th>Change</th><th>Verdict</th><th>Target</th><th>History</th></tr>\n");
     for (i, t) in cur.tests.iter().enumerate() {
         let s = &t.summary;
-        let tc = input
-            .comparison
-            .and_then(|c| c.tests.iter().find(|x| x.name == t.name));
+        let tc = comparison_of(input, &t.name, Metric::Samples);
         let (verdict, class) = match tc {
             Some(tc) => verdict_cell(tc.status, tc.verdict()),
             None => ("—".into(), ""),
@@ -310,6 +320,121 @@ fn summary_table(
                 m.baseline_median.map_or("—".into(), |v| html_escape(&fmt(m.unit, v)))
             );
         }
+    }
+    h.push_str("</table>\n");
+}
+
+/// The comparison entry of test `name` for `metric`, when the report has one.
+fn comparison_of<'a>(
+    input: &HtmlInput<'a>,
+    name: &str,
+    metric: Metric,
+) -> Option<&'a TestComparison> {
+    input
+        .comparison?
+        .tests
+        .iter()
+        .find(|x| x.name == name && x.metric == metric)
+}
+
+/// One memory figure of a test: what it is, its median, and the metric under which
+/// the comparison may have it.
+struct MemoryFigure {
+    label: &'static str,
+    text: String,
+    metric: Option<Metric>,
+}
+
+/// The memory figures of `t` (medians per iteration from the counting allocator, and
+/// the peak resident set); empty when it has none.
+fn memory_figures(t: &TestResult) -> Vec<MemoryFigure> {
+    let mut out = Vec::new();
+    if let Some((alloc, count, heap)) = guestctl_perf::report::memory_medians(t) {
+        out.push(MemoryFigure {
+            label: "allocated/iter",
+            text: format_bytes(alloc),
+            metric: Some(Metric::AllocBytes),
+        });
+        out.push(MemoryFigure {
+            label: "allocations/iter",
+            text: format!("{count:.0}"),
+            metric: None,
+        });
+        out.push(MemoryFigure {
+            label: "peak heap/iter",
+            text: format_bytes(heap),
+            metric: Some(Metric::PeakHeapBytes),
+        });
+    }
+    // An external command's runs: the median of their peaks (compared); an
+    // in-process test: the process's peak over the test.
+    let rss = t
+        .metric_samples(Metric::PeakRssBytes)
+        .and_then(|(v, _)| guestctl_stats::median(&v).ok())
+        .or(t.peak_rss_bytes.map(|b| b as f64));
+    if let Some(rss) = rss {
+        out.push(MemoryFigure {
+            label: "peak RSS",
+            text: format_bytes(rss),
+            metric: Some(Metric::PeakRssBytes),
+        });
+    }
+    out
+}
+
+/// The baseline change of a memory figure, as time's is shown: baseline median,
+/// change and verdict (empty without a comparison of that figure).
+fn memory_change(input: &HtmlInput<'_>, t: &TestResult, metric: Option<Metric>) -> String {
+    let Some(tc) = metric.and_then(|m| comparison_of(input, &t.name, m)) else {
+        return String::new();
+    };
+    let Some(c) = &tc.comparison else {
+        return String::new();
+    };
+    let (verdict, class) = verdict_cell(tc.status, tc.verdict());
+    format!(
+        "<br><span class=\"{class}\">{:+.1}% ({}; baseline {})</span>",
+        c.change_pct,
+        html_escape(&verdict),
+        html_escape(&tc.baseline_median.map_or("—".into(), |v| fmt(tc.unit, v)))
+    )
+}
+
+/// The "Memory" table: every test with memory figures, with their baseline change.
+fn memory_section(h: &mut String, input: &HtmlInput<'_>) {
+    let rows: Vec<(&TestResult, Vec<MemoryFigure>)> = input
+        .current
+        .tests
+        .iter()
+        .map(|t| (t, memory_figures(t)))
+        .filter(|(_, f)| !f.is_empty())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    h.push_str("<h2>Memory</h2>\n<p class=\"meta\">Per iteration, medians: bytes allocated and allocations (every thread), and the peak of live heap above its level at the start of the iteration (counting allocator); the peak resident set is the process's over the test (or the median of an external command's runs). Changes are against the baseline, decided like time's.</p>\n");
+    h.push_str("<table id=\"memory\">\n<tr><th class=\"name\">Test</th><th>Allocated/iter</th><th>Allocations/iter</th><th>Peak heap/iter</th><th>Peak RSS</th></tr>\n");
+    for (t, figures) in rows {
+        let _ = write!(h, "<tr><td class=\"name\">{}</td>", html_escape(&t.name));
+        for label in [
+            "allocated/iter",
+            "allocations/iter",
+            "peak heap/iter",
+            "peak RSS",
+        ] {
+            match figures.iter().find(|f| f.label == label) {
+                Some(f) => {
+                    let _ = write!(
+                        h,
+                        "<td>{}{}</td>",
+                        html_escape(&f.text),
+                        memory_change(input, t, f.metric)
+                    );
+                }
+                None => h.push_str("<td>—</td>"),
+            }
+        }
+        h.push_str("</tr>\n");
     }
     h.push_str("</table>\n");
 }
@@ -387,6 +512,25 @@ fn test_section(
         html_escape(&fmt(t.unit, s.p95)),
         s.cv * 100.0
     );
+    let figures = memory_figures(t);
+    if !figures.is_empty() {
+        let list: Vec<String> = figures
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}{}",
+                    f.label,
+                    html_escape(&f.text),
+                    memory_change(input, t, f.metric).replacen("<br>", " ", 1)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            h,
+            "<p class=\"meta memory\">Memory: {}</p>",
+            list.join(" · ")
+        );
+    }
     if !t.warnings.is_empty() {
         let list: Vec<String> = t
             .warnings
@@ -404,14 +548,7 @@ fn test_section(
             );
         }
     }
-    let baseline = input.baseline.and_then(|b| {
-        let name = input
-            .comparison
-            .and_then(|c| c.tests.iter().find(|x| x.name == t.name))
-            .and_then(|x| x.baseline_name.clone())
-            .unwrap_or_else(|| t.name.clone());
-        b.get(&name)
-    });
+    let baseline = baseline_of(input, t);
     let lines = ref_lines(t);
     h.push_str("<div class=\"charts\">\n");
     let dist_title = if baseline.is_some() {
@@ -453,83 +590,63 @@ fn test_section(
     h.push_str("</div>\n");
 }
 
-/// Groups of tests that share an operation (their `operation`, else the part of the
-/// name before the first `/`) and differ in exactly one parameter.
-fn scaling_groups(run: &RunResults) -> Vec<(String, String, Vec<&TestResult>)> {
-    let mut groups: BTreeMap<String, Vec<&TestResult>> = BTreeMap::new();
-    for t in &run.tests {
-        let key = t
-            .operation
-            .clone()
-            .unwrap_or_else(|| t.name.split('/').next().unwrap_or(&t.name).to_string());
-        groups.entry(key).or_default().push(t);
-    }
-    let mut out = Vec::new();
-    for (op, tests) in groups {
-        if tests.len() < 2 || tests.iter().any(|t| t.unit != tests[0].unit) {
-            continue;
-        }
-        let keys: Vec<&String> = tests[0].params.keys().collect();
-        if tests
-            .iter()
-            .any(|t| t.params.keys().collect::<Vec<_>>() != keys)
-        {
-            continue;
-        }
-        let varying: Vec<&String> = keys
-            .into_iter()
-            .filter(|k| {
-                tests
-                    .iter()
-                    .any(|t| t.params.get(*k) != tests[0].params.get(*k))
-            })
-            .collect();
-        if let [param] = varying.as_slice() {
-            out.push((op, (*param).clone(), tests));
-        }
-    }
-    out
-}
-
+/// The "Scaling" charts: one per series of [`guestctl_perf::scaling::scaling_series`]
+/// — tests that declare the parameter they vary with `scaling` (the same rule as the
+/// Markdown report's scaling section and its fitted growth). Tests that merely
+/// differ in one parameter (the same operation on two distros) are not a series.
 fn scaling_section(h: &mut String, input: &HtmlInput<'_>) {
-    let groups = scaling_groups(input.current);
-    if groups.is_empty() {
+    let series = scaling_series(input.current);
+    if series.is_empty() {
         return;
     }
     h.push_str("<h2>Scaling</h2>\n<div class=\"charts\">\n");
-    for (op, param, mut tests) in groups {
-        let num = |t: &TestResult| {
-            t.params
-                .get(&param)
-                .and_then(|v| v.trim().parse::<f64>().ok())
-        };
-        let all_numeric = tests.iter().all(|t| num(t).is_some());
-        if all_numeric {
-            tests.sort_by(|a, b| num(a).unwrap_or(0.0).total_cmp(&num(b).unwrap_or(0.0)));
-        }
-        let points: Vec<ScalingPoint> = tests
+    for ser in &series {
+        let pairs: Vec<(&guestctl_perf::scaling::ScalingPoint, &TestResult)> = ser
+            .points
             .iter()
-            .map(|t| ScalingPoint {
-                label: t.params.get(&param).cloned().unwrap_or_default(),
-                x: if all_numeric { num(t) } else { None },
-                median: t.summary.median,
+            .filter_map(|p| Some((p, input.current.get(&p.test)?)))
+            .collect();
+        let points: Vec<ScalingPoint> = pairs
+            .iter()
+            .map(|&(p, t)| ScalingPoint {
+                label: t.params.get(&ser.param).cloned().unwrap_or_default(),
+                x: Some(p.x),
+                median: p.median,
                 ci: (t.summary.median_ci.lower, t.summary.median_ci.upper),
-                baseline_median: input
-                    .baseline
-                    .and_then(|b| b.get(&t.name))
-                    .map(|b| b.summary.median),
+                baseline_median: baseline_of(input, t).map(|b| b.summary.median),
             })
             .collect();
-        let lines = tests.first().map(|t| ref_lines(t)).unwrap_or_default();
-        let unit = tests.first().map_or(Unit::Nanoseconds, |t| t.unit);
+        let lines = pairs.first().map(|(_, t)| ref_lines(t)).unwrap_or_default();
+        let note = format!(
+            "growth <strong>{}</strong>: exponent {:.2} over the series, {:.2} between the two largest points; fitted {} per {} plus {} fixed (r² {:.2})",
+            ser.growth.name(),
+            ser.exponent,
+            ser.tail_exponent,
+            html_escape(&fmt(ser.unit, ser.slope)),
+            html_escape(&ser.param),
+            html_escape(&fmt(ser.unit, ser.intercept)),
+            ser.r_squared
+        );
         chart_block(
             h,
-            &format!("{op}: median vs {param} (blue current, grey dashed baseline)"),
-            scaling_svg(&param, unit, &points, &lines),
-            "",
+            &format!(
+                "{}: median vs {} (blue current, grey dashed baseline)",
+                ser.operation, ser.param
+            ),
+            scaling_svg(&ser.param, ser.unit, &points, &lines),
+            &note,
         );
     }
     h.push_str("</div>\n");
+}
+
+/// The baseline's result for `t` (under its former name when it was renamed).
+fn baseline_of<'a>(input: &HtmlInput<'a>, t: &TestResult) -> Option<&'a TestResult> {
+    let b = input.baseline?;
+    let name = comparison_of(input, &t.name, Metric::Samples)
+        .and_then(|x| x.baseline_name.clone())
+        .unwrap_or_else(|| t.name.clone());
+    b.get(&name)
 }
 
 #[cfg(test)]

@@ -211,3 +211,185 @@ fn report_loads_in_headless_chromium() {
     assert!(dom.contains("<table id=\"summary\">"));
     assert!(dom.contains("weird &lt;name&gt; &amp; \"quotes\""));
 }
+
+/// A test of `op` with `params`, 10 identical samples of `median` (deterministic
+/// comparisons).
+fn flat(name: &str, op: &str, params: &[(&str, &str)], median: f64) -> guestctl_perf::TestResult {
+    let mut t = test_result(name, params, vec![median; 10]);
+    t.operation = Some(op.into());
+    t
+}
+
+#[test]
+fn scaling_charts_follow_the_scaling_parameter_not_one_varying_parameter() {
+    // The real suite's shapes: package listing on two distros (one operation, only
+    // os_type differs: not a series), and an image-size series whose points also
+    // differ in disk_type (two parameters vary, one declared by `scaling`).
+    let tests = vec![
+        flat(
+            "package_listing/ubuntu",
+            "package_listing",
+            &[("os_type", "ubuntu")],
+            2.0e6,
+        ),
+        flat(
+            "package_listing/fedora",
+            "package_listing",
+            &[("os_type", "fedora")],
+            3.0e6,
+        ),
+        flat(
+            "scaling/image_size/minimal",
+            "scaling_image_size",
+            &[
+                ("scaling", "image_mib"),
+                ("image_mib", "1"),
+                ("disk_type", "minimal"),
+            ],
+            0.6e6,
+        ),
+        flat(
+            "scaling/image_size/small",
+            "scaling_image_size",
+            &[
+                ("scaling", "image_mib"),
+                ("image_mib", "100"),
+                ("disk_type", "small"),
+            ],
+            0.9e6,
+        ),
+        flat(
+            "scaling/image_size/large",
+            "scaling_image_size",
+            &[
+                ("scaling", "image_mib"),
+                ("image_mib", "1024"),
+                ("disk_type", "large"),
+            ],
+            1.6e6,
+        ),
+    ];
+    let cur = run("c0ffee", "2026-01-26T10:30:00Z", tests);
+    let html = render_html(&HtmlInput {
+        current: &cur,
+        baseline: None,
+        comparison: None,
+        history: &[],
+        flamegraphs: &[],
+    });
+    assert!(
+        html.contains("scaling_image_size: median vs image_mib"),
+        "the declared series is charted"
+    );
+    assert!(html.contains("image_mib (log scale)"));
+    assert!(
+        !html.contains("median vs os_type") && !html.contains("median vs disk_type"),
+        "tests differing in one parameter are not a scaling series"
+    );
+    // Its fitted growth, as perf's scaling analysis states it, is under the chart.
+    let series = guestctl_perf::scaling::scaling_series(&cur);
+    assert_eq!(series.len(), 1);
+    assert!(
+        html.contains(&format!(
+            "growth <strong>{}</strong>",
+            series[0].growth.name()
+        )),
+        "growth named"
+    );
+    // Per test a distribution, plus exactly one scaling curve.
+    assert_eq!(html.matches("<svg").count(), cur.tests.len() + 1);
+    assert!(!html.contains("not drawn"), "a chart failed");
+}
+
+#[test]
+fn memory_figures_and_their_baseline_change_are_reported() {
+    use guestctl_perf::report::{format_bytes, markdown_report};
+    use guestctl_perf::{BaselineAction, MemoryStats, Report};
+    let mib = 1024.0 * 1024.0;
+    let with_memory = |alloc: f64, heap: f64| {
+        let mut t = flat("os_inspection", "os_inspection", &[], 4.0e6);
+        t.memory = Some(MemoryStats {
+            alloc_bytes: vec![alloc; 10],
+            alloc_count: vec![1234.0; 10],
+            peak_heap_bytes: vec![heap; 10],
+        });
+        t.peak_rss_bytes = Some(64 * 1024 * 1024);
+        t
+    };
+    let base = run(
+        "b",
+        "2026-01-20T10:00:00Z",
+        vec![with_memory(2.0 * mib, 0.5 * mib)],
+    );
+    let cur = run(
+        "c",
+        "2026-01-26T10:00:00Z",
+        vec![with_memory(2.5 * mib, 0.5 * mib)],
+    );
+    let cmp = compare(&cur, &base);
+    let html = render_html(&HtmlInput {
+        current: &cur,
+        baseline: Some(&base),
+        comparison: Some(&cmp),
+        history: &[],
+        flamegraphs: &[],
+    });
+    let table = html
+        .split("<table id=\"memory\">")
+        .nth(1)
+        .expect("a memory table")
+        .split("</table>")
+        .next()
+        .unwrap();
+    for figure in [
+        format_bytes(2.5 * mib),
+        "1234".to_string(),
+        format_bytes(0.5 * mib),
+        format_bytes(64.0 * mib),
+    ] {
+        assert!(table.contains(&figure), "{figure} missing from {table}");
+    }
+    // The baseline change of each compared figure, with its verdict, as for time.
+    assert!(
+        table.contains(&format!(
+            "<span class=\"regression\">+25.0% (regression; baseline {})</span>",
+            format_bytes(2.0 * mib)
+        )),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!(
+            "<span class=\"unchanged\">+0.0% (unchanged; baseline {})</span>",
+            format_bytes(0.5 * mib)
+        )),
+        "{table}"
+    );
+    // And in the test's own section.
+    assert!(
+        html.contains(&format!(
+            "<p class=\"meta memory\">Memory: allocated/iter {}",
+            format_bytes(2.5 * mib)
+        )),
+        "{html}"
+    );
+    // report.md has the same figures and the change.
+    let md = markdown_report(&Report::new(
+        cur.clone(),
+        BaselineAction::Compared { path: "b".into() },
+        Some(cmp),
+    ));
+    assert!(md.contains("## Memory"), "{md}");
+    assert!(
+        md.contains(&format!(
+            "| os_inspection | {} | 1234 | {} | {} |",
+            format_bytes(2.5 * mib),
+            format_bytes(0.5 * mib),
+            format_bytes(64.0 * mib)
+        )),
+        "{md}"
+    );
+    assert!(
+        md.contains("- os_inspection [alloc_bytes]: 25.0% more"),
+        "{md}"
+    );
+}

@@ -443,3 +443,91 @@ pub fn standard_suite() -> Suite {
     }
     s
 }
+
+/// Largest `image_mib` of a scaling point run under `--metric instructions`.
+pub const INSTRUCTIONS_MAX_IMAGE_MIB: u64 = 100;
+
+/// Largest `num_packages` of a scaling point run under `--metric instructions`.
+pub const INSTRUCTIONS_MAX_PACKAGES: u64 = 3000;
+
+/// A test left out of a run, and why (reported, never silently dropped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Test name.
+    pub name: String,
+    /// Why it was left out.
+    pub reason: String,
+}
+
+/// Why the scaling point `op` exceeds the instruction metric's cap, if it does.
+fn above_instructions_cap(op: &Operation) -> Option<String> {
+    let params = op.params();
+    let param = params.get(SCALING_PARAM)?;
+    let value: u64 = params.get(param)?.trim().parse().ok()?;
+    let cap = match param.as_str() {
+        "image_mib" => INSTRUCTIONS_MAX_IMAGE_MIB,
+        "num_packages" => INSTRUCTIONS_MAX_PACKAGES,
+        _ => return None,
+    };
+    (value > cap).then(|| format!("{param} {value} is above the cap of {cap}"))
+}
+
+/// The suite for `--metric instructions`: `suite` without the scaling points above
+/// [`INSTRUCTIONS_MAX_IMAGE_MIB`] and [`INSTRUCTIONS_MAX_PACKAGES`], which are
+/// returned as skipped. Under callgrind every instruction costs tens of times its
+/// native time, and the largest points (10,000 packages: building the rpmdb.sqlite
+/// in-process, then listing it) cost as much as a dozen other tests while adding no
+/// code path the smaller points do not run; each series keeps three points, enough
+/// for its growth fit. Order is kept.
+pub fn cap_for_instructions(mut suite: Suite) -> (Suite, Vec<Skipped>) {
+    let names: Vec<String> = suite.names().iter().map(|n| n.to_string()).collect();
+    let mut kept = Suite::new();
+    let mut skipped = Vec::new();
+    for name in names {
+        let Some(op) = suite.take(&name) else {
+            continue;
+        };
+        match above_instructions_cap(&op) {
+            Some(reason) => skipped.push(Skipped { name, reason }),
+            // Names are distinct in `suite`, so push cannot fail.
+            None => {
+                let _ = kept.push(op);
+            }
+        }
+    }
+    (kept, skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_instruction_cap_skips_only_the_largest_scaling_points() {
+        let all = standard_suite().names().len();
+        let (kept, skipped) = cap_for_instructions(standard_suite());
+        let names: Vec<&str> = skipped.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "scaling/image_size/large",
+                "scaling/packages/ubuntu/10000",
+                "scaling/packages/fedora/10000"
+            ]
+        );
+        assert!(skipped[0].reason.contains("image_mib 1024 is above the cap of 100"));
+        assert_eq!(kept.len() + skipped.len(), all);
+        // Every series keeps three points, and the other tests are all kept, in order.
+        let kept_names = kept.names();
+        assert_eq!(
+            kept_names
+                .iter()
+                .filter(|n| n.starts_with("scaling/packages/fedora/"))
+                .count(),
+            3
+        );
+        assert_eq!(kept_names[0], "cache_lookup");
+        assert!(kept_names.contains(&"scaling/image_size/medium"));
+        assert!(kept_names.contains(&"mock_disk_generation/medium"));
+    }
+}

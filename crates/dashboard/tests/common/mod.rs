@@ -120,17 +120,17 @@ pub fn suite_pair() -> (RunResults, RunResults) {
         ),
         test_result(
             "package_listing/100",
-            &[("packages", "100")],
+            &[("scaling", "packages"), ("packages", "100")],
             samples(3, 1.0e6, 0.03, 30),
         ),
         test_result(
             "package_listing/1000",
-            &[("packages", "1000")],
+            &[("scaling", "packages"), ("packages", "1000")],
             samples(4, 6.0e6, 0.03, 30),
         ),
         test_result(
             "package_listing/10000",
-            &[("packages", "10000")],
+            &[("scaling", "packages"), ("packages", "10000")],
             samples(5, 55.0e6, 0.03, 30),
         ),
         test_result(
@@ -152,17 +152,17 @@ pub fn suite_pair() -> (RunResults, RunResults) {
         ),
         test_result(
             "package_listing/100",
-            &[("packages", "100")],
+            &[("scaling", "packages"), ("packages", "100")],
             samples(13, 1.0e6, 0.03, 30),
         ),
         test_result(
             "package_listing/1000",
-            &[("packages", "1000")],
+            &[("scaling", "packages"), ("packages", "1000")],
             samples(14, 6.1e6, 0.03, 30),
         ),
         test_result(
             "package_listing/10000",
-            &[("packages", "10000")],
+            &[("scaling", "packages"), ("packages", "10000")],
             samples(15, 54.0e6, 0.03, 30),
         ),
         test_result(

@@ -79,6 +79,10 @@ pub fn terminal_table(report: &Report) -> String {
     let mut out = table.to_string();
     out.push('\n');
     out.push_str(&warning_lines(&report.run.tests));
+    // Notes on the run: tests skipped (and why), a peer comparison not made.
+    for note in &report.run.settings.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
     if let Some(c) = cmp {
         if c.fingerprint_mismatch() {
             out.push_str(
