@@ -135,6 +135,7 @@ fn every_printing_command_into_a_closed_pipe_ends_quietly() {
         vec![
             "perf", "bench", "--name", "t", "--runs", "2", "--warmup", "0", "--", "true",
         ],
+        vec!["mock-disk", "types"],
     ];
     for args in &runs {
         let mut child = spawn(args, &cache);

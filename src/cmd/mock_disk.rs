@@ -91,34 +91,42 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Create(a) => create(a),
         Command::Types => {
+            let mut out = String::new();
             for t in MockDiskType::NAMED {
-                println!(
-                    "{:<8} {:>9}  {}",
+                out.push_str(&format!(
+                    "{:<8} {:>9}  {}\n",
                     t.name(),
                     human(t.size_bytes()),
                     t.purpose()
-                );
+                ));
             }
-            println!(
-                "{:<8} {:>9}  {} (--type 64M, 2G, …)",
+            out.push_str(&format!(
+                "{:<8} {:>9}  {} (--type 64M, 2G, …)\n",
                 "custom",
                 "any",
                 MockDiskType::Custom(0).purpose()
-            );
+            ));
+            super::write_stdout(out.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Tools => {
             let dirs = tools::default_search_path();
             let mut missing = 0;
+            let mut out = String::new();
             for t in tools::ALL {
                 match tools::find(t, &dirs) {
-                    Ok(p) => println!("ok       {:<9} {}", t.program, p.display()),
+                    Ok(p) => out.push_str(&format!("ok       {:<9} {}\n", t.program, p.display())),
                     Err(_) => {
                         missing += 1;
-                        println!("missing  {:<9} apt-get install {}", t.program, t.package)
+                        out.push_str(&format!(
+                            "missing  {:<9} apt-get install {}\n",
+                            t.program, t.package
+                        ));
                     }
                 }
             }
+            // The exit status says whether a tool is missing: keep it on a closed pipe.
+            super::write_stdout_keep_status(out.as_bytes())?;
             Ok(if missing == 0 {
                 ExitCode::SUCCESS
             } else {
@@ -166,7 +174,7 @@ fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
     }
     let disk = result.with_context(|| format!("cannot create {}", a.out.display()))?;
     if a.json {
-        println!("{}", disk.manifest().to_json());
+        super::write_stdout(format!("{}\n", disk.manifest().to_json()).as_bytes())?;
     } else {
         print_summary(&a.out, disk.manifest(), !a.no_manifest)?;
     }
