@@ -839,3 +839,44 @@ fn ext4_corrupt_directory_block_fails_its_checksum() {
     let e = open(dev(&img)).unwrap().read_dir("/etc").unwrap_err();
     assert_eq!(e.kind, FsErrorKind::Corrupt, "{e}");
 }
+
+/// A directory entry that records a symlink as a directory (a hostile image: the
+/// type byte in the entry lies) is still not followed: the type is checked on the
+/// inode. Without metadata checksums, so the edited block is accepted as it is.
+#[test]
+fn ext4_subdir_entry_that_lies_about_a_symlink_is_not_followed() {
+    if !have("mke2fs") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    package_dirs(&src);
+    let img = tmp.path().join("fs.img");
+    mke2fs("ext4", &src, &img, &["-O", "^metadata_csum"]);
+    let mut bytes = std::fs::read(&img).unwrap();
+    // `alias-1-1` is a symlink to a package directory: its entry is
+    // inode (4) rec_len (2) name_len (1) file_type (1) name.
+    let name = b"alias-1-1";
+    let at = bytes
+        .windows(name.len())
+        .position(|w| w == name)
+        .expect("the entry of alias-1-1");
+    assert_eq!(bytes[at - 2], name.len() as u8, "name_len before the name");
+    assert_eq!(bytes[at - 1], 7, "recorded as a symlink");
+    bytes[at - 1] = 2; // now recorded as a directory
+    std::fs::write(&img, &bytes).unwrap();
+    let fs = open(dev(&img)).unwrap();
+    let listed = fs.read_dir("/var/lib/pacman/local").unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|e| e.name == "alias-1-1" && e.file_type == FileType::Dir),
+        "the edit took effect"
+    );
+    let got = subdir_reads(&*fs, "/var/lib/pacman/local");
+    assert!(
+        got.iter().all(|(n, _)| n != "alias-1-1"),
+        "a symlink recorded as a directory was followed: {got:?}"
+    );
+    assert_eq!(got.len(), 300 + 4);
+}
