@@ -163,7 +163,9 @@ fn warning_lines(tests: &[crate::record::TestResult]) -> String {
         }
         return out;
     }
-    let kinds: [(&str, fn(&guestctl_stats::Warning) -> bool); 3] = [
+    /// A kind of warning: its text and how to recognise it.
+    type Kind = (&'static str, fn(&guestctl_stats::Warning) -> bool);
+    let kinds: [Kind; 3] = [
         (
             "high variance (CV > 10%): results are noisy, close other programs or run more \
              iterations",
