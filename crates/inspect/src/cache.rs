@@ -361,19 +361,6 @@ mod tests {
     use super::*;
     use std::os::unix::fs::FileExt;
 
-    fn sample() -> Inspection {
-        Inspection {
-            schema_version: SCHEMA_VERSION,
-            image: "x".into(),
-            format: "raw".into(),
-            size: 1,
-            partition_table: "gpt".into(),
-            filesystems: vec![],
-            operatingsystems: vec![],
-            diagnostics: vec![],
-        }
-    }
-
     /// Writes `data` to `path`, keeping the file's mtime (as a tool that forces the
     /// mtime back would).
     fn overwrite_keeping_mtime(path: &Path, at: u64, data: &[u8]) {
@@ -428,7 +415,7 @@ mod tests {
             let head_last = size.min(FINGERPRINT_HEAD) - 1;
             for pos in [0, head_last / 2, head_last, size - FINGERPRINT_TAIL.min(size), size - 1] {
                 let key = Cache::key(&img, "o").unwrap();
-                cache.put(&key, &sample()).unwrap();
+                cache.put(&key, &crate::tests::sample_inspection()).unwrap();
                 assert!(cache.lookup(&img, "o").is_some(), "size {size}");
                 let old = data[pos];
                 overwrite_keeping_mtime(&img, pos as u64, &[old ^ 0x40]);
@@ -470,7 +457,7 @@ mod tests {
         fs::write(&img, b"hello").unwrap();
         let cache = Cache::new(dir.path().join("cache"));
         let key = Cache::key(&img, "o").unwrap();
-        cache.put(&key, &sample()).unwrap();
+        cache.put(&key, &crate::tests::sample_inspection()).unwrap();
         let key_json = serde_json::to_vec(&key).unwrap();
         let path = cache.dir().join(file_name(&key_json));
         let good = fs::read(&path).unwrap();

@@ -472,7 +472,7 @@ fn pacman_listing_skips_bad_desc() {
 
 // ---- cache and batch -------------------------------------------------------
 
-fn sample_inspection() -> crate::Inspection {
+pub(crate) fn sample_inspection() -> crate::Inspection {
     crate::Inspection {
         schema_version: crate::SCHEMA_VERSION,
         image: "x".into(),
