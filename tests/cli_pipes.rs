@@ -97,14 +97,7 @@ fn mock_disk_summary_into_a_closed_pipe_is_not_a_panic() {
         .unwrap();
     // Close the read end before the summary is written.
     drop(child.stdout.take());
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    let status = child.wait().unwrap();
+    let (status, err) = finish(child);
     assert!(!err.contains("panicked"), "{err}");
     assert!(status.success(), "{status}: {err}");
     assert!(img.is_file(), "the image is still built");
