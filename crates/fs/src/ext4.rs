@@ -479,7 +479,7 @@ impl Filesystem for Ext4Fs {
 }
 
 impl Ext4Fs {
-    /// Call `f(entry, name)` for each entry of the directory `path` but `.` and
+    /// Call `f(entry)` for each entry of the directory `path` but `.` and
     /// `..`, in directory order, after checking that no component of `path` is a
     /// symlink; at most [`MAX_DIR_ENTRIES`] entries.
     fn walk_dir(&self, path: &str, f: &mut EntryVisitor<'_>) -> Result<(), FsError> {

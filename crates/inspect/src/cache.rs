@@ -193,18 +193,9 @@ fn short_buffer() -> std::io::Error {
     std::io::Error::other("fingerprint buffer too small")
 }
 
-/// `h1` and `h2` as 32 lowercase hex digits (what `format!("{h1:016x}{h2:016x}")`
-/// gives, without the formatting machinery).
+/// `h1` and `h2` as 32 lowercase hex digits.
 fn hex128(h1: u64, h2: u64) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(32);
-    for h in [h1, h2] {
-        for i in (0..16).rev() {
-            let d = (h >> (i * 4)) & 0xf;
-            s.push(char::from(DIGITS[d as usize]));
-        }
-    }
-    s
+    format!("{h1:016x}{h2:016x}")
 }
 
 impl Cache {
