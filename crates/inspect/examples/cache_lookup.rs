@@ -25,7 +25,10 @@ fn main() -> Result<(), String> {
     let [image, dir, rest @ ..] = args.as_slice() else {
         return Err("usage: cache_lookup IMAGE CACHE_DIR [ITERATIONS] [lookup]".into());
     };
-    let n: usize = rest.first().map_or(Ok(1000), |s| s.parse()).map_err(|e| format!("{e}"))?;
+    let n: usize = rest
+        .first()
+        .map_or(Ok(1000), |s| s.parse())
+        .map_err(|e| format!("{e}"))?;
     let only_lookup = rest.get(1).is_some_and(|s| s == "lookup");
     let image = PathBuf::from(image);
     let cache = Cache::new(dir);
@@ -46,7 +49,10 @@ fn main() -> Result<(), String> {
         .find(|p| p.extension().is_some_and(|x| x == "entry"))
         .ok_or("no entry")?;
     let data = std::fs::read(&entry).map_err(|e| e.to_string())?;
-    let nl = data.iter().position(|&b| b == b'\n').ok_or("no header line")?;
+    let nl = data
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or("no header line")?;
     let body = data.get(nl + 1..).ok_or("no body")?;
     let (mut tk, mut tg, mut tl, mut td, mut tp, mut tr) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);

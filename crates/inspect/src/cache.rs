@@ -26,8 +26,8 @@
 
 use crate::types::{Inspection, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
-use std::fs::{self, File};
 use std::cell::RefCell;
+use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -109,15 +109,23 @@ pub fn hash128(data: &[u8]) -> (u64, u64) {
         for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(8)) {
             let mut w = [0u8; 8];
             w.copy_from_slice(word);
-            *lane = (*lane ^ u64::from_le_bytes(w)).wrapping_mul(M).rotate_left(29);
+            *lane = (*lane ^ u64::from_le_bytes(w))
+                .wrapping_mul(M)
+                .rotate_left(29);
         }
     }
     let rest = blocks.remainder();
     let [a, b, c, d] = lanes;
     // Each half depends on every lane, so a change anywhere changes both.
     (
-        hash64(rest, a ^ b.rotate_left(16) ^ c.rotate_left(32) ^ d.rotate_left(48)),
-        hash64(rest, d ^ c.rotate_left(16) ^ b.rotate_left(32) ^ a.rotate_left(48) ^ M),
+        hash64(
+            rest,
+            a ^ b.rotate_left(16) ^ c.rotate_left(32) ^ d.rotate_left(48),
+        ),
+        hash64(
+            rest,
+            d ^ c.rotate_left(16) ^ b.rotate_left(32) ^ a.rotate_left(48) ^ M,
+        ),
     )
 }
 
@@ -404,7 +412,13 @@ mod tests {
             let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
             fs::write(&img, &data).unwrap();
             let head_last = size.min(FINGERPRINT_HEAD) - 1;
-            for pos in [0, head_last / 2, head_last, size - FINGERPRINT_TAIL.min(size), size - 1] {
+            for pos in [
+                0,
+                head_last / 2,
+                head_last,
+                size - FINGERPRINT_TAIL.min(size),
+                size - 1,
+            ] {
                 let key = Cache::key(&img, "o").unwrap();
                 cache.put(&key, &crate::tests::sample_inspection()).unwrap();
                 assert!(cache.lookup(&img, "o").is_some(), "size {size}");
