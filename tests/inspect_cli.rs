@@ -502,3 +502,24 @@ fn user_errors_name_the_file_once_and_the_way_out() {
     assert!(err.contains("not a disk image"), "{err}");
     assert_eq!(err.matches(j).count(), 1, "{err}");
 }
+
+/// Each part of an error is said once: a missing guest path, a guest directory
+/// read as a file, a truncated qcow2 image (whose block error already names it).
+#[test]
+fn errors_say_each_thing_once() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let img = f.ubuntu.path().to_str().unwrap();
+    let o = guestctl(&["ls", img, "/no/such/dir"], &cache);
+    assert!(!o.status.success());
+    assert_eq!(stderr(&o).matches("not found").count(), 1, "{}", stderr(&o));
+    let o = guestctl(&["cat", img, "/etc"], &cache);
+    assert!(!o.status.success());
+    assert_eq!(stderr(&o).matches("directory").count(), 1, "{}", stderr(&o));
+    let q = write(dir.path(), "cut.qcow2", b"QFI\xfb\x00\x00\x00\x03");
+    let o = guestctl(&["inspect", q.to_str().unwrap()], &cache);
+    assert!(!o.status.success());
+    assert_eq!(stderr(&o).matches("cut.qcow2").count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("shorter than a qcow2 header"), "{}", stderr(&o));
+}

@@ -130,9 +130,9 @@ fn map_err(e: Ext4Error, path: &str) -> FsError {
         }
         _ => FsErrorKind::Corrupt,
     };
-    let mut err = FsError::new(kind, path, e.to_string());
-    err.source = Some(Box::new(e));
-    err
+    // The message is the whole of `e`'s text (an I/O cause included): attaching
+    // `e` as the source too would print it twice in an error chain.
+    FsError::new(kind, path, e.to_string())
 }
 
 /// Refuse a superblock whose block group descriptor table could not fit on the
@@ -448,9 +448,8 @@ impl Filesystem for Ext4Fs {
                     // skipped, like one recorded as what it is.
                     Err(Ext4Error::NotADirectory) => continue,
                     Err(e) => Err(map_err(e, &sub_path())),
-                    Ok(children) => self.read_child_file(children, name, limit, &|| {
-                        join_child(&sub_path(), name)
-                    }),
+                    Ok(children) => self
+                        .read_child_file(children, name, limit, &|| join_child(&sub_path(), name)),
                 };
                 if f(&sub, read).is_break() {
                     return ControlFlow::Break(());

@@ -247,9 +247,9 @@ pub(crate) fn map_io(e: io::Error, path: &str) -> FsError {
         (None, io::ErrorKind::Unsupported) => FsErrorKind::Unsupported,
         _ => FsErrorKind::Corrupt,
     };
-    let mut err = FsError::new(kind, path, e.to_string());
-    err.source = Some(Box::new(e));
-    err
+    // The message is `e`'s text; attaching `e` as the source too would print it
+    // twice in an error chain.
+    FsError::new(kind, path, e.to_string())
 }
 
 #[cfg(test)]

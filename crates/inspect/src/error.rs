@@ -33,8 +33,10 @@ pub struct InspectError {
     kind: ErrorKind,
     subject: String,
     message: String,
-    #[source]
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// The cause. Shown by `Display` (so a diagnostic or a batch line, which keep
+    /// only the text, still say it), and for that reason not returned by
+    /// `Error::source`: a chain printer (anyhow's `{:#}`) would print it twice.
+    cause: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl fmt::Display for InspectError {
@@ -43,7 +45,7 @@ impl fmt::Display for InspectError {
             write!(f, "{}: ", self.subject)?;
         }
         f.write_str(&self.message)?;
-        if let Some(s) = &self.source {
+        if let Some(s) = &self.cause {
             write!(f, ": {s}")?;
         }
         Ok(())
@@ -57,12 +59,12 @@ impl InspectError {
             kind,
             subject: subject.into(),
             message: message.into(),
-            source: None,
+            cause: None,
         }
     }
     /// Attach the lower-layer cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.cause = Some(Box::new(source));
         self
     }
     /// The kind of failure.
@@ -89,7 +91,7 @@ impl InspectError {
             kind,
             subject: path.to_string(),
             message,
-            source: e.source,
+            cause: e.source,
         }
     }
 
@@ -102,11 +104,20 @@ impl InspectError {
             B::NotFound => ErrorKind::NotFound,
             _ => ErrorKind::Unsupported,
         };
+        let message = e.to_string();
+        // Block errors about a file already start with its path (its context).
+        let named = message
+            .strip_prefix(subject)
+            .is_some_and(|rest| rest.starts_with(':'));
         Self {
             kind,
-            subject: subject.to_string(),
-            message: e.to_string(),
-            source: None,
+            subject: if named {
+                String::new()
+            } else {
+                subject.to_string()
+            },
+            message,
+            cause: None,
         }
     }
 }

@@ -132,19 +132,10 @@ pub fn launch(path: &Path, opts: &LaunchOptions) -> Result<Launched, InspectErro
         allow_backing: opts.allow_backing,
         ..OpenOptions::default()
     };
-    let (format, disk) = guestctl_block::open_image_detected(path, &open).map_err(|e| {
-        let hint = match e.kind() {
-            guestctl_block::ErrorKind::BackingNotAllowed => {
-                " (the image names a backing file; pass --allow-backing to open it)"
-            }
-            _ => "",
-        };
-        let mut err = InspectError::from_block(e, &shown);
-        if !hint.is_empty() {
-            err = InspectError::new(err.kind(), shown.clone(), format!("{err}{hint}"));
-        }
-        err
-    })?;
+    // Block errors name the file and, for a backing file, say to pass
+    // --allow-backing.
+    let (format, disk) = guestctl_block::open_image_detected(path, &open)
+        .map_err(|e| InspectError::from_block(e, &shown))?;
     launch_device(path, format, disk)
 }
 
