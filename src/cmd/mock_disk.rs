@@ -137,6 +137,16 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            anyhow::bail!(
+                "cannot create {}: the directory {} does not exist (create it first: mkdir -p {})",
+                a.out.display(),
+                parent.display(),
+                parent.display()
+            );
+        }
+    }
     // Ctrl-C removes the half-written image instead of leaving it behind.
     guestctl_mockdisk::install_interrupt_cleanup()?;
     let mut b = MockDiskBuilder::new()
