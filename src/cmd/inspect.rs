@@ -14,6 +14,8 @@ use guestctl_inspect::{
     Cache, GuestFs, ImageOptions, InspectOptions, Inspection, LaunchOptions,
 };
 use std::fmt::Write as _;
+use std::io::Write as _;
+use std::ops::ControlFlow;
 
 use crate::cmd::{write_stdout, write_stdout_keep_status};
 use std::path::{Path, PathBuf};
@@ -167,8 +169,7 @@ fn check_disk(disk: &Path) -> anyhow::Result<()> {
 
 fn inspect_one(disk: &Path, opts: &ImageOptions) -> anyhow::Result<Inspection> {
     check_disk(disk)?;
-    guestctl_inspect::inspect_image(disk, opts)
-        .context("cannot inspect")
+    guestctl_inspect::inspect_image(disk, opts).context("cannot inspect")
 }
 
 fn table() -> Table {
@@ -448,31 +449,20 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         } => {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
             let entries = g
-                .read_dir(&p)
+                .read_dir_detailed(&p)
                 .with_context(|| format!("cannot list {path} in {}", disk.display()))?;
-            let base = if p.ends_with('/') {
-                p.clone()
-            } else {
-                format!("{p}/")
-            };
             let rows: Vec<LsEntry> = entries
                 .into_iter()
-                .map(|e| {
-                    let full = format!("{base}{}", e.name);
-                    let md = g.lstat(&full).ok();
-                    let target = if e.file_type == guestctl_fs::FileType::Symlink {
-                        g.read_link(&full).ok()
-                    } else {
-                        None
-                    };
+                .map(|d| {
+                    let md = d.metadata.ok();
                     LsEntry {
-                        name: e.name,
-                        file_type: e.file_type,
+                        name: d.entry.name,
+                        file_type: d.entry.file_type,
                         size: md.as_ref().map(|m| m.len),
                         mode: md
                             .and_then(|m| m.mode)
                             .map(|m| format!("{:04o}", m & 0o7777)),
-                        target,
+                        target: d.target.and_then(Result::ok),
                     }
                 })
                 .collect();
@@ -511,11 +501,21 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             open,
         } => {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
-            let bytes = g
-                .read_file(&p, guestctl_fs::MAX_FILE_READ)
-                .with_context(|| format!("cannot read {path} in {}", disk.display()))?;
-            write_stdout(&bytes)?;
-            Ok(ExitCode::SUCCESS)
+            // Streamed: a sparse file of any size costs one chunk of memory.
+            let mut out = std::io::stdout().lock();
+            let mut write_err = None;
+            g.read_file_chunks(&p, &mut |chunk| match out.write_all(chunk) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    write_err = Some(e);
+                    ControlFlow::Break(())
+                }
+            })
+            .with_context(|| format!("cannot read {path} in {}", disk.display()))?;
+            match write_err {
+                Some(e) => Err(e.into()),
+                None => Ok(out.flush().map(|()| ExitCode::SUCCESS)?),
+            }
         }
         Command::Batch {
             disks,
