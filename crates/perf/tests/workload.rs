@@ -142,7 +142,7 @@ fn standard_suite_runs_mock_disk_generation() {
     assert_eq!(r.params["os_type"], "ubuntu");
 }
 
-/// The spec's five operations run for real: each setup generates its disks, each
+/// The five required operations run for real: each setup generates its disks, each
 /// routine does real inspection work (and fails if the result is wrong), and every
 /// result carries the operation key that perf-targets.toml uses.
 #[test]
