@@ -12,7 +12,7 @@ use guestctl_inspect::{
     batch, inspect_image, inspect_os, launch, list_packages, BatchOptions, Cache, ImageOptions,
     InspectOptions, LaunchOptions,
 };
-use guestctl_mockdisk::{DiskFormat, Layout, MockDiskBuilder, MockDiskType};
+use guestctl_mockdisk::{DiskFormat, Layout, MockDisk, MockDiskBuilder, MockDiskType, OsType};
 
 use crate::error::PerfError;
 use crate::scaling::SCALING_PARAM;
@@ -241,29 +241,45 @@ pub fn parallel_batch() -> Operation {
     .param("disk_type", "small")
 }
 
-/// Every os_type the mock disk generator writes: the breadth of the suite.
-pub const OS_TYPES: [&str; 6] = ["ubuntu", "debian", "fedora", "rocky", "alpine", "arch"];
-
-/// The distro name inspection reports (libguestfs's) for a generator os_type.
-fn distro_of(os: &str) -> &str {
-    match os {
-        "alpine" => "alpinelinux",
-        "arch" => "archlinux",
-        other => other,
-    }
-}
-
 /// Packages on the breadth and image-size disks.
 const BREADTH_PACKAGES: usize = 200;
 
-/// Checks that `ins` found `os` with `packages` packages.
+/// What inspection must find on a generated disk, from its manifest: the distro
+/// as inspection names it, and how many packages.
+struct Expected {
+    distro: String,
+    packages: usize,
+}
+
+impl Expected {
+    fn of(disk: &MockDisk) -> Result<Expected, PerfError> {
+        let path = disk.path().display();
+        let guest = (disk.manifest().primary())
+            .ok_or_else(|| PerfError::operation(format!("{path}: the manifest has no guest")))?;
+        Ok(Expected {
+            distro: guest.content.distro.clone(),
+            packages: guest.content.packages.len(),
+        })
+    }
+}
+
+/// Builds `disk.img` in `dir` for a whole-inspection test (untimed setup): its
+/// path and what inspection must find on it.
+fn build_inspected(dir: &Path, builder: MockDiskBuilder) -> Result<(PathBuf, Expected), PerfError> {
+    let image = dir.join("disk.img");
+    let disk = builder
+        .build(&image)
+        .map_err(|e| PerfError::operation(format!("generating disk.img: {e}")))?;
+    Ok((image, Expected::of(&disk)?))
+}
+
+/// Checks that `ins` found the distro of `want` with its number of packages.
 fn check_inspection(
     test: &str,
     ins: &guestctl_inspect::Inspection,
-    os: &str,
-    packages: usize,
+    want: &Expected,
 ) -> Result<(), PerfError> {
-    let want = distro_of(os);
+    let (packages, want) = (want.packages, want.distro.as_str());
     let found = ins
         .operatingsystems
         .iter()
@@ -299,9 +315,8 @@ pub fn full_inspection(os: &'static str, format: DiskFormat, layout: Layout) -> 
     }
     let test = name.clone();
     Operation::new(name, move |dir| {
-        let image = build_with(
+        let (image, want) = build_inspected(
             dir,
-            "disk.img",
             disk_builder(os, MockDiskType::Small, BREADTH_PACKAGES)
                 .format(format)
                 .layout(layout),
@@ -309,7 +324,7 @@ pub fn full_inspection(os: &'static str, format: DiskFormat, layout: Layout) -> 
         let opts = ImageOptions::default();
         Ok(move || -> Result<(), PerfError> {
             let ins = inspect_image(&image, &opts).map_err(|e| inspect_err(&test, e))?;
-            check_inspection(&test, &ins, os, BREADTH_PACKAGES)?;
+            check_inspection(&test, &ins, &want)?;
             std::hint::black_box(ins);
             Ok(())
         })
@@ -326,7 +341,7 @@ pub fn full_inspection(os: &'static str, format: DiskFormat, layout: Layout) -> 
 /// rpm guest, and the LVM layout for the same two.
 pub fn breadth_suite() -> Suite {
     let mut s = Suite::new();
-    for os in OS_TYPES {
+    for os in OsType::ALL.map(OsType::name) {
         let _ = s.push(full_inspection(os, DiskFormat::Raw, Layout::Standard));
     }
     for os in ["ubuntu", "fedora"] {
@@ -352,15 +367,12 @@ pub fn scaling_image_size(disk_type: MockDiskType) -> Operation {
     );
     let test = name.clone();
     Operation::new(name, move |dir| {
-        let image = build_with(
-            dir,
-            "disk.img",
-            disk_builder("ubuntu", disk_type, PACKAGES).num_files(20),
-        )?;
+        let builder = disk_builder("ubuntu", disk_type, PACKAGES).num_files(20);
+        let (image, want) = build_inspected(dir, builder)?;
         let opts = ImageOptions::default();
         Ok(move || -> Result<(), PerfError> {
             let ins = inspect_image(&image, &opts).map_err(|e| inspect_err(&test, e))?;
-            check_inspection(&test, &ins, "ubuntu", PACKAGES)?;
+            check_inspection(&test, &ins, &want)?;
             std::hint::black_box(ins);
             Ok(())
         })

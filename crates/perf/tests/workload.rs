@@ -47,9 +47,9 @@ fn varied_batches_are_reproducible_by_seed_and_varied() {
     assert_eq!(fmt(&a), fmt(&b));
     assert_ne!(fmt(&a), fmt(&c));
     let specs = format!("{:?}", a.varied_specs(40));
-    let os_seen = guestctl_perf::workload::OS_TYPES
+    let os_seen = guestctl_mockdisk::OsType::ALL
         .iter()
-        .filter(|os| specs.contains(&format!("\"{os}\"")))
+        .filter(|os| specs.contains(&format!("\"{}\"", os.name())))
         .count();
     assert!(os_seen >= 4, "{specs}");
     assert!(
