@@ -306,8 +306,7 @@ fn ntfs_bit_flips_in_the_mft_never_panic() {
     );
 }
 
-#[path = "../../../tests/helpers/bounded_child.rs"]
-mod bounded_child;
+use guestctl_testkit::bounded as bounded_child;
 
 /// Size the inode of the sparse file claims: a gigabyte on a 10 MiB image.
 const SPARSE_CLAIM: u64 = 1_000_000_000;

@@ -651,8 +651,7 @@ fn writer_windows_hives_have_real_structure() {
     assert_eq!(cn("ControlSet001").as_deref(), Some("STALE-NAME"));
 }
 
-#[path = "../../../tests/helpers/bounded_child.rs"]
-mod bounded_child;
+use guestctl_testkit::bounded as bounded_child;
 
 /// A hive whose root lists its one child through an `ri` list naming the same
 /// `lf` list `ri_len` times, that `lf` list naming the child `lf_len` times:

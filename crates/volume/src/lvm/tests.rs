@@ -519,8 +519,7 @@ fn vg_across_two_partitions() {
     assert_eq!(read(s.volume("vg-data/span").unwrap()), want);
 }
 
-#[path = "../../../../tests/helpers/bounded_child.rs"]
-mod bounded_child;
+use guestctl_testkit::bounded as bounded_child;
 
 /// Metadata texts of `LVM_MAX_METADATA_SIZE` bytes made of the smallest items:
 /// empty LV sections (`l{}`: keys may repeat), then one array of one-digit elements.

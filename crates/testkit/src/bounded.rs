@@ -10,11 +10,12 @@
 //! either. `prlimit` also caps the child's address space and CPU time, so a
 //! regression fails fast instead of swapping the machine.
 //!
-//! Self-contained (std only); crates include it with
-//! `#[path = "…/tests/helpers/bounded_child.rs"] mod bounded_child;`. The child
-//! test is `#[ignore]`d (it runs only through [`run_test_in_child`]) and ends with
-//! [`report_peak`].
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! The child test is `#[ignore]`d (it runs only through [`run_test_in_child`])
+//! and ends with [`report_peak`]. Without `prlimit` the rule of
+//! [`tool`](crate::tool) applies: skipped, or failed under
+//! [`REQUIRE_TOOLS`](crate::REQUIRE_TOOLS).
+// Test support: a failed expectation is a panic, as in the tests that call it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 use std::process::Command;
@@ -44,25 +45,10 @@ pub struct ChildCost {
     pub wall: Duration,
 }
 
-/// True when `prlimit` is installed; panics when it is not and
-/// `GUESTCTL_REQUIRE_TOOLS` is set.
-pub fn have_prlimit() -> bool {
-    let found = ["/usr/bin/prlimit", "/bin/prlimit"]
-        .iter()
-        .any(|p| Path::new(p).exists());
-    if !found {
-        assert!(
-            std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(),
-            "prlimit (util-linux) is required but missing"
-        );
-        eprintln!("skipping: prlimit not installed");
-    }
-    found
-}
-
-/// The `prlimit` command with this module's limits, ready for the program to run.
-pub fn prlimit() -> Command {
-    let mut c = Command::new("prlimit");
+/// The `prlimit` command (at `program`) with this module's limits, ready for the
+/// program to run.
+pub fn prlimit(program: &Path) -> Command {
+    let mut c = Command::new(program);
     c.arg(format!("--as={ADDRESS_SPACE_LIMIT}"))
         .arg(format!("--cpu={}", CPU_LIMIT.as_secs()))
         .arg("--")
@@ -73,7 +59,8 @@ pub fn prlimit() -> Command {
 
 /// Run the `#[ignore]`d test `name` of this test binary under [`prlimit`]; assert
 /// that it passed, peaked under [`PEAK_MEMORY_LIMIT`], used less than
-/// [`CPU_LIMIT`] and ended within [`HANG_GUARD`]. `None` when `prlimit` is missing (and not required).
+/// [`CPU_LIMIT`] and ended within [`HANG_GUARD`]. `None` when `prlimit` is
+/// missing (and not required).
 pub fn run_test_in_child(name: &str) -> Option<ChildCost> {
     run_test_in_child_with(name, &[])
 }
@@ -81,12 +68,10 @@ pub fn run_test_in_child(name: &str) -> Option<ChildCost> {
 /// [`run_test_in_child`] with extra environment for the child (inputs the parent
 /// prepared, so that their making is not counted).
 pub fn run_test_in_child_with(name: &str, env: &[(&str, &Path)]) -> Option<ChildCost> {
-    if !have_prlimit() {
-        return None;
-    }
+    let prlimit_bin = crate::tool("prlimit")?;
     let exe = std::env::current_exe().unwrap();
     let start = Instant::now();
-    let out = prlimit()
+    let out = prlimit(&prlimit_bin)
         .arg(exe)
         .args([
             "--exact",
