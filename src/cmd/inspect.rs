@@ -146,25 +146,39 @@ fn image_options(open: &OpenArgs, no_cache: bool, no_packages: bool) -> ImageOpt
         inspect: InspectOptions {
             packages: !no_packages,
         },
-        cache: if no_cache {
-            None
-        } else {
-            Cache::open_default()
-        },
+        cache: if no_cache { None } else { usable_cache() },
     }
 }
 
-fn check_disk(disk: &Path) -> anyhow::Result<()> {
-    if !disk.exists() {
-        bail!(
-            "{}: no such file (give the path of a raw or qcow2 disk image)",
-            disk.display()
+/// The default cache, with a warning (and none used) when its directory is
+/// missing from the environment or cannot hold entries.
+fn usable_cache() -> Option<Cache> {
+    let Some(cache) = Cache::open_default() else {
+        eprintln!(
+            "warning: no cache directory (set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME): results are not cached"
         );
+        return None;
+    };
+    match cache.check_usable() {
+        Ok(()) => Some(cache),
+        Err(e) => {
+            eprintln!(
+                "warning: the inspection cache in {} is unusable ({e}): results are not cached (--no-cache silences this)",
+                cache.dir().display()
+            );
+            None
+        }
     }
-    if disk.is_dir() {
-        bail!("{}: is a directory, not a disk image", disk.display());
+}
+
+/// Refuse early, with a message naming what it is, a path that cannot be an
+/// image: missing, a symlink loop, a directory, a FIFO, a socket, a character
+/// device. Opening never blocks.
+fn check_disk(disk: &Path) -> anyhow::Result<()> {
+    match guestctl_block::open_input(disk) {
+        Ok(_) => Ok(()),
+        Err(e) => bail!("{}: {e}", disk.display()),
     }
-    Ok(())
 }
 
 fn inspect_one(disk: &Path, opts: &ImageOptions) -> anyhow::Result<Inspection> {
@@ -609,7 +623,12 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Cache(CacheCommand::Info) => {
             let text = match Cache::open_default() {
-                Some(c) => format!("{}: {} entries\n", c.dir().display(), c.len()),
+                Some(c) => {
+                    let n = c.count().with_context(|| {
+                        format!("cannot read the cache in {}", c.dir().display())
+                    })?;
+                    format!("{}: {n} entries\n", c.dir().display())
+                }
                 None => "no cache directory (set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME)\n"
                     .to_string(),
             };
