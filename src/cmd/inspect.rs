@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::ops::ControlFlow;
 
+use crate::cmd::escape::{shown, shown_opt};
 use crate::cmd::{write_stdout, write_stdout_keep_status};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -208,17 +209,13 @@ fn human_size(b: u64) -> String {
     }
 }
 
-fn opt(s: &Option<String>) -> &str {
-    s.as_deref().unwrap_or("-")
-}
-
 /// The human summary of `ins` (its diagnostics: [`warn_diagnostics`]).
 fn render_inspection(ins: &Inspection) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
         "{}: {} image, {}, {} partition table",
-        ins.image,
+        shown(&ins.image),
         ins.format,
         human_size(ins.size),
         ins.partition_table
@@ -234,7 +231,11 @@ fn render_inspection(ins: &Inspection) -> String {
         s.push('\n');
         let mut t = table();
         t.set_header(vec![
-            Cell::new(format!("{} ({})", opt(&os.product_name), os.root)),
+            Cell::new(format!(
+                "{} ({})",
+                shown_opt(&os.product_name),
+                shown(&os.root)
+            )),
             Cell::new(""),
         ]);
         let version = format!("{}.{}", os.major_version, os.minor_version);
@@ -244,17 +245,17 @@ fn render_inspection(ins: &Inspection) -> String {
             os.applications.len().to_string()
         };
         let rows: Vec<(&str, String)> = vec![
-            ("type", os.name.clone()),
-            ("distro", opt(&os.distro).to_string()),
+            ("type", shown(&os.name).into_owned()),
+            ("distro", shown_opt(&os.distro).to_string()),
             ("version", version),
-            ("arch", opt(&os.arch).to_string()),
-            ("hostname", opt(&os.hostname).to_string()),
+            ("arch", shown_opt(&os.arch).to_string()),
+            ("hostname", shown_opt(&os.hostname).to_string()),
             (
                 "packages",
                 format!(
                     "{pkgs} ({} / {})",
-                    opt(&os.package_format),
-                    opt(&os.package_management)
+                    shown_opt(&os.package_format),
+                    shown_opt(&os.package_management)
                 ),
             ),
         ];
@@ -262,14 +263,14 @@ fn render_inspection(ins: &Inspection) -> String {
             t.add_row(vec![k.to_string(), v]);
         }
         if let Some(b) = &os.build_id {
-            t.add_row(vec!["build".to_string(), b.clone()]);
+            t.add_row(vec!["build".to_string(), shown(b).into_owned()]);
         }
         for m in &os.mountpoints {
             let fs = os.filesystems.iter().find(|f| f.device == m.device);
             let what = fs
-                .map(|f| format!("{} {}", m.device, f.fs_type))
-                .unwrap_or_else(|| m.device.clone());
-            t.add_row(vec![format!("mount {}", m.mountpoint), what]);
+                .map(|f| format!("{} {}", shown(&m.device), shown(&f.fs_type)))
+                .unwrap_or_else(|| shown(&m.device).into_owned());
+            t.add_row(vec![format!("mount {}", shown(&m.mountpoint)), what]);
         }
         let _ = writeln!(s, "{t}");
     }
@@ -281,7 +282,7 @@ fn warn_diagnostics(ins: &Inspection) {
     if !ins.diagnostics.is_empty() {
         eprintln!();
         for d in &ins.diagnostics {
-            eprintln!("warning: {}", d.message);
+            eprintln!("warning: {}", shown(&d.message));
         }
     }
 }
@@ -378,10 +379,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 t.set_header(vec!["Name", "Type", "Label", "UUID", "Size"]);
                 for f in &fss {
                     t.add_row(vec![
-                        f.device.clone(),
-                        f.fs_type.clone(),
-                        opt(&f.label).to_string(),
-                        opt(&f.uuid).to_string(),
+                        shown(&f.device).into_owned(),
+                        shown(&f.fs_type).into_owned(),
+                        shown_opt(&f.label).to_string(),
+                        shown_opt(&f.uuid).to_string(),
                         human_size(f.size),
                     ]);
                 }
@@ -393,7 +394,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 );
                 write_stdout(text.as_bytes())?;
                 for d in &launched.diagnostics {
-                    eprintln!("warning: {}: {}", d.subject, d.message);
+                    eprintln!("warning: {}: {}", shown(&d.subject), shown(&d.message));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -432,24 +433,33 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 let mut out = String::new();
                 for os in &ins.operatingsystems {
                     if ins.operatingsystems.len() > 1 {
-                        writeln!(out, "# {} ({})", opt(&os.product_name), os.root)?;
+                        writeln!(
+                            out,
+                            "# {} ({})",
+                            shown_opt(&os.product_name),
+                            shown(&os.root)
+                        )?;
                     }
                     let mut t = table();
                     t.set_header(vec!["Name", "Version", "Arch"]);
                     for a in &os.applications {
-                        t.add_row(vec![a.name.clone(), a.full_version(), a.arch.clone()]);
+                        t.add_row(vec![
+                            shown(&a.name).into_owned(),
+                            shown(&a.full_version()).into_owned(),
+                            shown(&a.arch).into_owned(),
+                        ]);
                     }
                     writeln!(out, "{t}")?;
                     writeln!(
                         out,
                         "{} packages ({})",
                         os.applications.len(),
-                        opt(&os.package_format)
+                        shown_opt(&os.package_format)
                     )?;
                 }
                 write_stdout(out.as_bytes())?;
                 for d in &ins.diagnostics {
-                    eprintln!("warning: {}", d.message);
+                    eprintln!("warning: {}", shown(&d.message));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -494,14 +504,14 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     let tail = r
                         .target
                         .as_ref()
-                        .map(|t| format!(" -> {t}"))
+                        .map(|t| format!(" -> {}", shown(t)))
                         .unwrap_or_default();
                     writeln!(
                         out,
                         "{kind} {:>4} {:>10} {}{tail}",
                         r.mode.as_deref().unwrap_or("-"),
                         r.size.map(|s| s.to_string()).unwrap_or_default(),
-                        r.name
+                        shown(&r.name)
                     )?;
                 }
                 write_stdout(out.as_bytes())?;
@@ -568,23 +578,26 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 for it in &items {
                     match &it.result {
                         Ok(ins) if ins.operatingsystems.is_empty() => {
-                            t.add_row(vec![it.path.display().to_string(), "(no OS found)".into()]);
+                            t.add_row(vec![
+                                shown(&it.path.display().to_string()).into_owned(),
+                                "(no OS found)".into(),
+                            ]);
                         }
                         Ok(ins) => {
                             for os in &ins.operatingsystems {
                                 t.add_row(vec![
-                                    it.path.display().to_string(),
-                                    opt(&os.distro).to_string(),
+                                    shown(&it.path.display().to_string()).into_owned(),
+                                    shown_opt(&os.distro).to_string(),
                                     format!("{}.{}", os.major_version, os.minor_version),
-                                    opt(&os.arch).to_string(),
-                                    opt(&os.hostname).to_string(),
+                                    shown_opt(&os.arch).to_string(),
+                                    shown_opt(&os.hostname).to_string(),
                                     os.applications.len().to_string(),
                                 ]);
                             }
                         }
                         Err(_) => {
                             t.add_row(vec![
-                                it.path.display().to_string(),
+                                shown(&it.path.display().to_string()).into_owned(),
                                 "FAILED (see below)".into(),
                             ]);
                         }
@@ -593,7 +606,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 write_stdout_keep_status(format!("{t}\n").as_bytes())?;
                 for it in &items {
                     if let Err(e) = &it.result {
-                        eprintln!("error: {e}");
+                        eprintln!("error: {}", shown(&format!("{e}")));
                     }
                 }
                 write_stdout_keep_status(

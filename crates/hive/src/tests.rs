@@ -696,6 +696,12 @@ fn ri_lf_amplification_is_refused_by_a_named_limit() {
     let h = Hive::new(&small).unwrap();
     assert_eq!(h.root_key().unwrap().subkeys().unwrap().len(), 32);
     assert_eq!(h.open_key("child").unwrap().unwrap().name(), "child");
+    // A seed for the `hive` fuzz target when GUESTCTL_FUZZ_SEEDS is set.
+    if let Some(dir) = std::env::var_os("GUESTCTL_FUZZ_SEEDS") {
+        let d = std::path::Path::new(&dir).join("hive");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("ri-lf-amplification"), amplifying_hive(64, 64)).unwrap();
+    }
 }
 
 #[test]
