@@ -606,7 +606,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 write_stdout_keep_status(format!("{t}\n").as_bytes())?;
                 for it in &items {
                     if let Err(e) = &it.result {
-                        eprintln!("error: {}", shown(&format!("{e}")));
+                        eprintln!("error: {}", shown(&e.to_string()));
                     }
                 }
                 write_stdout_keep_status(
