@@ -26,7 +26,8 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug, Clone)]
 pub struct OpenArgs {
     /// Open backing files named by a qcow2 image (off by default: an image must not
-    /// make guestctl read other host files unless you say so).
+    /// make guestctl read other host files unless you say so). Even then, only
+    /// regular files in the image's own directory are opened (symlinks resolved).
     #[arg(long)]
     allow_backing: bool,
 }
