@@ -185,3 +185,61 @@ fn ls_of_a_directory_of_thousands_of_unindexed_entries_stays_bounded() {
     let out = run(guestctl().arg("ls").arg(&img).arg("/data"));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 5000);
 }
+
+/// Output of `debugfs -R REQUEST IMG`.
+fn debugfs(img: &Path, request: &str) -> Option<String> {
+    let bin = guestctl_testkit::tool("debugfs")?;
+    let out = run(Command::new(bin).args(["-R", request]).arg(img));
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn no_os_found_says_what_stopped_detection_and_exits_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(img) = debian_image(tmp.path(), "vm", "Debian", &[]) else {
+        return;
+    };
+    let Some(stats) = debugfs(&img, "stats") else {
+        return;
+    };
+    let block_size: u64 = stats
+        .lines()
+        .find_map(|l| l.strip_prefix("Block size:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    let block: u64 = debugfs(&img, "bmap / 0").unwrap().trim().parse().unwrap();
+    // Flip a byte inside the root directory's first block (in an entry past
+    // `.` and `..`): its checksum no longer matches.
+    let mut bytes = std::fs::read(&img).unwrap();
+    bytes[(block * block_size + 40) as usize] ^= 0x20;
+    std::fs::write(&img, &bytes).unwrap();
+    let out = guestctl()
+        .args(["inspect", "--no-cache"])
+        .arg(&img)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(stdout.contains("No operating system found"), "{stdout}");
+    assert!(stdout.contains("what stopped detection"), "{stdout}");
+    assert!(
+        stderr.contains("/dev/sda: cannot tell whether it holds an operating system"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("checksum"), "{stderr}");
+    let out = guestctl()
+        .args(["inspect", "--no-cache", "--json"])
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"undetected"), "{kinds:?}");
+}

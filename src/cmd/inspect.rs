@@ -22,6 +22,10 @@ use crate::cmd::{write_stdout, write_stdout_keep_status};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Exit status of `inspect` when the image was read but holds no operating system
+/// (1 is an error: the image could not be read at all).
+pub const NO_OS_FOUND: u8 = 3;
+
 /// Options shared by the commands that open an image.
 #[derive(clap::Args, Debug, Clone)]
 pub struct OpenArgs {
@@ -224,8 +228,13 @@ fn render_inspection(ins: &Inspection) -> String {
     if ins.operatingsystems.is_empty() {
         let _ = writeln!(
             s,
-            "No operating system found ({} filesystems; see `guestctl filesystems`).",
-            ins.filesystems.len()
+            "No operating system found ({} filesystems; see `guestctl filesystems`{}).",
+            ins.filesystems.len(),
+            if ins.diagnostics.is_empty() {
+                ""
+            } else {
+                " and the warnings for what stopped detection"
+            }
         );
     }
     for os in &ins.operatingsystems {
@@ -283,8 +292,18 @@ fn warn_diagnostics(ins: &Inspection) {
     if !ins.diagnostics.is_empty() {
         eprintln!();
         for d in &ins.diagnostics {
-            eprintln!("warning: {}", shown(&d.message));
+            eprintln!("warning: {}", subject_and_message(d));
         }
+    }
+}
+
+/// A diagnostic as a warning line names it: its subject (which volume, which
+/// file), then its message, unless the message already starts with the subject.
+fn subject_and_message(d: &guestctl_inspect::Diagnostic) -> String {
+    if d.subject.is_empty() || d.message.starts_with(&d.subject) {
+        shown(&d.message).into_owned()
+    } else {
+        format!("{}: {}", shown(&d.subject), shown(&d.message))
     }
 }
 
@@ -361,7 +380,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 write_stdout(render_inspection(&ins).as_bytes())?;
                 warn_diagnostics(&ins);
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if ins.operatingsystems.is_empty() {
+                ExitCode::from(NO_OS_FOUND)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Filesystems { disk, json, open } => {
             check_disk(&disk)?;
@@ -460,7 +483,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 }
                 write_stdout(out.as_bytes())?;
                 for d in &ins.diagnostics {
-                    eprintln!("warning: {}", shown(&d.message));
+                    eprintln!("warning: {}", subject_and_message(d));
                 }
             }
             Ok(ExitCode::SUCCESS)
