@@ -161,6 +161,40 @@ pub fn parse_results(bytes: &[u8], origin: &Path, way_out: &str) -> Result<RunRe
         .map_err(|e| corrupt(format!("does not match the results schema ({e})")))
 }
 
+/// Checks that a baseline's samples can be compared with: every test has samples,
+/// and every sample is a finite number above zero (a time, an instruction count
+/// or a byte count of zero or below is no measurement). A hand-edited or damaged
+/// baseline would otherwise make every test "not comparable" and the gate pass
+/// having compared nothing.
+pub fn check_baseline_samples(
+    results: &RunResults,
+    origin: &Path,
+    way_out: &str,
+) -> Result<(), PerfError> {
+    let bad = |what: String| {
+        PerfError::new(
+            ErrorKind::Corrupt,
+            format!("{} {what}: {way_out}", origin.display()),
+        )
+        .with_path(origin)
+    };
+    if results.tests.is_empty() {
+        return Err(bad("holds no tests".into()));
+    }
+    for t in &results.tests {
+        if t.samples.is_empty() {
+            return Err(bad(format!("has no samples for test {}", t.name)));
+        }
+        if let Some(v) = t.samples.iter().find(|v| !v.is_finite() || **v <= 0.0) {
+            return Err(bad(format!(
+                "has a sample of {v} for test {} (samples must be finite and above zero)",
+                t.name
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Loads the results file `path`; errors name it and say `way_out`.
 pub fn load_results(path: &Path, way_out: &str) -> Result<RunResults, PerfError> {
     let bytes = match read_limited(path) {
@@ -263,12 +297,34 @@ impl ResultsDir {
 
     /// Loads the baseline: `Ok(None)` when it does not exist, an error naming the file
     /// and the way out when it cannot be used.
+    ///
+    /// A dangling `baseline.json` symlink is an error (the baseline it pointed at
+    /// is lost, and writing a new one through it would replace the link), and so
+    /// is a baseline that parses but could compare nothing (see
+    /// [`check_baseline_samples`]).
     pub fn load_baseline(&self) -> Result<Option<RunResults>, PerfError> {
         let path = self.baseline_path();
-        if !path.exists() {
-            return Ok(None);
+        let way_out = baseline_way_out(&path);
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(PerfError::io("reading", &path, e)),
+            Ok(md) if md.file_type().is_symlink() && !path.exists() => {
+                let target = std::fs::read_link(&path).unwrap_or_default();
+                return Err(PerfError::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "{} is a symlink to {}, which does not exist: {way_out}",
+                        path.display(),
+                        target.display()
+                    ),
+                )
+                .with_path(&path));
+            }
+            Ok(_) => {}
         }
-        load_results(&path, &baseline_way_out(&path)).map(Some)
+        let results = load_results(&path, &way_out)?;
+        check_baseline_samples(&results, &path, &way_out)?;
+        Ok(Some(results))
     }
 
     /// Makes the results file `from` the baseline, on purpose: `from` is validated
