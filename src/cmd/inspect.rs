@@ -167,8 +167,7 @@ fn check_disk(disk: &Path) -> anyhow::Result<()> {
 
 fn inspect_one(disk: &Path, opts: &ImageOptions) -> anyhow::Result<Inspection> {
     check_disk(disk)?;
-    guestctl_inspect::inspect_image(disk, opts)
-        .context("cannot inspect")
+    guestctl_inspect::inspect_image(disk, opts).context("cannot inspect")
 }
 
 fn table() -> Table {
@@ -276,9 +275,7 @@ fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     // JSON is many lines (a write(2) per line cost more than the inspection of a
     // cached image). serde_json's own writer would also hide a closed pipe's
     // `BrokenPipe` from `main` (its error is not an io::Error).
-    let mut bytes = serde_json::to_vec_pretty(v)?;
-    bytes.push(b'\n');
-    write_stdout(&bytes)
+    write_stdout(&guestctl_perf::report::to_json_bytes(v)?)
 }
 
 /// Split `DEVICE:PATH`; a plain `/PATH` has no device.
