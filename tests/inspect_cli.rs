@@ -1,17 +1,16 @@
 //! The inspection commands end to end, through the `guestctl` binary: output,
 //! exit codes, clear errors on hostile images, and the image bytes unchanged after
 //! every command.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use guestctl_mockdisk::{DiskFormat, Layout, MockDisk, MockDiskBuilder, MockDiskType};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// The test-only regf writer of the hive crate (self-contained, written from the
-/// format description), included by path: it builds real SOFTWARE and SYSTEM hives.
-#[path = "../crates/hive/src/testwriter.rs"]
-#[allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
-mod regf;
+/// The hive crate's regf writer (written from the format description, sharing no
+/// code with the reader): it builds real SOFTWARE and SYSTEM hives.
+use guestctl_hive::testwriter as regf;
 
 struct Fixture {
     dir: tempfile::TempDir,
