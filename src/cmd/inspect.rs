@@ -351,7 +351,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     allow_backing: open.allow_backing,
                 },
             )
-            .with_context(|| format!("cannot open {}", disk.display()))?;
+            .context("cannot open")?;
             let fss = launched.filesystems();
             if json {
                 print_json(&fss)?;
@@ -446,7 +446,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
             let entries = g
                 .read_dir(&p)
-                .with_context(|| format!("cannot list {path} in {}", disk.display()))?;
+                .with_context(|| format!("cannot list in {}", disk.display()))?;
             let base = if p.ends_with('/') {
                 p.clone()
             } else {
@@ -510,7 +510,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
             let bytes = g
                 .read_file(&p, guestctl_fs::MAX_FILE_READ)
-                .with_context(|| format!("cannot read {path} in {}", disk.display()))?;
+                .with_context(|| format!("cannot read in {}", disk.display()))?;
             write_stdout(&bytes)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -119,7 +119,17 @@ impl HiveError {
         match self {
             HiveError::Unsupported { .. } => HiveErrorKind::Unsupported,
             HiveError::LimitExceeded { .. } => HiveErrorKind::LimitExceeded,
-            _ => HiveErrorKind::Corrupt,
+            HiveError::TooShort { .. }
+            | HiveError::BaseSignature
+            | HiveError::Checksum { .. }
+            | HiveError::BinsSize { .. }
+            | HiveError::Hbin { .. }
+            | HiveError::CellOffset { .. }
+            | HiveError::CellSize { .. }
+            | HiveError::FreeCell { .. }
+            | HiveError::CellType { .. }
+            | HiveError::Truncated { .. }
+            | HiveError::Cycle { .. } => HiveErrorKind::Corrupt,
         }
     }
 }
