@@ -2,6 +2,8 @@
 //! truth): every os_type, raw and qcow2, and every layout the generator supports.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use guestctl_inspect::{
     inspect_image, launch, ImageOptions, Inspection, LaunchOptions, OperatingSystem,
 };
