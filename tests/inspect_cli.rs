@@ -554,18 +554,9 @@ fn errors_say_each_thing_once() {
     }
     let img = f.ubuntu.path().to_str().unwrap();
     for (cmd, says) in [
-        (
-            &["ls", img, "/no/such/dir"][..],
-            "/no/such/dir: ",
-        ),
-        (
-            &["ls", img, "/dev/sda1:/no/such/dir"],
-            "/no/such/dir: ",
-        ),
-        (
-            &["cat", img, "/no/such/file"],
-            "/no/such/file: ",
-        ),
+        (&["ls", img, "/no/such/dir"][..], "/no/such/dir: "),
+        (&["ls", img, "/dev/sda1:/no/such/dir"], "/no/such/dir: "),
+        (&["cat", img, "/no/such/file"], "/no/such/file: "),
         (&["cat", img, "/etc"], "/etc: "),
     ] {
         let o = guestctl(cmd, &cache);

@@ -1,7 +1,10 @@
 //! Error type of the hive reader.
 
 /// What went wrong, in one word.
-#[non_exhaustive]
+///
+/// Not `#[non_exhaustive]`: the inspector maps every kind with an exhaustive
+/// `match`, so a new kind is a compile error there instead of silently becoming
+/// another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HiveErrorKind {
     /// The hive is malformed.

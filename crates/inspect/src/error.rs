@@ -121,6 +121,17 @@ impl From<guestctl_fs::FsErrorKind> for ErrorKind {
     }
 }
 
+impl From<guestctl_hive::HiveErrorKind> for ErrorKind {
+    fn from(k: guestctl_hive::HiveErrorKind) -> Self {
+        use guestctl_hive::HiveErrorKind as H;
+        match k {
+            H::Corrupt => ErrorKind::Corrupt,
+            H::Unsupported => ErrorKind::Unsupported,
+            H::LimitExceeded => ErrorKind::LimitExceeded,
+        }
+    }
+}
+
 impl From<guestctl_pkgdb::PkgErrorKind> for ErrorKind {
     fn from(k: guestctl_pkgdb::PkgErrorKind) -> Self {
         use guestctl_pkgdb::PkgErrorKind as P;
