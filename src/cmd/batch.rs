@@ -299,11 +299,11 @@ impl Sink {
                 f.write_line(&line)?;
             }
             if self.json {
-                self.to_stdout(&line)?;
+                self.write_out(&line)?;
             }
         }
         if self.human {
-            self.to_stdout(human_line(&item).as_bytes())?;
+            self.write_out(human_line(&item).as_bytes())?;
         }
         if let (Err(e), false) = (&item.result, self.quiet) {
             self.progress.suspend(|| eprintln!("error: {e}"));
@@ -316,7 +316,7 @@ impl Sink {
         Ok(())
     }
 
-    fn to_stdout(&mut self, bytes: &[u8]) -> Result<(), InspectError> {
+    fn write_out(&mut self, bytes: &[u8]) -> Result<(), InspectError> {
         let progress = self.progress.clone();
         match progress.suspend(|| write_stdout(bytes)) {
             Ok(()) => Ok(()),
