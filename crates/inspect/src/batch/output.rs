@@ -52,8 +52,13 @@ impl OutputFile {
             .map_err(|e| io_error(&self.path, "cannot write to the output", e))
     }
 
-    /// Sync the file to disk (data and size).
+    /// Sync the file to disk (data and size); nothing to sync for a device or a
+    /// pipe (`--output /dev/stdout`), which refuse it.
     pub fn finish(self) -> Result<(), InspectError> {
+        let regular = self.file.metadata().is_ok_and(|m| m.is_file());
+        if !regular {
+            return Ok(());
+        }
         self.file
             .sync_all()
             .map_err(|e| io_error(&self.path, "cannot sync the output", e))
