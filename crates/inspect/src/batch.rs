@@ -88,6 +88,10 @@ impl<I: Iterator<Item = Result<Job, InspectError>>> Iterator for Selected<'_, I>
             }
         }
     }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, self.input.size_hint().1)
+    }
 }
 
 /// Inspect the images of `input` that `opts.shard` takes and `done` does not
@@ -104,20 +108,18 @@ where
     I: Iterator<Item = Result<Job, InspectError>> + Send,
     S: FnMut(BatchItem) -> Result<(), InspectError>,
 {
-    let threads = engine::thread_count(opts.jobs)?;
     let mut selected = Selected {
         input,
         shard: opts.shard,
         done,
         skipped: 0,
     };
-    // Look ahead as many jobs as threads: a short list gets as many threads as it
-    // has images, not more.
-    let ahead: Vec<_> = selected.by_ref().take(threads).collect();
-    let threads = threads.min(ahead.len());
-    let mut jobs = ahead.into_iter().chain(selected.by_ref());
-    engine::run(&mut jobs, threads, &opts.image, sink)?;
-    drop(jobs);
+    // A list of known length (arguments) gets no more threads than it has images.
+    // A streamed list is not read ahead for that: a pipe that brings one path at a
+    // time must get that image's record before it sends the next.
+    let threads = engine::thread_count(opts.jobs)?;
+    let threads = selected.size_hint().1.map_or(threads, |n| threads.min(n));
+    engine::run(&mut selected, threads, &opts.image, sink)?;
     Ok(RunSummary {
         skipped: selected.skipped,
     })
