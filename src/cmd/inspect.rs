@@ -1,5 +1,5 @@
-//! The inspection commands: `inspect`, `filesystems`, `packages`, `ls`, `cat`,
-//! `batch` and `cache clear` (top-level subcommands of `guestctl`).
+//! The inspection commands: `inspect`, `filesystems`, `packages`, `ls`, `cat`
+//! and `cache clear` (top-level subcommands of `guestctl`).
 //!
 //! Paths for `ls` and `cat`: `DEVICE:PATH` (`/dev/sda1:/etc`) reads one filesystem
 //! alone; a plain `/PATH` is resolved in the namespace of the first operating
@@ -9,7 +9,6 @@
 use anyhow::{bail, Context};
 use comfy_table::{presets, Cell, ContentArrangement, Table};
 use guestctl_inspect::{
-    batch::{parse_shard, BatchOptions},
     os::{device_namespace, os_namespace},
     Cache, GuestFs, ImageOptions, InspectOptions, Inspection, LaunchOptions,
 };
@@ -18,7 +17,7 @@ use std::io::Write as _;
 use std::ops::ControlFlow;
 
 use crate::cmd::escape::{shown, shown_opt};
-use crate::cmd::{write_stdout, write_stdout_keep_status};
+use crate::cmd::write_stdout;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -103,30 +102,6 @@ pub enum Command {
         /// The OS root to use on a multi-OS disk; default: the first.
         #[arg(long)]
         root: Option<String>,
-        #[command(flatten)]
-        open: OpenArgs,
-    },
-    /// Inspect many disk images in parallel.
-    Batch {
-        /// The disk images.
-        #[arg(required = true)]
-        disks: Vec<PathBuf>,
-        /// Worker threads (default: the number of cores).
-        #[arg(long, short = 'j')]
-        jobs: Option<usize>,
-        /// Inspect only shard K of N (1-based): the images at positions i (0-based)
-        /// with i % N == K-1, so N machines with the same list split it exactly.
-        #[arg(long, value_name = "K/N")]
-        shard: Option<String>,
-        /// JSON Lines output: one object per image, in input order.
-        #[arg(long)]
-        json: bool,
-        /// Do not use the inspection cache.
-        #[arg(long)]
-        no_cache: bool,
-        /// Do not list installed packages.
-        #[arg(long)]
-        no_packages: bool,
         #[command(flatten)]
         open: OpenArgs,
     },
@@ -312,9 +287,7 @@ fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     // JSON is many lines (a write(2) per line cost more than the inspection of a
     // cached image). serde_json's own writer would also hide a closed pipe's
     // `BrokenPipe` from `main` (its error is not an io::Error).
-    let mut bytes = serde_json::to_vec_pretty(v)?;
-    bytes.push(b'\n');
-    write_stdout(&bytes)
+    write_stdout(&guestctl_perf::report::to_json_bytes(v)?)
 }
 
 /// Split `DEVICE:PATH`; a plain `/PATH` has no device.
@@ -394,7 +367,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     allow_backing: open.allow_backing,
                 },
             )
-            .with_context(|| format!("cannot open {}", disk.display()))?;
+            .context("cannot open")?;
             let fss = launched.filesystems();
             if json {
                 print_json(&fss)?;
@@ -498,7 +471,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
             let entries = g
                 .read_dir_detailed(&p)
-                .with_context(|| format!("cannot list {path} in {}", disk.display()))?;
+                .with_context(|| format!("cannot list in {}", disk.display()))?;
             let rows: Vec<LsEntry> = entries
                 .into_iter()
                 .map(|d| {
@@ -559,89 +532,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     ControlFlow::Break(())
                 }
             })
-            .with_context(|| format!("cannot read {path} in {}", disk.display()))?;
+            .with_context(|| format!("cannot read in {}", disk.display()))?;
             match write_err {
                 Some(e) => Err(e.into()),
                 None => Ok(out.flush().map(|()| ExitCode::SUCCESS)?),
             }
-        }
-        Command::Batch {
-            disks,
-            jobs,
-            shard,
-            json,
-            no_cache,
-            no_packages,
-            open,
-        } => {
-            let shard = shard.as_deref().map(parse_shard).transpose()?;
-            if jobs == Some(0) {
-                bail!("--jobs must be at least 1");
-            }
-            let opts = BatchOptions {
-                jobs: jobs.unwrap_or(0),
-                shard,
-                image: image_options(&open, no_cache, no_packages),
-            };
-            let items = guestctl_inspect::batch(&disks, &opts);
-            let failed = items.iter().filter(|i| i.result.is_err()).count();
-            // Written with `write_stdout_keep_status`: a reader that stops early does not
-            // turn "an image failed" (status 1) into success.
-            if json {
-                let mut out = Vec::new();
-                for it in &items {
-                    serde_json::to_writer(&mut out, &it.line())?;
-                    out.push(b'\n');
-                }
-                write_stdout_keep_status(&out)?;
-            } else {
-                let mut t = table();
-                t.set_header(vec![
-                    "Image", "OS", "Version", "Arch", "Hostname", "Packages",
-                ]);
-                for it in &items {
-                    match &it.result {
-                        Ok(ins) if ins.operatingsystems.is_empty() => {
-                            t.add_row(vec![
-                                shown(&it.path.display().to_string()).into_owned(),
-                                "(no OS found)".into(),
-                            ]);
-                        }
-                        Ok(ins) => {
-                            for os in &ins.operatingsystems {
-                                t.add_row(vec![
-                                    shown(&it.path.display().to_string()).into_owned(),
-                                    shown_opt(&os.distro).to_string(),
-                                    format!("{}.{}", os.major_version, os.minor_version),
-                                    shown_opt(&os.arch).to_string(),
-                                    shown_opt(&os.hostname).to_string(),
-                                    os.applications.len().to_string(),
-                                ]);
-                            }
-                        }
-                        Err(_) => {
-                            t.add_row(vec![
-                                shown(&it.path.display().to_string()).into_owned(),
-                                "FAILED (see below)".into(),
-                            ]);
-                        }
-                    }
-                }
-                write_stdout_keep_status(format!("{t}\n").as_bytes())?;
-                for it in &items {
-                    if let Err(e) = &it.result {
-                        eprintln!("error: {}", shown(&e.to_string()));
-                    }
-                }
-                write_stdout_keep_status(
-                    format!("{} images, {} failed\n", items.len(), failed).as_bytes(),
-                )?;
-            }
-            Ok(if failed > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
         }
         Command::Cache(CacheCommand::Clear) => {
             let cache = Cache::open_default()

@@ -38,7 +38,7 @@ mod input;
 mod qcow2;
 mod views;
 
-pub use error::{BlockError, ErrorKind};
+pub use error::{chain_text, BlockError, ErrorKind};
 pub use format::{detect_format, detect_format_bytes, ImageFormat, DETECT_LEN, QCOW2_MAGIC};
 pub use input::{open_input, OpenedInput};
 pub use qcow2::{
@@ -267,12 +267,14 @@ pub fn open_image(path: &Path, opts: &OpenOptions) -> Result<Arc<dyn BlockDevice
 }
 
 /// Like [`open_image`], also returning the detected format.
+///
+/// Errors do not name `path` (the caller does); errors about a backing file name it.
 pub fn open_image_detected(
     path: &Path,
     opts: &OpenOptions,
 ) -> Result<(ImageFormat, Arc<dyn BlockDevice>), BlockError> {
     let file = FileDevice::open(path)?;
-    let format = detect_format(&file).map_err(|e| e.with_context(path.display().to_string()))?;
+    let format = detect_format(&file)?;
     let dev: Arc<dyn BlockDevice> = match format {
         ImageFormat::Raw => Arc::new(file),
         ImageFormat::Qcow2 => {
@@ -283,8 +285,7 @@ pub fn open_image_detected(
             return Err(BlockError::unsupported(format!(
                 "{} images are not supported (convert with `qemu-img convert -O raw`)",
                 other.name()
-            ))
-            .with_context(path.display().to_string()))
+            )))
         }
     };
     Ok((format, dev))
