@@ -28,19 +28,50 @@ pub const ARCHIVE_DIR: &str = "baselines";
 /// runs are a few hundred KiB). Larger files are refused rather than exhausting memory.
 pub const MAX_RESULTS_FILE: u64 = 256 << 20;
 
-/// A new temporary directory named `<prefix>…` under the system's temporary
-/// directory, removed on drop.
+/// A new temporary directory named `<prefix><pid>-…` under the system's temporary
+/// directory, removed on drop. A run killed before its drop (SIGKILL, a crash)
+/// leaves its directory behind; the owner's pid in the name lets the next run
+/// remove it (see [`remove_dead_runs_debris`]).
 pub fn temp_dir(prefix: &str) -> Result<tempfile::TempDir, PerfError> {
+    let base = std::env::temp_dir();
+    remove_dead_runs_debris(&base, prefix);
     tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir()
-        .map_err(|e| {
-            PerfError::io(
-                "creating a temporary directory in",
-                &std::env::temp_dir(),
-                e,
-            )
-        })
+        .prefix(&format!("{prefix}{}-", std::process::id()))
+        .tempdir_in(&base)
+        .map_err(|e| PerfError::io("creating a temporary directory in", &base, e))
+}
+
+/// Remove the directories `<prefix><pid>-…` in `base` whose owner process is gone
+/// (no `/proc/<pid>`) and which belong to this user: the debris of interrupted
+/// runs. Returns how many were removed; failures are ignored (the debris stays).
+pub fn remove_dead_runs_debris(base: &Path, prefix: &str) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(me) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+        return 0;
+    };
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let ours = e
+            .metadata()
+            .is_ok_and(|m| m.is_dir() && m.uid() == me && !e.path().is_symlink());
+        let alive = Path::new("/proc").join(pid.to_string()).exists();
+        if ours && !alive && std::fs::remove_dir_all(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory,

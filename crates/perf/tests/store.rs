@@ -264,3 +264,27 @@ fn a_dangling_baseline_symlink_is_an_error_and_stays() {
     let md = std::fs::symlink_metadata(rd.baseline_path()).unwrap();
     assert!(md.file_type().is_symlink());
 }
+
+#[test]
+fn temp_dirs_carry_the_owner_pid_and_debris_of_dead_runs_is_removed() {
+    let base = tempfile::tempdir().unwrap();
+    let me = std::process::id();
+    // Above the kernel's pid_max (at most 2^22): no process can have this pid.
+    let dead = base.path().join("guestctl-perf-999999999-abc");
+    let alive = base.path().join(format!("guestctl-perf-{me}-xyz"));
+    let not_a_pid = base.path().join("guestctl-perf-notapid");
+    let other = base.path().join("other-999999999-x");
+    for d in [&dead, &alive, &not_a_pid, &other] {
+        std::fs::create_dir(d).unwrap();
+        std::fs::write(d.join("image.img"), b"x").unwrap();
+    }
+    assert_eq!(
+        store::remove_dead_runs_debris(base.path(), "guestctl-perf-"),
+        1
+    );
+    assert!(!dead.exists());
+    assert!(alive.exists() && not_a_pid.exists() && other.exists());
+    let t = store::temp_dir("guestctl-perf-").unwrap();
+    let name = t.path().file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with(&format!("guestctl-perf-{me}-")), "{name}");
+}
