@@ -38,9 +38,7 @@ fn operations(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    routine
-                        .prepare()
-                        .unwrap_or_else(|e| panic!("{name}: {e}"));
+                    routine.prepare().unwrap_or_else(|e| panic!("{name}: {e}"));
                     let start = Instant::now();
                     routine.run().unwrap_or_else(|e| panic!("{name}: {e}"));
                     total += start.elapsed();

@@ -2,6 +2,8 @@
 //! exit codes, clear errors on hostile images, and the image bytes unchanged after
 //! every command.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use guestctl_mockdisk::{DiskFormat, Layout, MockDisk, MockDiskBuilder, MockDiskType};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -521,7 +523,11 @@ fn errors_say_each_thing_once() {
     let o = guestctl(&["inspect", q.to_str().unwrap()], &cache);
     assert!(!o.status.success());
     assert_eq!(stderr(&o).matches("cut.qcow2").count(), 1, "{}", stderr(&o));
-    assert!(stderr(&o).contains("shorter than a qcow2 header"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("shorter than a qcow2 header"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -529,11 +535,20 @@ fn mock_disk_into_a_missing_directory_says_to_create_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("no/such/dir/x.img");
     let o = guestctl(
-        &["mock-disk", "create", "--type", "minimal", out.to_str().unwrap()],
+        &[
+            "mock-disk",
+            "create",
+            "--type",
+            "minimal",
+            out.to_str().unwrap(),
+        ],
         &dir.path().join("cache"),
     );
     assert!(!o.status.success());
     let err = stderr(&o);
-    assert!(err.contains("does not exist") && err.contains("mkdir -p"), "{err}");
+    assert!(
+        err.contains("does not exist") && err.contains("mkdir -p"),
+        "{err}"
+    );
     assert_eq!(err.matches("x.img").count(), 1, "{err}");
 }

@@ -133,7 +133,7 @@ const QUICK: [&str; 6] = [
     "0",
 ];
 
-fn quick_args<'a>(dir: &'a str) -> Vec<&'a str> {
+fn quick_args(dir: &str) -> Vec<&str> {
     let mut v = QUICK.to_vec();
     v.extend(["--results-dir", dir]);
     v

@@ -5,7 +5,9 @@
 //! (`guestctl … | head -1`) makes a write fail with `BrokenPipe`, which `main` ends
 //! quietly, where `println!` would panic with "failed printing to stdout".
 
+pub mod completions;
 pub mod inspect;
+pub mod man;
 pub mod mock_disk;
 pub mod perf;
 

@@ -66,7 +66,10 @@ mod tests {
     #[test]
     fn deterministic_and_distinct_purposes() {
         assert_eq!(Rng::new(1).next_u64(), Rng::new(1).next_u64());
-        assert_ne!(Rng::derive(1, "a").next_u64(), Rng::derive(1, "b").next_u64());
+        assert_ne!(
+            Rng::derive(1, "a").next_u64(),
+            Rng::derive(1, "b").next_u64()
+        );
         let u = Rng::new(7).uuid();
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");

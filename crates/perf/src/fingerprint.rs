@@ -1,7 +1,6 @@
 //! Where and when a run was made: the machine fingerprint, the git commit, the time.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -114,24 +113,18 @@ pub(crate) fn os_pretty_name(text: &str) -> Option<String> {
     get("PRETTY_NAME").or_else(|| get("NAME"))
 }
 
-/// `git rev-parse HEAD` in the current directory, or `unknown` (no git, not a repo);
-/// asked once per process.
-pub fn git_commit() -> String {
-    static COMMIT: OnceLock<String> = OnceLock::new();
-    COMMIT.get_or_init(probe_git_commit).clone()
+static COMMIT: OnceLock<String> = OnceLock::new();
+
+/// Sets the commit [`git_commit`] reports: the binary's own, baked in when it was
+/// built (the code being measured), rather than whatever repository the current
+/// directory happens to be in. The first call wins.
+pub fn set_git_commit(commit: &str) {
+    let _ = COMMIT.set(commit.to_string());
 }
 
-fn probe_git_commit() -> String {
-    Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".into())
+/// The commit given to [`set_git_commit`], or `unknown`.
+pub fn git_commit() -> String {
+    COMMIT.get().map_or_else(|| "unknown".into(), Clone::clone)
 }
 
 /// The current time as RFC 3339 UTC with second precision, e.g. `2026-01-26T10:30:00Z`.

@@ -346,7 +346,10 @@ fn mib_of(t: MockDiskType) -> u64 {
 /// the image size varies. A scaling series over `image_mib`.
 pub fn scaling_image_size(disk_type: MockDiskType) -> Operation {
     const PACKAGES: usize = 50;
-    let name = format!("scaling/image_size/{}", disk_type.name().to_ascii_lowercase());
+    let name = format!(
+        "scaling/image_size/{}",
+        disk_type.name().to_ascii_lowercase()
+    );
     let test = name.clone();
     Operation::new(name, move |dir| {
         let image = build_with(
@@ -515,7 +518,9 @@ mod tests {
                 "scaling/packages/fedora/10000"
             ]
         );
-        assert!(skipped[0].reason.contains("image_mib 1024 is above the cap of 100"));
+        assert!(skipped[0]
+            .reason
+            .contains("image_mib 1024 is above the cap of 100"));
         assert_eq!(kept.len() + skipped.len(), all);
         // Every series keeps three points, and the other tests are all kept, in order.
         let kept_names = kept.names();

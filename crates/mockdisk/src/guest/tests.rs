@@ -335,7 +335,10 @@ fn rpm_reads_the_sqlite_database() {
         assert!(read(r, "etc/dnf/dnf.conf").contains("[main]"));
         // libguestfs says "dnf" (not "yum") for Fedora only if /usr/bin/dnf is a file.
         assert_eq!(link(r, "usr/bin/dnf"), "dnf-3");
-        assert!(r.join("usr/bin/dnf").is_file(), "{os:?}: /usr/bin/dnf resolves to a file");
+        assert!(
+            r.join("usr/bin/dnf").is_file(),
+            "{os:?}: /usr/bin/dnf resolves to a file"
+        );
         assert!(read(r, "usr/bin/dnf-3").starts_with("#!/usr/bin/python3\n"));
         check_schema(&r.join("usr/lib/sysimage/rpm/rpmdb.sqlite"), &c);
         if !tool("rpm") {

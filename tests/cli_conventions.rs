@@ -1,0 +1,131 @@
+//! What people expect of a command-line tool, checked through the `guestctl` binary:
+//! a usage error exits 1 (2 means "regression" to the scripts that call
+//! `perf validate`), `--help` and `--version` exit 0, the version names the commit
+//! and profile it was built with, and completions and man pages come from the
+//! command-line definition.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+use helpers::*;
+
+#[test]
+fn a_usage_error_exits_1_with_clap_s_message() {
+    for args in [
+        &["perf", "validate", "--bogus"][..],
+        &["perf", "report", "--format", "bogus"],
+        &["perf", "validate", "--iteration", "30"],
+        &["inspect"],
+        &[],
+    ] {
+        let (code, out, err) = outcome(&guestctl(args));
+        assert_eq!(code, 1, "guestctl {args:?}: {err}");
+        assert!(out.is_empty(), "guestctl {args:?} wrote on stdout: {out}");
+        // An error, or the help that clap shows when no command is given.
+        assert!(
+            err.starts_with("error: ") || err.contains("Usage: guestctl <COMMAND>"),
+            "guestctl {args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn help_and_version_exit_0_on_stdout() {
+    for args in [
+        &["--help"][..],
+        &["perf", "validate", "--help"],
+        &["--version"],
+    ] {
+        let (code, out, err) = outcome(&guestctl(args));
+        assert_eq!(code, 0, "guestctl {args:?}: {err}");
+        assert!(!out.is_empty(), "guestctl {args:?}");
+    }
+}
+
+#[test]
+fn the_version_names_the_commit_and_profile_it_was_built_with() {
+    let (_, out, _) = outcome(&guestctl(&["--version"]));
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    assert!(
+        out.starts_with(&format!("guestctl {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{out}"
+    );
+    assert!(out.contains(&format!(", {profile}, opt-level ")), "{out}");
+    // The commit is the build's, not a `git rev-parse` of the current directory:
+    // run from a directory outside any repository, it is the same.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(guestctl_bin())
+        .arg("--version")
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), out);
+}
+
+#[test]
+fn the_validation_script_reports_a_usage_error_as_an_error_not_a_regression() {
+    let (code, _, err) = outcome(&validate_script(&["--iteration", "30"], &[]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("unexpected argument '--iteration'"), "{err}");
+    assert!(!err.contains("regression"), "{err}");
+}
+
+#[test]
+fn completions_for_bash_zsh_and_fish_cover_the_subcommands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, out, err) = outcome(&guestctl(&["completions", shell]));
+        assert_eq!(code, 0, "{shell}: {err}");
+        for word in ["inspect", "validate", "baseline", "no-cache", "iterations"] {
+            assert!(out.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    // The bash script is valid bash.
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("guestctl.bash");
+    std::fs::write(&script, guestctl(&["completions", "bash"]).stdout).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert_eq!(outcome(&guestctl(&["completions", "tcsh"])).0, 1);
+}
+
+#[test]
+fn one_man_page_per_command_and_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = outcome(&guestctl(&["man", dir.path().to_str().unwrap()]));
+    assert_eq!(code, 0, "{err}");
+    for (page, title) in [
+        ("guestctl.1", "guestctl"),
+        ("guestctl-inspect.1", "guestctl-inspect"),
+        ("guestctl-packages.1", "guestctl-packages"),
+        ("guestctl-perf-validate.1", "guestctl-perf-validate"),
+        (
+            "guestctl-perf-baseline-accept.1",
+            "guestctl-perf-baseline-accept",
+        ),
+        ("guestctl-mock-disk-create.1", "guestctl-mock-disk-create"),
+        ("guestctl-completions.1", "guestctl-completions"),
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(page))
+            .unwrap_or_else(|e| panic!("{page}: {e}; wrote: {out}"));
+        assert!(text.contains(&format!(".TH {title} 1")), "{page}: {text}");
+        assert!(text.contains(".SH SYNOPSIS"), "{page}");
+    }
+    let validate = std::fs::read_to_string(dir.path().join("guestctl-perf-validate.1")).unwrap();
+    assert!(validate.contains("iterations"), "{validate}");
+    // Hidden commands have no page.
+    assert!(!dir.path().join("guestctl-man.1").exists());
+    assert!(!dir.path().join("guestctl-perf-run-routine.1").exists());
+}
