@@ -1,4 +1,4 @@
-//! Criterion benchmarks of the spec's five operations, for developers'
+//! Criterion benchmarks of the five required operations (docs/requirements.md), for developers'
 //! micro-benchmarking (`cargo bench --bench operations`). They drive the very
 //! routines `guestctl perf validate` measures (`guestctl_perf::standard`), on the
 //! same generated disks, so a number here and a number in the validation report

@@ -1,4 +1,4 @@
-//! Shared helpers of the root package's integration tests: the spec's mock disk
+//! Shared helpers of the root package's integration tests: the mock disk
 //! builder (from guestctl-mockdisk), running the `guestctl` binary and the validation
 //! script, and crafting results files.
 

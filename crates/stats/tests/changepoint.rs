@@ -1,7 +1,7 @@
 //! E-divisive change-point detection on synthetic series with known steps, on pure
 //! noise, and on single outliers (a noisy run is not a change).
 
-#![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md)
+#![allow(clippy::unwrap_used)]
 
 use guestctl_stats::changepoint::{e_divisive, ChangePointOptions, MAX_SERIES_LEN};
 use guestctl_stats::rng::Rng;

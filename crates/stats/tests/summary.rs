@@ -1,7 +1,7 @@
 //! Summaries: hand-computed values, Tukey classification, errors, warnings, and
 //! property-style invariants over samples drawn with the crate's own generator.
 
-#![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md)
+#![allow(clippy::unwrap_used)]
 
 use guestctl_stats::rng::Rng;
 use guestctl_stats::*;
