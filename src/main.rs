@@ -27,6 +27,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    chatter: cmd::chatter::ChatterArgs,
 }
 
 #[derive(clap::Subcommand)]
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     guestctl_perf::fingerprint::set_git_commit(build_info::git_commit());
+    cli.chatter.apply();
     let result = match cli.command {
         Command::MockDisk(c) => cmd::mock_disk::run(c),
         Command::Perf(c) => cmd::perf::run(c),

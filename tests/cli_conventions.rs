@@ -24,7 +24,7 @@ fn a_usage_error_exits_1_with_clap_s_message() {
         assert!(out.is_empty(), "guestctl {args:?} wrote on stdout: {out}");
         // An error, or the help that clap shows when no command is given.
         assert!(
-            err.starts_with("error: ") || err.contains("Usage: guestctl <COMMAND>"),
+            err.starts_with("error: ") || err.contains("Usage: guestctl [OPTIONS] <COMMAND>"),
             "guestctl {args:?}: {err}"
         );
     }
@@ -128,4 +128,44 @@ fn one_man_page_per_command_and_subcommand() {
     // Hidden commands have no page.
     assert!(!dir.path().join("guestctl-man.1").exists());
     assert!(!dir.path().join("guestctl-perf-run-routine.1").exists());
+}
+
+/// Runs `guestctl ARGS` on a pseudo-terminal (util-linux `script`), so that progress
+/// bars are drawn unless asked away; `None` when `script` is missing (a failure
+/// under GUESTCTL_REQUIRE_TOOLS).
+fn on_a_terminal(args: &str) -> Option<String> {
+    let cmd = format!("{} {args}", guestctl_bin().display());
+    match std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+    {
+        Ok(o) => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+        Err(e) => {
+            assert!(
+                std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(),
+                "script (util-linux) is required but missing: {e}"
+            );
+            eprintln!("skipped: script (util-linux) is missing");
+            None
+        }
+    }
+}
+
+#[test]
+fn no_progress_and_quiet_hide_the_progress_bar_on_a_terminal() {
+    let bench = "perf bench --name t --runs 4 --warmup 0";
+    let Some(shown) = on_a_terminal(&format!("{bench} -- true")) else {
+        return;
+    };
+    assert!(
+        shown.contains("4/4"),
+        "no progress bar on a terminal: {shown}"
+    );
+    for flag in ["--no-progress", "--quiet", "-q"] {
+        let hidden = on_a_terminal(&format!("{flag} {bench} -- true")).unwrap();
+        assert!(!hidden.contains("/4"), "{flag}: {hidden}");
+        // Global flags: accepted after the subcommand too.
+        let hidden = on_a_terminal(&format!("{bench} {flag} -- true")).unwrap();
+        assert!(!hidden.contains("/4"), "{flag} last: {hidden}");
+    }
 }

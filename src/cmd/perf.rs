@@ -8,11 +8,12 @@
 //! validate run is appended to `history.jsonl` and rendered into `report.html`
 //! (guestctl-dashboard). Exit status: 0 nothing regressed, 2 a regression, 1 an error.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+
+use crate::cmd::chatter;
 use guestctl_perf::measure::{Observer, WallClock};
 use guestctl_perf::process::{bench_command, CommandBench};
 use guestctl_perf::report::{github_annotations, markdown_report, terminal_table};
@@ -157,9 +158,6 @@ pub struct ValidateArgs {
     /// Print the JSON report on stdout instead of the table.
     #[arg(long)]
     json: bool,
-    /// Never show a progress bar.
-    #[arg(long)]
-    no_progress: bool,
     /// What to measure: wall-clock time (and memory), or instructions under callgrind.
     #[arg(long, value_enum, default_value_t = Metric::Time)]
     metric: Metric,
@@ -209,7 +207,7 @@ fn run_peer(a: &ValidateArgs, results: &mut PerfTestSuite) -> anyhow::Result<()>
     };
     let Some(virt_inspector) = guestctl_perf::peer::find_virt_inspector() else {
         let note = guestctl_perf::peer::skipped_note();
-        eprintln!("note: {note}");
+        chatter::note(format!("note: {note}"));
         results.add_note(note);
         return Ok(());
     };
@@ -239,14 +237,14 @@ fn run_peer(a: &ValidateArgs, results: &mut PerfTestSuite) -> anyhow::Result<()>
         warmup: 0,
         force_tcg: a.peer_force_tcg,
     };
-    let visible = !a.no_progress && !a.json && std::io::stderr().is_terminal();
+    let visible = !a.json && chatter::progress_allowed();
     let mut progress = Progress::new((2 * a.peer_runs) as u64, visible);
     let backend = guestctl_perf::peer::Backend::detect(a.peer_force_tcg);
-    eprintln!(
+    chatter::note(format!(
         "peer: running virt-inspector ({} backend) {} times; this takes a while…",
         backend.name(),
         a.peer_runs
-    );
+    ));
     let peer = guestctl_perf::peer::run_peer(&plan, &Options::default(), &mut progress);
     progress.bar.finish_and_clear();
     for r in peer.context("running the libguestfs peer comparison")? {
@@ -548,10 +546,10 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     }
     let rd = ResultsDir::new(&results_dir);
     let _lock = rd.lock(|p| {
-        eprintln!(
+        chatter::note(format!(
             "waiting for another performance run to finish (lock {})…",
             p.display()
-        )
+        ))
     })?;
     // Read the baseline before measuring: a corrupt one fails fast and is never
     // overwritten.
@@ -591,7 +589,7 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     let total: usize = (0..suite.len())
         .map(|i| suite.iterations_of(i, plan) + a.warmup)
         .sum();
-    let visible = !a.no_progress && !a.json && std::io::stderr().is_terminal();
+    let visible = !a.json && chatter::progress_allowed();
     let mut progress = Progress::new(total as u64, visible);
     let mut results = PerfTestSuite::with_config(SuiteConfig {
         warmup: a.warmup,
@@ -659,7 +657,7 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         run_peer(&a, &mut results)?;
     } else if a.peer.is_some() {
         let note = "peer comparison skipped: it measures wall-clock time, not instructions";
-        eprintln!("note: {note}");
+        chatter::note(format!("note: {note}"));
         results.add_note(note);
     }
 
@@ -808,7 +806,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<ExitCode> {
         show_output: a.show_output,
         ignore_failure: a.ignore_failure,
     };
-    let visible = !a.json && !a.show_output && std::io::stderr().is_terminal();
+    let visible = !a.json && !a.show_output && chatter::progress_allowed();
     let mut progress = Progress::new((a.runs + a.warmup) as u64, visible);
     let result: TestResult = bench_command(&spec, &Options::default(), &mut progress)?;
     progress.bar.finish_and_clear();
@@ -848,8 +846,12 @@ fn accept(
     targets: &Path,
 ) -> anyhow::Result<ExitCode> {
     let rd = ResultsDir::new(&results_dir);
-    let _lock =
-        rd.lock(|p| eprintln!("waiting for a running validation (lock {})…", p.display()))?;
+    let _lock = rd.lock(|p| {
+        chatter::note(format!(
+            "waiting for a running validation (lock {})…",
+            p.display()
+        ))
+    })?;
     let from = from.unwrap_or_else(|| rd.current_path());
     let candidate = load(&from)?;
     if if_no_regressions {
