@@ -169,3 +169,35 @@ fn no_progress_and_quiet_hide_the_progress_bar_on_a_terminal() {
         assert!(!hidden.contains("/4"), "{flag} last: {hidden}");
     }
 }
+
+#[test]
+fn the_readme_lists_the_packages_ci_installs() {
+    let list = std::fs::read_to_string(repo().join("scripts/packages.txt")).unwrap();
+    let from_list: Vec<(String, String)> = list
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next().unwrap().to_string(), w.next().unwrap().to_string())
+        })
+        .collect();
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let from_readme: Vec<(String, String)> = readme
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let code = |c: &str| c.strip_prefix('`')?.strip_suffix('`').map(String::from);
+            // `| `package` | `command` | what for |`
+            (cells.len() == 5).then(|| Some((code(cells[1])?, code(cells[2])?)))?
+        })
+        .collect();
+    assert_eq!(
+        from_readme, from_list,
+        "README.md's package table and scripts/packages.txt differ"
+    );
+    let ci = std::fs::read_to_string(repo().join(".ci/run")).unwrap();
+    assert!(
+        ci.contains("done < scripts/packages.txt"),
+        "CI no longer reads the list"
+    );
+}
