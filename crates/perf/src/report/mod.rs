@@ -223,11 +223,12 @@ pub fn signed_pct(ratio: f64) -> String {
     format!("{:+.1}%", (ratio - 1.0) * 100.0)
 }
 
-/// `2026-01-26T10:30:00Z` → `2026-01-26 10:30:00 UTC` (other strings unchanged).
+/// `2026-01-26T10:30:00Z` → `2026-01-26 10:30:00 UTC`: any RFC 3339 time, shown in
+/// UTC (other strings unchanged).
 pub fn human_timestamp(ts: &str) -> String {
-    match ts.strip_suffix('Z') {
-        Some(t) if t.len() == 19 => format!("{} UTC", t.replacen('T', " ", 1)),
-        _ => ts.to_string(),
+    match ts.parse::<jiff::Timestamp>() {
+        Ok(t) => t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        Err(_) => ts.to_string(),
     }
 }
 
@@ -262,6 +263,11 @@ mod tests {
             human_timestamp("2026-01-26T10:30:00Z"),
             "2026-01-26 10:30:00 UTC"
         );
+        assert_eq!(
+            human_timestamp("2026-01-26T12:30:00+02:00"),
+            "2026-01-26 10:30:00 UTC"
+        );
+        assert_eq!(human_timestamp("yesterday"), "yesterday");
         assert_eq!(short_commit("abc"), "abc");
         assert_eq!(short_commit("0123456789abcdef"), "0123456789ab");
     }
