@@ -1150,7 +1150,11 @@ fn make_ext(
     need: &Need,
 ) -> Result<(), MockDiskError> {
     let inodes = sizing::inode_count(need, len);
-    let ext_opts = format!("offset={offset},lazy_itable_init=1,lazy_journal_init=1,nodiscard,root_owner=0:0,hash_seed={}", fs.hash_seed);
+    let ext_opts = format!(
+        "offset={offset},lazy_itable_init=1,lazy_journal_init=1,nodiscard,root_owner=0:0,\
+         hash_seed={}",
+        fs.hash_seed
+    );
     let mut cmd = Command::new(mke2fs);
     cmd.env("MKE2FS_CONFIG", conf)
         .env("E2FSPROGS_FAKE_TIME", BUILD_EPOCH.to_string())
@@ -1307,7 +1311,8 @@ fn write_esp_tree(dir: &Path, staged: &[Staged], parts: &[PartSpec]) -> Result<(
         w(&format!("EFI/{vendor}/shimx64.efi"), &pe_stub("shim"))?;
         w(&format!("EFI/{vendor}/grubx64.efi"), &pe_stub("GRUB"))?;
         let cfg = format!(
-            "search.fs_uuid {root_uuid} root\nset prefix=($root)'/boot/grub'\nconfigfile $prefix/grub.cfg\n"
+            "search.fs_uuid {root_uuid} root\nset prefix=($root)'/boot/grub'\nconfigfile \
+             $prefix/grub.cfg\n"
         );
         w(&format!("EFI/{vendor}/grub.cfg"), cfg.as_bytes())?;
     }
@@ -1323,8 +1328,10 @@ fn pe_stub(what: &str) -> Vec<u8> {
     v[0x3c] = 0x40; // e_lfanew
     v[0x40..0x44].copy_from_slice(b"PE\0\0");
     v[0x44..0x46].copy_from_slice(&0x8664u16.to_le_bytes()); // Machine
-    v[0x54..0x56].copy_from_slice(&0xf0u16.to_le_bytes()); // SizeOfOptionalHeader
-    v[0x56..0x58].copy_from_slice(&0x0022u16.to_le_bytes()); // Characteristics: executable, large address aware
+                                                             // SizeOfOptionalHeader
+    v[0x54..0x56].copy_from_slice(&0xf0u16.to_le_bytes());
+    // Characteristics: executable, large address aware.
+    v[0x56..0x58].copy_from_slice(&0x0022u16.to_le_bytes());
     v[0x58..0x5a].copy_from_slice(&0x020bu16.to_le_bytes()); // PE32+ magic
     v[0x58 + 68..0x58 + 70].copy_from_slice(&10u16.to_le_bytes()); // Subsystem: EFI application
     v.extend_from_slice(format!("guestctl-mockdisk stand-in for {what}\n").as_bytes());
@@ -1366,7 +1373,10 @@ mod tests {
         );
         assert!(s.contains("label-id: 38CC83AF-BA41-4C48-8895-1DC23498E65D\n"));
         assert!(s.contains("last-lba: 2013\n"));
-        assert!(s.contains("start=40, size=1968, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=0B7C6A2E-55D1-4B8E-9A43-6F1D2C3B4A59, name=\"root\"\n"));
+        assert!(s.contains(
+            "start=40, size=1968, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, \
+             uuid=0B7C6A2E-55D1-4B8E-9A43-6F1D2C3B4A59, name=\"root\"\n"
+        ));
         let m = sfdisk_script(
             PartitionTable::Mbr,
             "",

@@ -95,7 +95,8 @@ impl FromStr for MockDiskType {
         }
         let bad = || {
             MockDiskError::InvalidInput(format!(
-                "unknown disk type {s:?}; expected minimal, small, medium, large, or a size like 64M or 2G"
+                "unknown disk type {s:?}; expected minimal, small, medium, large, or a size like \
+                 64M or 2G"
             ))
         };
         let lower = lower.strip_prefix("custom:").unwrap_or(&lower);

@@ -20,6 +20,9 @@
 //! # Ok(()) }
 //! ```
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 mod assemble;
 pub mod builder;
 pub mod error;

@@ -3,11 +3,11 @@
 //! (The lvm tools refuse plain files, so we cannot ask `pvcreate`.)
 //!
 //! On-disk layout of the PV, as LVM2 writes it:
-//! - sector 1: label header (`LABELONE`, sector number, CRC, offset 32,
-//!   `LVM2 001`) followed by the PV header (PV UUID, device size, data-area and
-//!   metadata-area lists, and the version 2 extension);
-//! - byte 4096: the metadata area; its first 512 bytes are the MDA header (CRC,
-//!   magic, version, start, size, raw locations) and the VG text follows at +512;
+//! - sector 1: label header (`LABELONE`, sector number, CRC, offset 32, `LVM2 001`) followed by the
+//!   PV header (PV UUID, device size, data-area and metadata-area lists, and the version 2
+//!   extension);
+//! - byte 4096: the metadata area; its first 512 bytes are the MDA header (CRC, magic, version,
+//!   start, size, raw locations) and the VG text follows at +512;
 //! - byte `pe_start`: the first physical extent.
 
 use crate::rng::Rng;
@@ -166,8 +166,10 @@ impl VgPlan {
                 Some(())
             };
             put(sec, self.pv_id.as_bytes())?; // pv_uuid[32], undashed
-            put(sec, &self.pv_size.to_le_bytes())?; // device_size_xl
-                                                    // data areas: one from pe_start to the end (size 0 = "the rest"), then a terminator
+                                              // device_size_xl
+            put(sec, &self.pv_size.to_le_bytes())?;
+            // data areas: one from pe_start to the end (size 0 = "the rest"),
+            // then a terminator
             put(sec, &self.pe_start.to_le_bytes())?;
             put(sec, &0u64.to_le_bytes())?;
             put(sec, &[0u8; 16])?;
@@ -200,8 +202,9 @@ impl VgPlan {
             h.get_mut(20..24)?.copy_from_slice(&1u32.to_le_bytes()); // version
             h.get_mut(24..32)?
                 .copy_from_slice(&MDA_OFFSET.to_le_bytes()); // start (absolute on the PV)
-            h.get_mut(32..40)?.copy_from_slice(&mda_size.to_le_bytes()); // size
-                                                                         // raw_locns[0]: offset relative to the MDA start, size, checksum, flags
+                                                             // size
+            h.get_mut(32..40)?.copy_from_slice(&mda_size.to_le_bytes());
+            // raw_locns[0]: offset relative to the MDA start, size, checksum, flags
             h.get_mut(40..48)?
                 .copy_from_slice(&(SECTOR as u64).to_le_bytes());
             h.get_mut(48..56)?

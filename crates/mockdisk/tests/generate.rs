@@ -11,6 +11,7 @@ use guestctl_mockdisk::{
     build_batch, DiskFormat, Layout, Manifest, MockDisk, MockDiskBuilder, MockDiskError,
     MockDiskType, OsType, PartitionTable,
 };
+use guestctl_testkit::have;
 use std::path::Path;
 use std::process::Command;
 use util::*;
@@ -614,10 +615,9 @@ fn missing_tool_names_its_package() {
         .num_packages(5)
         .tool_path(vec![only.path().to_path_buf()]);
     let e = b.build(dir.path().join("no-fsck.img")).unwrap_err();
-    assert!(
-        matches!(&e, MockDiskError::MissingTool { tool, package } if tool == "e2fsck" && package == "e2fsprogs"),
-        "{e}"
-    );
+    let names_e2fsck = matches!(&e, MockDiskError::MissingTool { tool, package }
+        if tool == "e2fsck" && package == "e2fsprogs");
+    assert!(names_e2fsck, "{e}");
     let p = guestctl_mockdisk::tools::default_search_path()
         .into_iter()
         .map(|d| d.join("e2fsck"))
@@ -727,22 +727,6 @@ fn manifest_round_trips_and_custom_sizes_work() {
         .build(dir.path().join("bad.img"))
         .is_err());
     assert!("64M".parse::<MockDiskType>().unwrap() == MockDiskType::Custom(64 << 20));
-}
-
-/// Whether a tool of the e2fsprogs family is installed (the test is skipped,
-/// with a message, when it is not, unless GUESTCTL_REQUIRE_TOOLS is set).
-fn have(tool: &str) -> bool {
-    let found = guestctl_mockdisk::tools::default_search_path()
-        .iter()
-        .any(|d| d.join(tool).exists());
-    if !found {
-        assert!(
-            std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(),
-            "{tool} is required but missing"
-        );
-        eprintln!("skipping: {tool} not installed");
-    }
-    found
 }
 
 /// The inode flags of `path` (`debugfs -R stat`) in the ext filesystem `dev`

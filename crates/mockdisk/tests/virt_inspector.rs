@@ -16,20 +16,18 @@
 //!
 //! Where libguestfs deliberately reports something other than the manifest, the
 //! expectation follows libguestfs and says why:
-//! - Debian's product name: os-release's `VERSION_ID=12` has no minor version, so
-//!   libguestfs falls back to `/etc/debian_version` and reports its first line
-//!   (`12.6`) as the product name; the manifest keeps PRETTY_NAME.
-//! - apk releases: libguestfs strips the `r` of `r0`; the manifest keeps it, as
-//!   apk (and guestctl) print it.
-//! - A root whose `/usr` is another filesystem (the LVM layout): libguestfs reads
-//!   the release files of the root filesystem alone, where `/etc/os-release` is a
-//!   dangling symlink into `/usr`, as on a real install; Rocky's product name then
-//!   comes from `/etc/rocky-release` (`Rocky Linux release 9.4 (Blue Onyx)`). The
-//!   other distros end with the same name as from os-release. Likewise Fedora's
-//!   package management: libguestfs says "dnf" only when `/usr/bin/dnf` exists on
-//!   the filesystem it is examining alone, so with `/usr` on its own LV it says
-//!   "yum" (the release data then comes from the /usr filesystem, where the path
-//!   would be `/bin/dnf`).
+//! - Debian's product name: os-release's `VERSION_ID=12` has no minor version, so libguestfs falls
+//!   back to `/etc/debian_version` and reports its first line (`12.6`) as the product name; the
+//!   manifest keeps PRETTY_NAME.
+//! - apk releases: libguestfs strips the `r` of `r0`; the manifest keeps it, as apk (and guestctl)
+//!   print it.
+//! - A root whose `/usr` is another filesystem (the LVM layout): libguestfs reads the release files
+//!   of the root filesystem alone, where `/etc/os-release` is a dangling symlink into `/usr`, as on
+//!   a real install; Rocky's product name then comes from `/etc/rocky-release` (`Rocky Linux
+//!   release 9.4 (Blue Onyx)`). The other distros end with the same name as from os-release.
+//!   Likewise Fedora's package management: libguestfs says "dnf" only when `/usr/bin/dnf` exists on
+//!   the filesystem it is examining alone, so with `/usr` on its own LV it says "yum" (the release
+//!   data then comes from the /usr filesystem, where the path would be `/bin/dnf`).
 //! - LVM roots: libguestfs names `/dev/VG/LV` what the manifest (and fstab) call
 //!   `/dev/mapper/VG-LV`.
 
