@@ -130,25 +130,16 @@ fn one_man_page_per_command_and_subcommand() {
     assert!(!dir.path().join("guestctl-perf-run-routine.1").exists());
 }
 
-/// Runs `guestctl ARGS` on a pseudo-terminal (util-linux `script`), so that progress
-/// bars are drawn unless asked away; `None` when `script` is missing (a failure
-/// under GUESTCTL_REQUIRE_TOOLS).
+/// Runs `guestctl ARGS` on a pseudo-terminal (`script`), so that progress bars are
+/// drawn unless asked away; `None` when `script` is missing (the testkit's rule).
 fn on_a_terminal(args: &str) -> Option<String> {
+    let script = guestctl_testkit::tool("script")?;
     let cmd = format!("{} {args}", guestctl_bin().display());
-    match std::process::Command::new("script")
+    let o = std::process::Command::new(script)
         .args(["-qec", &cmd, "/dev/null"])
         .output()
-    {
-        Ok(o) => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
-        Err(e) => {
-            assert!(
-                std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(),
-                "script (util-linux) is required but missing: {e}"
-            );
-            eprintln!("skipped: script (util-linux) is missing");
-            None
-        }
-    }
+        .unwrap();
+    Some(String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
 #[test]
