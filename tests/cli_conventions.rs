@@ -192,3 +192,31 @@ fn the_readme_lists_the_packages_ci_installs() {
         "CI no longer reads the list"
     );
 }
+
+#[test]
+fn the_cache_lives_in_the_xdg_cache_directory() {
+    let info = |env: &[(&str, &str)]| {
+        let mut c = std::process::Command::new(guestctl_bin());
+        c.args(["cache", "info"])
+            .env_remove("GUESTCTL_CACHE_DIR")
+            .env_remove("XDG_CACHE_HOME");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let starts = |out: String, want: String| assert!(out.starts_with(&want), "{out} vs {want}");
+    starts(info(&[("GUESTCTL_CACHE_DIR", d)]), format!("{d}: "));
+    starts(
+        info(&[("XDG_CACHE_HOME", d), ("HOME", "/nonexistent")]),
+        format!("{d}/guestctl: "),
+    );
+    // A relative XDG_CACHE_HOME is invalid by the XDG rules and ignored.
+    starts(
+        info(&[("XDG_CACHE_HOME", "relative"), ("HOME", d)]),
+        format!("{d}/.cache/guestctl: "),
+    );
+}

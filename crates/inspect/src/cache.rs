@@ -212,18 +212,17 @@ impl Cache {
         Self { dir: dir.into() }
     }
 
-    /// The default cache directory: `$GUESTCTL_CACHE_DIR`, else
-    /// `$XDG_CACHE_HOME/guestctl`, else `$HOME/.cache/guestctl`; `None` when none
-    /// of them is set.
+    /// The default cache directory: `$GUESTCTL_CACHE_DIR`, else `guestctl` in the
+    /// XDG cache directory as `etcetera` finds it (`$XDG_CACHE_HOME` when it is an
+    /// absolute path, else `~/.cache`); `None` when there is no home directory.
     pub fn default_dir() -> Option<PathBuf> {
-        let nonempty = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        nonempty("GUESTCTL_CACHE_DIR")
-            .or_else(|| nonempty("XDG_CACHE_HOME").map(|d| d.join("guestctl")))
-            .or_else(|| nonempty("HOME").map(|d| d.join(".cache").join("guestctl")))
+        use etcetera::BaseStrategy as _;
+        match std::env::var_os("GUESTCTL_CACHE_DIR").filter(|v| !v.is_empty()) {
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => etcetera::choose_base_strategy()
+                .ok()
+                .map(|base| base.cache_dir().join("guestctl")),
+        }
     }
 
     /// The cache in [`Cache::default_dir`].
