@@ -48,8 +48,8 @@ fn guestctl(args: &[&str], cache: &Path) -> Output {
     helpers::guestctl_cmd(args, cache).output().unwrap()
 }
 
-fn hash(p: &Path) -> u64 {
-    guestctl_inspect::cache::hash64(&std::fs::read(p).unwrap(), 0)
+fn hash(p: &Path) -> (u64, u64) {
+    guestctl_inspect::cache::hash128(&std::fs::read(p).unwrap())
 }
 
 fn stdout(o: &Output) -> String {
