@@ -220,3 +220,77 @@ fn the_cache_lives_in_the_xdg_cache_directory() {
         format!("{d}/.cache/guestctl: "),
     );
 }
+
+#[test]
+fn perf_bench_compares_several_commands_like_hyperfine() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    let (md, csv, json) = (p("b.md"), p("b.csv"), p("b.json"));
+    let (code, out, err) = outcome(&guestctl(&[
+        "perf",
+        "bench",
+        "--runs",
+        "3",
+        "--warmup",
+        "1",
+        "--prepare",
+        "true",
+        "-n",
+        "quick",
+        "sleep 0.01",
+        "sleep 0.05",
+        "--export-markdown",
+        &md,
+        "--export-csv",
+        &csv,
+        "--export-json",
+        &json,
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Benchmark 1: quick\n  Command:             sleep 0.01\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Benchmark 2: sleep 0.05\n  Time (mean ± σ): "),
+        "{out}"
+    );
+    assert!(
+        out.contains("[User: ") && out.contains(", System: "),
+        "{out}"
+    );
+    assert!(out.contains("    3 runs\n"), "{out}");
+    // 10 ms against 50 ms: the relative summary names the faster one.
+    let summary = out.split("Summary\n").nth(1).expect(&out);
+    assert!(summary.starts_with("  quick ran\n    "), "{summary}");
+    assert!(
+        summary.contains(" times faster than sleep 0.05\n"),
+        "{summary}"
+    );
+    let ratio: f64 = summary
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|r| r.parse().ok())
+        .expect(summary);
+    assert!(ratio > 1.5, "{summary}");
+    // The exports: hyperfine's Markdown table, CSV, and guestctl's results file.
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.starts_with("| Command | Mean ["), "{md}");
+    assert!(
+        md.contains("| `quick` |") && md.contains(" | 1.00 |"),
+        "{md}"
+    );
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.starts_with("command,mean,stddev,median,"), "{csv}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["tests"][1]["name"], "sleep 0.05");
+    assert_eq!(v["tests"][0]["params"]["command"], "sleep 0.01");
+    assert_eq!(v["tests"][0]["samples"].as_array().unwrap().len(), 3);
+    // Two commands under one name is a usage mistake.
+    let (code, _, err) = outcome(&guestctl(&["perf", "bench", "--runs", "2", "true", "true"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("two commands are named \"true\""), "{err}");
+}

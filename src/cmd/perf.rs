@@ -15,12 +15,11 @@ use anyhow::{bail, Context};
 
 use crate::cmd::chatter;
 use guestctl_perf::measure::{Observer, WallClock};
-use guestctl_perf::process::{bench_command, CommandBench};
 use guestctl_perf::report::{github_annotations, markdown_report, terminal_table};
 use guestctl_perf::store::{self, ResultsDir};
 use guestctl_perf::{
     compare_runs, BaselineAction, CompareConfig, Options, PerfError, PerfTestSuite, Report,
-    RunPlan, SuiteConfig, Targets, TestResult, EXIT_ERROR,
+    RunPlan, SuiteConfig, Targets, EXIT_ERROR,
 };
 
 /// Default results directory, relative to the working directory.
@@ -54,8 +53,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Compare two results files (exit 2 when CURRENT regressed against BASELINE).
     Compare(CompareArgs),
-    /// Benchmark an external command as a whole process (wall, user, sys, peak RSS).
-    Bench(BenchArgs),
+    /// Benchmark commands as whole processes, like hyperfine: mean ± σ, user and
+    /// system time, the relative summary of several commands.
+    Bench(crate::cmd::bench::BenchArgs),
     /// Manage the baseline.
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -279,35 +279,6 @@ pub struct CompareArgs {
     export: ExportArgs,
 }
 
-/// Arguments of `perf bench`.
-#[derive(clap::Args)]
-pub struct BenchArgs {
-    /// Test name to record.
-    #[arg(long)]
-    name: String,
-    /// Measured runs.
-    #[arg(long, default_value_t = 10)]
-    runs: usize,
-    /// Warm-up runs, discarded.
-    #[arg(long, default_value_t = 1)]
-    warmup: usize,
-    /// Print the results JSON on stdout instead of the table.
-    #[arg(long)]
-    json: bool,
-    /// Also write the results file here (atomically), for `perf compare`.
-    #[arg(long)]
-    output: Option<PathBuf>,
-    /// Let the command's output through (default: discarded).
-    #[arg(long)]
-    show_output: bool,
-    /// Accept non-zero exit codes.
-    #[arg(long)]
-    ignore_failure: bool,
-    /// The command and its arguments (after `--`).
-    #[arg(last = true, required = true, num_args = 1..)]
-    command: Vec<String>,
-}
-
 /// `perf baseline` subcommands.
 #[derive(clap::Subcommand)]
 pub enum BaselineCommand {
@@ -355,7 +326,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Validate(a) => validate(a),
         Command::Compare(a) => compare(a),
-        Command::Bench(a) => bench(a),
+        Command::Bench(a) => crate::cmd::bench::bench(a),
         Command::Baseline(BaselineCommand::Accept {
             from,
             results_dir,
@@ -474,12 +445,14 @@ fn print_verdict(bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// A progress bar over all iterations of the suite, on stderr when it is a terminal.
-struct Progress {
-    bar: indicatif::ProgressBar,
+pub struct Progress {
+    /// The bar (hidden when not visible).
+    pub bar: indicatif::ProgressBar,
 }
 
 impl Progress {
-    fn new(total: u64, visible: bool) -> Progress {
+    /// A bar over `total` steps, drawn when `visible`.
+    pub fn new(total: u64, visible: bool) -> Progress {
         let bar = if visible {
             let b = indicatif::ProgressBar::new(total);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -795,48 +768,6 @@ fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
     let format = if a.json { Format::Json } else { a.format };
     print_verdict(&render(&report, format))?;
     Ok(ExitCode::from(report.exit_code()))
-}
-
-fn bench(a: BenchArgs) -> anyhow::Result<ExitCode> {
-    let spec = CommandBench {
-        name: a.name,
-        argv: a.command,
-        runs: a.runs,
-        warmup: a.warmup,
-        show_output: a.show_output,
-        ignore_failure: a.ignore_failure,
-    };
-    let visible = !a.json && !a.show_output && chatter::progress_allowed();
-    let mut progress = Progress::new((a.runs + a.warmup) as u64, visible);
-    let result: TestResult = bench_command(&spec, &Options::default(), &mut progress)?;
-    progress.bar.finish_and_clear();
-    let mut suite = PerfTestSuite::new();
-    suite.push(result.clone());
-    let run = suite.to_run();
-    if let Some(out) = &a.output {
-        store::write_atomic(out, &guestctl_perf::report::to_json_bytes(&run))?;
-    }
-    if a.json {
-        print(&guestctl_perf::report::to_json_bytes(&run))?;
-    } else {
-        let report = Report::new(run, BaselineAction::None, None);
-        let mut text = terminal_table(&report);
-        if let Some(p) = &result.process {
-            let s = |v: &[f64]| {
-                guestctl_stats::median(v)
-                    .map(guestctl_perf::report::format_ns)
-                    .unwrap_or_default()
-            };
-            text.push_str(&format!(
-                "user {} (median), sys {} (median), peak RSS {}\n",
-                s(&p.user_ns),
-                s(&p.sys_ns),
-                guestctl_perf::report::format_bytes(result.peak_rss_bytes.unwrap_or(0) as f64)
-            ));
-        }
-        print(text.as_bytes())?;
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn accept(
