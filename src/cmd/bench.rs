@@ -253,7 +253,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<ExitCode> {
     for r in &results {
         suite.push(r.clone());
     }
-    let json = guestctl_perf::report::to_json_bytes(&suite.to_run());
+    let json = guestctl_perf::report::to_json_bytes(&suite.to_run())?;
     export(&a, &results, &json)?;
     if a.json {
         write_stdout(&json)?;
