@@ -294,3 +294,69 @@ fn perf_bench_compares_several_commands_like_hyperfine() {
     assert_eq!(code, 1);
     assert!(err.contains("two commands are named \"true\""), "{err}");
 }
+
+#[test]
+fn perf_warnings_go_to_stderr_and_results_to_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    // Three runs: each test warns "only 3 iterations"; the baseline has a test the
+    // current run lacks.
+    let bench = |out: &str, commands: &[&str]| {
+        let mut args = vec![
+            "perf",
+            "bench",
+            "--runs",
+            "3",
+            "--warmup",
+            "0",
+            "--export-json",
+            out,
+        ];
+        args.extend(commands);
+        assert_eq!(outcome(&guestctl(&args)).0, 0);
+    };
+    bench(&p("base.json"), &["true", "sleep 0.001"]);
+    bench(&p("cur.json"), &["true"]);
+    let (code, out, err) = outcome(&guestctl(&[
+        "perf",
+        "compare",
+        &p("base.json"),
+        &p("cur.json"),
+    ]));
+    assert!(code == 0 || code == 2, "{err}");
+    assert!(out.starts_with("Test "), "{out}");
+    assert!(out.contains("2 test(s): "), "{out}");
+    for diagnostic in ["warning: ", "missing: "] {
+        assert!(!out.contains(diagnostic), "{diagnostic} on stdout:\n{out}");
+        assert!(
+            err.contains(diagnostic),
+            "{diagnostic} not on stderr:\n{err}"
+        );
+    }
+    assert!(
+        err.contains("missing: sleep 0.001 is in the baseline"),
+        "{err}"
+    );
+    // --json is the one spelling of JSON output.
+    let (_, json, _) = outcome(&guestctl(&[
+        "perf",
+        "compare",
+        &p("base.json"),
+        &p("cur.json"),
+        "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(v["comparison"].is_object(), "{json}");
+    assert_eq!(
+        outcome(&guestctl(&[
+            "perf",
+            "compare",
+            &p("base.json"),
+            &p("cur.json"),
+            "--format",
+            "json"
+        ]))
+        .0,
+        1
+    );
+}

@@ -15,7 +15,7 @@ use anyhow::{bail, Context};
 
 use crate::cmd::chatter;
 use guestctl_perf::measure::{Observer, WallClock};
-use guestctl_perf::report::{github_annotations, markdown_report, terminal_table};
+use guestctl_perf::report::{github_annotations, markdown_report, terminal_output, TableStyle};
 use guestctl_perf::store::{self, ResultsDir};
 use guestctl_perf::{
     compare_runs, BaselineAction, CompareConfig, Options, PerfError, PerfTestSuite, Report,
@@ -32,15 +32,32 @@ const DEFAULT_INSTRUCTIONS_THRESHOLD: f64 = 1.0;
 /// baseline, current run, reports and history).
 const INSTRUCTIONS_SUBDIR: &str = "instructions";
 
-/// Output formats of reports.
+/// The terminal table's layout, for the commands that print one.
+#[derive(clap::Args)]
+pub struct TableArgs {
+    /// Every column (N, mean, min, max, p95, CV, memory, target) instead of the
+    /// compact five (test, median, 95% CI, change, verdict).
+    #[arg(long)]
+    wide: bool,
+}
+
+impl TableArgs {
+    /// The layout, for the terminal on stdout (its width when it is one).
+    fn style(&self) -> TableStyle {
+        TableStyle {
+            wide: self.wide,
+            width: comfy_table::Table::new().width(),
+        }
+    }
+}
+
+/// Output formats of reports (JSON is `--json`, on every command).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// A table for the terminal.
     Terminal,
     /// The Markdown report.
     Markdown,
-    /// The JSON report.
-    Json,
     /// GitHub Actions `::warning::` annotations for regressions.
     Github,
 }
@@ -158,6 +175,8 @@ pub struct ValidateArgs {
     /// Print the JSON report on stdout instead of the table.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    table: TableArgs,
     /// What to measure: wall-clock time (and memory), or instructions under callgrind.
     #[arg(long, value_enum, default_value_t = Metric::Time)]
     metric: Metric,
@@ -269,9 +288,11 @@ pub struct CompareArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
     format: Format,
-    /// Same as `--format json`.
-    #[arg(long)]
+    /// Print the JSON report instead.
+    #[arg(long, conflicts_with = "format")]
     json: bool,
+    #[command(flatten)]
+    table: TableArgs,
     /// Also write the self-contained HTML report here.
     #[arg(long, value_name = "PATH")]
     html: Option<PathBuf>,
@@ -307,6 +328,8 @@ pub enum BaselineCommand {
         /// Print the raw JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        table: TableArgs,
     },
 }
 
@@ -319,6 +342,11 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
     format: Format,
+    /// Print the JSON report instead.
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
+    #[command(flatten)]
+    table: TableArgs,
 }
 
 /// Runs a `guestctl perf` subcommand.
@@ -333,7 +361,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             if_no_regressions,
             targets,
         }) => accept(from, results_dir, if_no_regressions, &targets),
-        Command::Baseline(BaselineCommand::Show { results_dir, json }) => show(results_dir, json),
+        Command::Baseline(BaselineCommand::Show {
+            results_dir,
+            json,
+            table,
+        }) => show(results_dir, json, table.style()),
         Command::Report(a) => report(a),
         Command::History(a) => history(a),
         Command::RunRoutine(a) => run_routine(a),
@@ -424,13 +456,28 @@ fn check_threshold(t: Option<f64>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
-    Ok(match format {
-        Format::Terminal => terminal_table(report).into_bytes(),
-        Format::Markdown => markdown_report(report).into_bytes(),
-        Format::Json => report.to_json()?,
-        Format::Github => github_annotations(report).into_bytes(),
-    })
+/// Prints `report` in `format` (JSON when `json`); a terminal table's diagnostics go
+/// to stderr, after `extra` lines appended to its results.
+fn print_report(
+    report: &Report,
+    format: Format,
+    json: bool,
+    style: TableStyle,
+    extra: &str,
+) -> anyhow::Result<()> {
+    if json {
+        return print_verdict(&report.to_json()?);
+    }
+    match format {
+        Format::Terminal => {
+            let out = terminal_output(report, style);
+            print_verdict(format!("{}{extra}", out.results).as_bytes())?;
+            eprint!("{}", out.diagnostics);
+            Ok(())
+        }
+        Format::Markdown => print_verdict(markdown_report(report).as_bytes()),
+        Format::Github => print_verdict(github_annotations(report).as_bytes()),
+    }
 }
 
 fn print(bytes: &[u8]) -> anyhow::Result<()> {
@@ -690,18 +737,13 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     store::write_atomic(&html_path, html.as_bytes())?;
     a.export.write(&report)?;
 
-    if a.json {
-        print_verdict(&report.to_json()?)?;
-    } else {
-        let mut text = terminal_table(&report);
-        text.push_str(&format!(
-            "results: {}, report: {} and {}\n",
-            rd.current_path().display(),
-            rd.report_md_path().display(),
-            html_path.display()
-        ));
-        print_verdict(text.as_bytes())?;
-    }
+    let written = format!(
+        "results: {}, report: {} and {}\n",
+        rd.current_path().display(),
+        rd.report_md_path().display(),
+        html_path.display()
+    );
+    print_report(&report, Format::Terminal, a.json, a.table.style(), &written)?;
     if !failures.is_empty() {
         for f in &failures {
             eprintln!("error: {}", f.error);
@@ -765,8 +807,7 @@ fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
         store::write_atomic(p, html.as_bytes())?;
     }
     a.export.write(&report)?;
-    let format = if a.json { Format::Json } else { a.format };
-    print_verdict(&render(&report, format)?)?;
+    print_report(&report, a.format, a.json, a.table.style(), "")?;
     Ok(ExitCode::from(report.exit_code()))
 }
 
@@ -823,7 +864,7 @@ fn accept(
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(results_dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
+fn show(results_dir: PathBuf, json: bool, style: TableStyle) -> anyhow::Result<ExitCode> {
     let rd = ResultsDir::new(results_dir);
     let Some(baseline) = rd.load_baseline()? else {
         bail!(
@@ -842,8 +883,10 @@ fn show(results_dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
             baseline.machine.describe()
         );
         let report = Report::new(baseline, BaselineAction::None, None);
-        text.push_str(&terminal_table(&report));
+        let out = terminal_output(&report, style);
+        text.push_str(&out.results);
         print(text.as_bytes())?;
+        eprint!("{}", out.diagnostics);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -855,7 +898,7 @@ fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
         anyhow::anyhow!("{e}: run `guestctl perf validate` first to produce a report")
     })?;
     let report = Report::from_json(&bytes, &path)?;
-    print_verdict(&render(&report, a.format)?)?;
+    print_report(&report, a.format, a.json, a.table.style(), "")?;
     Ok(ExitCode::from(report.exit_code()))
 }
 

@@ -351,7 +351,7 @@ fn fingerprint_mismatch_warns_loudly_everywhere() {
     );
     let term = terminal_table(&report);
     assert!(
-        term.contains("WARNING: the baseline was recorded on a different machine"),
+        term.contains("warning: the baseline was recorded on a different machine"),
         "{term}"
     );
     let gh = github_annotations(&report);

@@ -7,7 +7,7 @@ mod terminal;
 
 pub use github::github_annotations;
 pub use markdown::{markdown_comparison, markdown_report, markdown_results};
-pub use terminal::terminal_table;
+pub use terminal::{terminal_output, terminal_table, verdict_line, TableStyle, TerminalOutput};
 
 use serde::{Deserialize, Serialize};
 
