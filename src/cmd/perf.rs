@@ -120,7 +120,8 @@ pub struct ExportArgs {
     /// Also write github-action-benchmark `customSmallerIsBetter` JSON here.
     #[arg(long, value_name = "PATH")]
     github_benchmark: Option<PathBuf>,
-    /// Also write JUnit XML here (a regression or a missed target is a failure).
+    /// Also write JUnit XML here (a regression is a failure; a missed target too
+    /// with --fail-on-target-miss).
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
 }
@@ -134,7 +135,7 @@ impl ExportArgs {
             store::write_atomic(p, &guestctl_dashboard::github_benchmark_json(&report.run))?;
         }
         if let Some(p) = &self.junit {
-            let xml = guestctl_dashboard::junit_xml(&report.run, report.comparison.as_ref());
+            let xml = guestctl_dashboard::junit_xml(report);
             store::write_atomic(p, xml.as_bytes())?;
         }
         Ok(())
@@ -154,6 +155,10 @@ pub struct HistoryArgs {
 /// Arguments of `perf validate`.
 #[derive(clap::Args)]
 pub struct ValidateArgs {
+    /// A missed target fails the run (exit 2, a JUnit failure, a GitHub error);
+    /// by default a missed target is a warning everywhere.
+    #[arg(long)]
+    fail_on_target_miss: bool,
     /// Measured iterations per test (at least 10 recommended).
     #[arg(long, default_value_t = 10)]
     iterations: usize,
@@ -275,6 +280,10 @@ fn run_peer(a: &ValidateArgs, results: &mut PerfTestSuite) -> anyhow::Result<()>
 /// Arguments of `perf compare`.
 #[derive(clap::Args)]
 pub struct CompareArgs {
+    /// A missed target fails the run (exit 2, a JUnit failure, a GitHub error);
+    /// by default a missed target is a warning everywhere.
+    #[arg(long)]
+    fail_on_target_miss: bool,
     /// The baseline results file.
     baseline: PathBuf,
     /// The current results file.
@@ -719,7 +728,8 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         }
         None => (BaselineAction::None, None),
     };
-    let report = Report::new(run, action, comparison);
+    let mut report = Report::new(run, action, comparison);
+    report.fail_on_target_miss = a.fail_on_target_miss;
     store::write_atomic(&rd.report_md_path(), markdown_report(&report).as_bytes())?;
     store::write_atomic(&rd.report_json_path(), &report.to_json()?)?;
     let read = hist.entries().context("reading the performance history")?;
@@ -789,13 +799,14 @@ fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
         options: Options::default(),
     };
     let comparison = compare_runs(&current, &baseline, &cfg);
-    let report = Report::new(
+    let mut report = Report::new(
         current,
         BaselineAction::Compared {
             path: a.baseline.display().to_string(),
         },
         Some(comparison),
     );
+    report.fail_on_target_miss = a.fail_on_target_miss;
     if let Some(p) = &a.html {
         let html = guestctl_dashboard::render_html(&guestctl_dashboard::HtmlInput {
             current: &report.run,

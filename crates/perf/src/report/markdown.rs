@@ -15,6 +15,15 @@ use crate::targets::TargetStatus;
 /// The whole report: header, results, targets, baseline comparison.
 pub fn markdown_report(report: &Report) -> String {
     let mut s = markdown_results(&report.run);
+    let missed = report.missed_targets().len();
+    if missed > 0 {
+        let what = if report.fail_on_target_miss {
+            "they fail the run (`--fail-on-target-miss`)"
+        } else {
+            "warnings, which do not fail the run (`--fail-on-target-miss` makes them fail it)"
+        };
+        let _ = writeln!(s, "\n**{missed} target(s) missed**: {what}.");
+    }
     match (&report.baseline, &report.comparison) {
         (_, Some(c)) => {
             s.push('\n');

@@ -348,17 +348,19 @@ fn diagnostics(report: &Report) -> String {
     for note in &report.run.settings.notes {
         out.push_str(&format!("note: {note}\n"));
     }
-    for t in &report.run.tests {
-        if let Some((ns, TargetStatus::Missed)) =
-            t.target.as_ref().and_then(|c| c.target_ns.zip(c.status))
-        {
-            out.push_str(&format!(
-                "target missed: {}: median {} is not surely below {}\n",
-                t.name,
-                t.unit.format(t.summary.median),
-                t.unit.format(ns)
-            ));
-        }
+    let fails = if report.fail_on_target_miss {
+        "fails the run"
+    } else {
+        "a warning; --fail-on-target-miss fails the run"
+    };
+    for (t, m) in report.missed_targets() {
+        out.push_str(&format!(
+            "target missed: {}: the median's 95% CI reaches {}, not below the {} {} ({fails})\n",
+            t.name,
+            t.unit.format(t.summary.median_ci.upper),
+            m.which,
+            t.unit.format(m.target),
+        ));
     }
     let Some(c) = &report.comparison else {
         return out;
