@@ -360,3 +360,95 @@ fn perf_warnings_go_to_stderr_and_results_to_stdout() {
         1
     );
 }
+
+#[test]
+fn baseline_accept_names_every_file_and_history_speaks_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("performance-results");
+    let rd = results.to_str().unwrap();
+    let run_in = |args: &[&str]| {
+        let o = std::process::Command::new(guestctl_bin())
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        outcome(&o)
+    };
+    let mut said = Vec::new();
+    for f in ["a.json", "b.json"] {
+        let (code, _, err) = run_in(&[
+            "perf",
+            "bench",
+            "--runs",
+            "3",
+            "-n",
+            "t",
+            "true",
+            "--export-json",
+            f,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let (code, out, err) = run_in(&[
+            "perf",
+            "baseline",
+            "accept",
+            "--from",
+            f,
+            "--results-dir",
+            rd,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        said.push(out);
+    }
+    let add = |out: &str| -> Vec<String> {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("commit them with: git add "))
+            .expect(out);
+        let files = line["commit them with: git add ".len()..]
+            .split(" && ")
+            .next()
+            .unwrap();
+        files.split(' ').map(String::from).collect()
+    };
+    assert_eq!(
+        add(&said[0]),
+        [format!("{rd}/baseline.json"), format!("{rd}/history.jsonl")]
+    );
+    let second = add(&said[1]);
+    assert_eq!(second.len(), 3, "{second:?}");
+    assert!(
+        second[1].starts_with(&format!("{rd}/baselines/")),
+        "{second:?}"
+    );
+    for f in &second {
+        assert!(std::path::Path::new(f).is_file(), "{f} named but absent");
+    }
+    // A past baseline from the history, by key.
+    let (code, out, err) = run_in(&["perf", "compare", "history:latest", "a.json"]);
+    assert!(code == 0 || code == 2, "{err}");
+    assert!(out.contains("1 test(s): "), "{out}");
+    // The history of validate runs as JSON.
+    let (code, _, err) = run_in(&[
+        "perf",
+        "validate",
+        "--filter",
+        "cache_lookup",
+        "--iterations",
+        "3",
+        "--warmup",
+        "0",
+        "--no-memory",
+        "--results-dir",
+        rd,
+    ]);
+    assert!(code == 0 || code == 2, "{err}");
+    let (code, out, err) = run_in(&["perf", "history", "--json", "--results-dir", rd]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["tests"][0]["test"], "cache_lookup", "{out}");
+    let points = v["tests"][0]["points"].as_array().unwrap();
+    assert_eq!(points.len(), 1);
+    assert!(points[0]["median"].as_f64().unwrap() > 0.0);
+    assert!(v["tests"][0]["change_points"].is_array());
+}

@@ -150,6 +150,10 @@ pub struct HistoryArgs {
     /// Results directory holding history.jsonl.
     #[arg(long, default_value = DEFAULT_RESULTS_DIR)]
     results_dir: PathBuf,
+    /// Print JSON: per test its points (commit, time, median, interval) and the
+    /// change points detected in them.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `perf validate`.
@@ -856,20 +860,26 @@ fn accept(
         }
     }
     let accepted = rd.accept(&from)?;
-    guestctl_dashboard::History::open(&results_dir)
+    let history = guestctl_dashboard::History::open(&results_dir);
+    history
         .append_run(&candidate, guestctl_dashboard::EntryKind::Baseline)
         .context("recording the accepted baseline in the history")?;
+    let history_path = history.path().to_path_buf();
     let mut text = format!(
         "baseline updated: {} (from {})\n",
         accepted.baseline.display(),
         from.display()
     );
-    if let Some(prev) = accepted.archived {
+    if let Some(prev) = &accepted.archived {
         text.push_str(&format!("previous baseline kept at {}\n", prev.display()));
     }
+    // Every file the accept changed: the baseline, the one it replaced, the history.
+    let mut files = vec![accepted.baseline.display().to_string()];
+    files.extend(accepted.archived.iter().map(|p| p.display().to_string()));
+    files.push(history_path.display().to_string());
     text.push_str(&format!(
-        "commit it with: git add {p} && git commit -m \"Update performance baseline\"\n",
-        p = accepted.baseline.display()
+        "commit them with: git add {} && git commit -m \"Update performance baseline\"\n",
+        files.join(" ")
     ));
     print(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -913,6 +923,38 @@ fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(report.exit_code()))
 }
 
+/// `perf history --json`: `{"tests": [{"test", "points": [...], "change_points":
+/// [...]}]}` for one test or every test.
+fn history_json(
+    read: &guestctl_dashboard::HistoryRead,
+    test: Option<&str>,
+    h: &guestctl_dashboard::History,
+) -> anyhow::Result<ExitCode> {
+    let names = match test {
+        Some(t) if read.series(t).is_empty() => bail!(
+            "no run in {} has a test named {t:?}; known tests: {}",
+            h.path().display(),
+            read.test_names().join(", ")
+        ),
+        Some(t) => vec![t.to_string()],
+        None => read.test_names(),
+    };
+    let mut tests = Vec::new();
+    for name in names {
+        let series = read.series(&name);
+        let change_points = guestctl_dashboard::detect(&series)?;
+        tests.push(serde_json::json!({
+            "test": name,
+            "points": series,
+            "change_points": change_points,
+        }));
+    }
+    print(&guestctl_perf::report::to_json_bytes(
+        &serde_json::json!({ "tests": tests }),
+    )?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn history(a: HistoryArgs) -> anyhow::Result<ExitCode> {
     let h = guestctl_dashboard::History::open(&a.results_dir);
     let read = h
@@ -926,6 +968,9 @@ fn history(a: HistoryArgs) -> anyhow::Result<ExitCode> {
             "{} holds no runs yet: run ./scripts/validate-performance.sh (or guestctl perf validate) first",
             h.path().display()
         );
+    }
+    if a.json {
+        return history_json(&read, a.test.as_deref(), &h);
     }
     match &a.test {
         Some(t) => {
