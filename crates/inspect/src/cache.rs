@@ -70,6 +70,11 @@ pub struct CacheKey {
     pub options: String,
 }
 
+/// A 64-bit hash of `data` under `seed`: XXH3-64 (`xxhash-rust`). Not for security.
+pub fn hash64(data: &[u8], seed: u64) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(data, seed)
+}
+
 /// The 128-bit hash of `data` as two 64-bit halves: XXH3-128 (`xxhash-rust`).
 /// Not for security: the cache also compares the whole key.
 pub fn hash128(data: &[u8]) -> (u64, u64) {
@@ -238,7 +243,7 @@ impl Cache {
         let tmp = self.dir.join(format!(
             ".{name}.{}.{:x}.tmp",
             std::process::id(),
-            xxhash_rust::xxh3::xxh3_64(format!("{:?}", std::thread::current().id()).as_bytes())
+            hash64(format!("{:?}", std::thread::current().id()).as_bytes(), 7)
         ));
         let mut body = header_line(&key_json);
         body.extend(postcard::to_allocvec(inspection).map_err(std::io::Error::other)?);
