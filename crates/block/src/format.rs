@@ -14,11 +14,12 @@ pub enum ImageFormat {
     Qed,
     /// VMware sparse extent (`KDMV`) or text descriptor. Recognised, not supported.
     Vmdk,
-    /// Microsoft VHD, dynamic (`conectix` at offset 0). Recognised, not supported.
+    /// Microsoft VHD, dynamic (`conectix` at offset 0). Supported (a fixed VHD has no
+    /// magic at the start and reads as raw).
     Vhd,
     /// Microsoft VHDX (`vhdxfile`). Recognised, not supported.
     Vhdx,
-    /// VirtualBox VDI (signature `0xbeda107f` at 0x40). Recognised, not supported.
+    /// VirtualBox VDI (signature `0xbeda107f` at 0x40). Supported, dynamic and static.
     Vdi,
 }
 
@@ -38,7 +39,10 @@ impl ImageFormat {
 
     /// Whether guestctl can read images of this format.
     pub fn is_supported(self) -> bool {
-        matches!(self, ImageFormat::Raw | ImageFormat::Qcow2)
+        matches!(
+            self,
+            ImageFormat::Raw | ImageFormat::Qcow2 | ImageFormat::Vhd | ImageFormat::Vdi
+        )
     }
 }
 
@@ -97,7 +101,7 @@ pub fn detect_format(dev: &dyn BlockDevice) -> Result<ImageFormat, BlockError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::MemDevice;
@@ -150,9 +154,12 @@ mod tests {
     }
 
     #[test]
-    fn only_raw_and_qcow2_supported() {
+    fn supported_formats() {
         assert!(ImageFormat::Raw.is_supported());
         assert!(ImageFormat::Qcow2.is_supported());
+        assert!(ImageFormat::Vhd.is_supported());
+        assert!(ImageFormat::Vdi.is_supported());
+        assert!(!ImageFormat::Qed.is_supported());
         assert!(!ImageFormat::Vmdk.is_supported());
         assert_eq!(ImageFormat::Vhd.name(), "vpc");
     }

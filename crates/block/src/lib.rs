@@ -33,8 +33,12 @@
 #![warn(clippy::indexing_slicing)]
 
 mod error;
+mod fields;
 mod format;
+mod mapped;
 mod qcow2;
+mod vdi;
+mod vhd;
 mod views;
 
 pub use error::{BlockError, ErrorKind};
@@ -43,6 +47,8 @@ pub use qcow2::{
     read_qcow2_header, Qcow2Header, Qcow2Image, QCOW2_MAX_BACKING_NAME_LEN, QCOW2_MAX_CLUSTER_BITS,
     QCOW2_MAX_L1_ENTRIES, QCOW2_MAX_VIRTUAL_SIZE, QCOW2_MIN_CLUSTER_BITS,
 };
+pub use vdi::{VdiImage, VDI_MAX_BLOCKS, VDI_MAX_BLOCK_SIZE, VDI_MIN_BLOCK_SIZE};
+pub use vhd::{VhdImage, VHD_MAX_BAT_ENTRIES, VHD_MAX_BLOCK_SIZE, VHD_MIN_BLOCK_SIZE};
 pub use views::{
     CachedDevice, CountingDevice, LinearDevice, LinearSegment, ReadStats, CACHE_CHUNK_SIZE,
     CACHE_DEFAULT_CHUNKS, CACHE_MAX_CHUNKS, LINEAR_MAX_SEGMENTS,
@@ -280,10 +286,16 @@ impl OpenOptions {
 
 /// Open the image at `path` read-only, detecting its format by magic.
 ///
-/// Raw images become a [`FileDevice`], qcow2 images a [`Qcow2Image`]; other known
-/// formats fail with [`ErrorKind::Unsupported`] naming the format.
+/// Raw images become a [`FileDevice`], qcow2 images a [`Qcow2Image`], dynamic VHD a
+/// [`VhdImage`], VDI a [`VdiImage`]; other known formats fail with
+/// [`ErrorKind::Unsupported`] naming the format.
 pub fn open_image(path: &Path, opts: &OpenOptions) -> Result<Arc<dyn BlockDevice>, BlockError> {
     Ok(open_image_detected(path, opts)?.1)
+}
+
+/// Adds the image's path to an error from one of the container formats.
+fn in_file(path: &Path) -> impl Fn(BlockError) -> BlockError + '_ {
+    move |e| e.with_context(path.display().to_string())
 }
 
 /// Like [`open_image`], also returning the detected format.
@@ -299,6 +311,8 @@ pub fn open_image_detected(
             drop(file);
             Arc::new(Qcow2Image::open(path, opts)?)
         }
+        ImageFormat::Vhd => Arc::new(VhdImage::open(Arc::new(file)).map_err(in_file(path))?),
+        ImageFormat::Vdi => Arc::new(VdiImage::open(Arc::new(file)).map_err(in_file(path))?),
         other => {
             return Err(BlockError::unsupported(format!(
                 "{} images are not supported (convert with `qemu-img convert -O raw`)",

@@ -1,0 +1,184 @@
+//! VHD, VDI, VMDK and VHDX images made by `qemu-img convert` from a raw disk made here
+//! read back byte for byte through `open_image`, and are never written. A test whose
+//! tool is missing says so and fails only if `GUESTCTL_REQUIRE_TOOLS` is set (CI sets it).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use guestctl_block::{open_image_detected, BlockDevice, ErrorKind, ImageFormat, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// 5 MiB: more than two 2 MiB VHD blocks and five 1 MiB VDI blocks, with a hole.
+const DISK: usize = 5 << 20;
+
+fn have_qemu_img() -> bool {
+    let found = Command::new("qemu-img").arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(),
+            "qemu-img is required but missing"
+        );
+        eprintln!("skipping: qemu-img not installed");
+    }
+    found
+}
+
+/// A raw disk with a pattern that differs in every sector, a zero hole from 1 MiB to
+/// 3 MiB (whole unallocated blocks in every format) and a last sector of 0xff.
+fn make_raw(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let mut data = vec![0u8; DISK];
+    for (i, b) in data.iter_mut().enumerate() {
+        if !(1 << 20..3 << 20).contains(&i) {
+            *b = ((i / 512) as u8).wrapping_mul(31) ^ (i as u8);
+        }
+    }
+    data[DISK - 512..].fill(0xff);
+    let path = dir.join("disk.raw");
+    std::fs::write(&path, &data).unwrap();
+    (path, data)
+}
+
+/// `qemu-img convert -O fmt [-o opts] raw out`.
+fn convert(raw: &Path, fmt: &str, opts: &str, out: &Path) {
+    let mut cmd = Command::new("qemu-img");
+    cmd.args(["convert", "-f", "raw", "-O", fmt]);
+    if !opts.is_empty() {
+        cmd.args(["-o", opts]);
+    }
+    let res = cmd.arg(raw).arg(out).output().unwrap();
+    assert!(
+        res.status.success(),
+        "qemu-img convert -O {fmt} -o {opts}: {}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+}
+
+/// Every byte of `dev`, read in odd-sized pieces that cross block edges.
+fn read_all(dev: &dyn BlockDevice) -> Vec<u8> {
+    let mut buf = vec![0u8; dev.size() as usize];
+    let mut off = 0;
+    for chunk in buf.chunks_mut(70_001) {
+        dev.read_exact_at(off, chunk).unwrap();
+        off += chunk.len() as u64;
+    }
+    buf
+}
+
+/// The bytes of every file in `dir` (to prove reading wrote nothing).
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut all: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// Convert `raw` with each (format, options) case, open it as `want`, and check its
+/// bytes: the raw disk, then zeros (VHD rounds the size up to its CHS geometry).
+fn check_cases(cases: &[(&str, &str, ImageFormat)], opts: &OpenOptions) {
+    let dir = tempfile::tempdir().unwrap();
+    let (raw, data) = make_raw(dir.path());
+    for (i, (fmt, o, want)) in cases.iter().enumerate() {
+        let sub = dir.path().join(format!("case{i}"));
+        std::fs::create_dir(&sub).unwrap();
+        let out = sub.join(format!("disk.{fmt}"));
+        convert(&raw, fmt, o, &out);
+        let before = snapshot(&sub);
+        let (format, dev) =
+            open_image_detected(&out, opts).unwrap_or_else(|e| panic!("{fmt} {o}: {e}"));
+        assert_eq!(format, *want, "{fmt} {o}");
+        assert!(dev.size() >= DISK as u64, "{fmt} {o}: size {}", dev.size());
+        let got = read_all(&*dev);
+        assert!(
+            got[..DISK] == data[..],
+            "{fmt} {o}: bytes differ from the raw disk"
+        );
+        if *want == ImageFormat::Raw {
+            // A fixed VHD read as raw: the disk, zeros up to its CHS size, the footer.
+            let footer = got.len() - 512;
+            assert!(
+                got[footer..].starts_with(b"conectix"),
+                "{fmt} {o}: no footer"
+            );
+            assert!(got[DISK..footer].iter().all(|&b| b == 0), "{fmt} {o}: tail");
+        } else {
+            assert!(
+                got[DISK..].iter().all(|&b| b == 0),
+                "{fmt} {o}: tail not zero"
+            );
+        }
+        drop(dev);
+        assert!(
+            snapshot(&sub) == before,
+            "{fmt} {o}: reading changed the files"
+        );
+    }
+}
+
+#[test]
+fn vhd_dynamic_and_fixed_read_like_the_raw_disk() {
+    if !have_qemu_img() {
+        return;
+    }
+    check_cases(
+        &[
+            ("vpc", "", ImageFormat::Vhd),
+            ("vpc", "subformat=dynamic,force_size=on", ImageFormat::Vhd),
+            // A fixed VHD is the raw disk plus a trailing footer.
+            ("vpc", "subformat=fixed", ImageFormat::Raw),
+        ],
+        &OpenOptions::default(),
+    );
+}
+
+#[test]
+fn vdi_dynamic_and_static_read_like_the_raw_disk() {
+    if !have_qemu_img() {
+        return;
+    }
+    check_cases(
+        &[
+            ("vdi", "", ImageFormat::Vdi),
+            ("vdi", "static=on", ImageFormat::Vdi),
+        ],
+        &OpenOptions::default(),
+    );
+}
+
+#[test]
+fn truncated_images_fail_cleanly() {
+    if !have_qemu_img() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (raw, _) = make_raw(dir.path());
+    // Cuts inside the headers, the tables and the data (not at the very end: a dynamic
+    // VHD ends with a footer copy and block padding past the disk size, unread).
+    for fmt in ["vpc", "vdi"] {
+        let good_path = dir.path().join(format!("good.{fmt}"));
+        convert(&raw, fmt, "", &good_path);
+        let good = std::fs::read(&good_path).unwrap();
+        let bad = dir.path().join(format!("bad.{fmt}"));
+        for len in [600, 1024, 2048, 4096, good.len() / 2, good.len() * 3 / 4] {
+            std::fs::write(&bad, &good[..len]).unwrap();
+            match open_image_detected(&bad, &OpenOptions::default()) {
+                Ok((_, dev)) => {
+                    let mut buf = vec![0u8; 65536];
+                    let mut off = 0;
+                    let mut failed = false;
+                    while off + 65536 <= dev.size() {
+                        failed |= dev.read_exact_at(off, &mut buf).is_err();
+                        off += 65536;
+                    }
+                    assert!(failed, "{fmt} cut to {len} bytes read without an error");
+                }
+                Err(e) => assert_ne!(e.kind(), ErrorKind::Io, "{fmt} {len}: {e}"),
+            }
+        }
+    }
+}
