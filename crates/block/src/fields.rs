@@ -11,6 +11,11 @@ fn array<const N: usize>(b: &[u8], at: usize, what: &str) -> Result<[u8; N], Blo
         .ok_or_else(|| BlockError::corrupt(format!("{what} truncated")).with_offset(at as u64))
 }
 
+/// A little-endian u16 at `at`.
+pub(crate) fn le16(b: &[u8], at: usize, what: &str) -> Result<u16, BlockError> {
+    array(b, at, what).map(u16::from_le_bytes)
+}
+
 /// A little-endian u32 at `at`.
 pub(crate) fn le32(b: &[u8], at: usize, what: &str) -> Result<u32, BlockError> {
     array(b, at, what).map(u32::from_le_bytes)
@@ -43,6 +48,7 @@ mod tests {
         assert_eq!(be32(&b, 4, "t").unwrap(), 0x0506_0708);
         assert_eq!(be64(&b, 0, "t").unwrap(), 0x0102_0304_0506_0708);
         assert!(le64(&b, 1, "t").is_err());
+        assert_eq!(le16(&b, 6, "t").unwrap(), 0x0807);
         assert!(le32(&b, usize::MAX, "t").is_err());
     }
 }

@@ -12,7 +12,8 @@ pub enum ImageFormat {
     Qcow2,
     /// QEMU enhanced disk (`QED\0`). Recognised, not supported.
     Qed,
-    /// VMware sparse extent (`KDMV`) or text descriptor. Recognised, not supported.
+    /// VMware sparse extent (`KDMV`) or text descriptor. Supported (sparse,
+    /// streamOptimized, flat and sparse extents named by a descriptor).
     Vmdk,
     /// Microsoft VHD, dynamic (`conectix` at offset 0). Supported (a fixed VHD has no
     /// magic at the start and reads as raw).
@@ -41,7 +42,11 @@ impl ImageFormat {
     pub fn is_supported(self) -> bool {
         matches!(
             self,
-            ImageFormat::Raw | ImageFormat::Qcow2 | ImageFormat::Vhd | ImageFormat::Vdi
+            ImageFormat::Raw
+                | ImageFormat::Qcow2
+                | ImageFormat::Vhd
+                | ImageFormat::Vdi
+                | ImageFormat::Vmdk
         )
     }
 }
@@ -160,7 +165,7 @@ mod tests {
         assert!(ImageFormat::Vhd.is_supported());
         assert!(ImageFormat::Vdi.is_supported());
         assert!(!ImageFormat::Qed.is_supported());
-        assert!(!ImageFormat::Vmdk.is_supported());
+        assert!(ImageFormat::Vmdk.is_supported());
         assert_eq!(ImageFormat::Vhd.name(), "vpc");
     }
 }

@@ -40,6 +40,9 @@ mod qcow2;
 mod vdi;
 mod vhd;
 mod views;
+mod vmdk;
+mod vmdk_descriptor;
+mod vmdk_sparse;
 
 pub use error::{BlockError, ErrorKind};
 pub use format::{detect_format, detect_format_bytes, ImageFormat, DETECT_LEN, QCOW2_MAGIC};
@@ -52,6 +55,12 @@ pub use vhd::{VhdImage, VHD_MAX_BAT_ENTRIES, VHD_MAX_BLOCK_SIZE, VHD_MIN_BLOCK_S
 pub use views::{
     CachedDevice, CountingDevice, LinearDevice, LinearSegment, ReadStats, CACHE_CHUNK_SIZE,
     CACHE_DEFAULT_CHUNKS, CACHE_MAX_CHUNKS, LINEAR_MAX_SEGMENTS,
+};
+pub use vmdk::VmdkImage;
+pub use vmdk_descriptor::{VMDK_MAX_DESCRIPTOR_LEN, VMDK_MAX_EXTENTS};
+pub use vmdk_sparse::{
+    VmdkSparse, VMDK_COMPRESSED_SLACK, VMDK_MAX_GD_ENTRIES, VMDK_MAX_GRAIN_SIZE,
+    VMDK_MAX_GT_ENTRIES,
 };
 
 use std::fmt;
@@ -258,8 +267,9 @@ pub const MAX_BACKING_DEPTH: usize = 10;
 /// How [`open_image`] opens an image. Images are always read-only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpenOptions {
-    /// Open backing files named by the image (`--allow-backing`). Off by default: an
-    /// image must not make guestctl open other host files unless the user says so.
+    /// Open backing files named by the image, and the extent files a VMDK descriptor
+    /// names (`--allow-backing`). Off by default: an image must not make guestctl open
+    /// other host files unless the user says so.
     pub allow_backing: bool,
     /// Maximum backing chain depth (capped at [`MAX_BACKING_DEPTH`]).
     pub max_backing_depth: usize,
@@ -287,7 +297,8 @@ impl OpenOptions {
 /// Open the image at `path` read-only, detecting its format by magic.
 ///
 /// Raw images become a [`FileDevice`], qcow2 images a [`Qcow2Image`], dynamic VHD a
-/// [`VhdImage`], VDI a [`VdiImage`]; other known formats fail with
+/// [`VhdImage`], VDI a [`VdiImage`], VMDK a [`VmdkSparse`] or (a descriptor with
+/// extent files, opened only with [`OpenOptions::allow_backing`]) a [`VmdkImage`]; other known formats fail with
 /// [`ErrorKind::Unsupported`] naming the format.
 pub fn open_image(path: &Path, opts: &OpenOptions) -> Result<Arc<dyn BlockDevice>, BlockError> {
     Ok(open_image_detected(path, opts)?.1)
@@ -313,6 +324,7 @@ pub fn open_image_detected(
         }
         ImageFormat::Vhd => Arc::new(VhdImage::open(Arc::new(file)).map_err(in_file(path))?),
         ImageFormat::Vdi => Arc::new(VdiImage::open(Arc::new(file)).map_err(in_file(path))?),
+        ImageFormat::Vmdk => vmdk::open_vmdk(path, file, opts)?,
         other => {
             return Err(BlockError::unsupported(format!(
                 "{} images are not supported (convert with `qemu-img convert -O raw`)",

@@ -159,7 +159,7 @@ fn truncated_images_fail_cleanly() {
     let (raw, _) = make_raw(dir.path());
     // Cuts inside the headers, the tables and the data (not at the very end: a dynamic
     // VHD ends with a footer copy and block padding past the disk size, unread).
-    for fmt in ["vpc", "vdi"] {
+    for fmt in ["vpc", "vdi", "vmdk"] {
         let good_path = dir.path().join(format!("good.{fmt}"));
         convert(&raw, fmt, "", &good_path);
         let good = std::fs::read(&good_path).unwrap();
@@ -181,4 +181,86 @@ fn truncated_images_fail_cleanly() {
             }
         }
     }
+}
+
+#[test]
+fn vmdk_sparse_and_stream_optimized_read_like_the_raw_disk() {
+    if !have_qemu_img() {
+        return;
+    }
+    check_cases(
+        &[
+            ("vmdk", "", ImageFormat::Vmdk),
+            ("vmdk", "subformat=monolithicSparse", ImageFormat::Vmdk),
+            ("vmdk", "subformat=streamOptimized", ImageFormat::Vmdk),
+        ],
+        &OpenOptions::default(),
+    );
+}
+
+#[test]
+fn vmdk_descriptors_with_extent_files_need_opt_in() {
+    if !have_qemu_img() {
+        return;
+    }
+    let cases = [
+        ("vmdk", "subformat=monolithicFlat", ImageFormat::Vmdk),
+        ("vmdk", "subformat=twoGbMaxExtentFlat", ImageFormat::Vmdk),
+        ("vmdk", "subformat=twoGbMaxExtentSparse", ImageFormat::Vmdk),
+    ];
+    check_cases(&cases, &OpenOptions::with_backing());
+    let dir = tempfile::tempdir().unwrap();
+    let (raw, _) = make_raw(dir.path());
+    let out = dir.path().join("flat.vmdk");
+    convert(&raw, "vmdk", "subformat=monolithicFlat", &out);
+    let err = open_image_detected(&out, &OpenOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BackingNotAllowed, "{err}");
+    assert!(err.to_string().contains("--allow-backing"), "{err}");
+}
+
+/// A descriptor written here: the disk cut into three flat files (one at an offset)
+/// with a ZERO extent between, as VMware lays out split disks.
+#[test]
+fn vmdk_descriptor_of_several_extents_reads_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, data) = make_raw(dir.path());
+    let (a, rest) = data.split_at(1 << 20);
+    let (hole, b) = rest.split_at(2 << 20);
+    assert!(hole.iter().all(|&x| x == 0));
+    std::fs::write(dir.path().join("p1.vmdk"), a).unwrap();
+    let mut padded = vec![7u8; 4096];
+    padded.extend_from_slice(b);
+    std::fs::write(dir.path().join("p 2.vmdk"), &padded).unwrap();
+    let desc = format!(
+        "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\n\
+         createType=\"twoGbMaxExtentFlat\"\n\
+         RW {} FLAT \"p1.vmdk\" 0\nRW {} ZERO\nRW {} FLAT \"p 2.vmdk\" 8\n",
+        a.len() / 512,
+        hole.len() / 512,
+        b.len() / 512
+    );
+    let path = dir.path().join("split.vmdk");
+    std::fs::write(&path, desc).unwrap();
+    let (format, dev) = open_image_detected(&path, &OpenOptions::with_backing()).unwrap();
+    assert_eq!(format, ImageFormat::Vmdk);
+    assert_eq!(dev.size(), DISK as u64);
+    assert!(read_all(&*dev) == data);
+    assert!(dev.describe().contains("3 extents"), "{}", dev.describe());
+
+    // An extent named outside the directory is refused even when extents are allowed.
+    let evil = dir.path().join("evil.vmdk");
+    std::fs::write(
+        &evil,
+        "# Disk DescriptorFile\nparentCID=ffffffff\nRW 8 FLAT \"../../etc/passwd\" 0\n",
+    )
+    .unwrap();
+    let err = open_image_detected(&evil, &OpenOptions::with_backing()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    // An extent longer than its file is an error, not a short read.
+    std::fs::write(
+        &evil,
+        "# Disk DescriptorFile\nparentCID=ffffffff\nRW 99999 FLAT \"p1.vmdk\" 0\n",
+    )
+    .unwrap();
+    assert!(open_image_detected(&evil, &OpenOptions::with_backing()).is_err());
 }

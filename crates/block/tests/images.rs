@@ -247,7 +247,7 @@ fn missing_backing_file_is_not_found() {
 fn unsupported_formats_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let (raw, _) = make_raw(dir.path(), "d.raw", 3);
-    for (fmt, name) in [("vmdk", "vmdk"), ("vhdx", "vhdx")] {
+    for (fmt, name) in [("qed", "qed"), ("vhdx", "vhdx")] {
         let p = dir.path().join(format!("d.{fmt}"));
         qemu_img(&[
             "convert",
