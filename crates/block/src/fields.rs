@@ -36,6 +36,11 @@ pub(crate) fn be64(b: &[u8], at: usize, what: &str) -> Result<u64, BlockError> {
     array(b, at, what).map(u64::from_be_bytes)
 }
 
+/// The 16 bytes of a GUID at `at`, as stored (mixed-endian, compared byte for byte).
+pub(crate) fn guid(b: &[u8], at: usize, what: &str) -> Result<[u8; 16], BlockError> {
+    array(b, at, what)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -48,6 +53,7 @@ mod tests {
         assert_eq!(be32(&b, 4, "t").unwrap(), 0x0506_0708);
         assert_eq!(be64(&b, 0, "t").unwrap(), 0x0102_0304_0506_0708);
         assert!(le64(&b, 1, "t").is_err());
+        assert!(guid(&b, 0, "t").is_err());
         assert_eq!(le16(&b, 6, "t").unwrap(), 0x0807);
         assert!(le32(&b, usize::MAX, "t").is_err());
     }

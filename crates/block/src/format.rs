@@ -18,7 +18,8 @@ pub enum ImageFormat {
     /// Microsoft VHD, dynamic (`conectix` at offset 0). Supported (a fixed VHD has no
     /// magic at the start and reads as raw).
     Vhd,
-    /// Microsoft VHDX (`vhdxfile`). Recognised, not supported.
+    /// Microsoft VHDX (`vhdxfile`). Supported, fixed and dynamic (a log left to replay
+    /// is refused, not replayed).
     Vhdx,
     /// VirtualBox VDI (signature `0xbeda107f` at 0x40). Supported, dynamic and static.
     Vdi,
@@ -47,6 +48,7 @@ impl ImageFormat {
                 | ImageFormat::Vhd
                 | ImageFormat::Vdi
                 | ImageFormat::Vmdk
+                | ImageFormat::Vhdx
         )
     }
 }

@@ -39,6 +39,8 @@ mod mapped;
 mod qcow2;
 mod vdi;
 mod vhd;
+mod vhdx;
+mod vhdx_layout;
 mod views;
 mod vmdk;
 mod vmdk_descriptor;
@@ -52,6 +54,10 @@ pub use qcow2::{
 };
 pub use vdi::{VdiImage, VDI_MAX_BLOCKS, VDI_MAX_BLOCK_SIZE, VDI_MIN_BLOCK_SIZE};
 pub use vhd::{VhdImage, VHD_MAX_BAT_ENTRIES, VHD_MAX_BLOCK_SIZE, VHD_MIN_BLOCK_SIZE};
+pub use vhdx::{VhdxImage, VHDX_MAX_BAT_ENTRIES};
+pub use vhdx_layout::{
+    VHDX_MAX_BLOCK_SIZE, VHDX_MAX_TABLE_ENTRIES, VHDX_MAX_VIRTUAL_SIZE, VHDX_MIN_BLOCK_SIZE,
+};
 pub use views::{
     CachedDevice, CountingDevice, LinearDevice, LinearSegment, ReadStats, CACHE_CHUNK_SIZE,
     CACHE_DEFAULT_CHUNKS, CACHE_MAX_CHUNKS, LINEAR_MAX_SEGMENTS,
@@ -297,8 +303,8 @@ impl OpenOptions {
 /// Open the image at `path` read-only, detecting its format by magic.
 ///
 /// Raw images become a [`FileDevice`], qcow2 images a [`Qcow2Image`], dynamic VHD a
-/// [`VhdImage`], VDI a [`VdiImage`], VMDK a [`VmdkSparse`] or (a descriptor with
-/// extent files, opened only with [`OpenOptions::allow_backing`]) a [`VmdkImage`]; other known formats fail with
+/// [`VhdImage`], VHDX a [`VhdxImage`], VDI a [`VdiImage`], VMDK a [`VmdkSparse`] or (a descriptor with
+/// extent files, opened only with [`OpenOptions::allow_backing`]) a [`VmdkImage`]; QED fails with
 /// [`ErrorKind::Unsupported`] naming the format.
 pub fn open_image(path: &Path, opts: &OpenOptions) -> Result<Arc<dyn BlockDevice>, BlockError> {
     Ok(open_image_detected(path, opts)?.1)
@@ -325,6 +331,7 @@ pub fn open_image_detected(
         ImageFormat::Vhd => Arc::new(VhdImage::open(Arc::new(file)).map_err(in_file(path))?),
         ImageFormat::Vdi => Arc::new(VdiImage::open(Arc::new(file)).map_err(in_file(path))?),
         ImageFormat::Vmdk => vmdk::open_vmdk(path, file, opts)?,
+        ImageFormat::Vhdx => Arc::new(VhdxImage::open(Arc::new(file)).map_err(in_file(path))?),
         other => {
             return Err(BlockError::unsupported(format!(
                 "{} images are not supported (convert with `qemu-img convert -O raw`)",

@@ -159,7 +159,7 @@ fn truncated_images_fail_cleanly() {
     let (raw, _) = make_raw(dir.path());
     // Cuts inside the headers, the tables and the data (not at the very end: a dynamic
     // VHD ends with a footer copy and block padding past the disk size, unread).
-    for fmt in ["vpc", "vdi", "vmdk"] {
+    for fmt in ["vpc", "vdi", "vmdk", "vhdx"] {
         let good_path = dir.path().join(format!("good.{fmt}"));
         convert(&raw, fmt, "", &good_path);
         let good = std::fs::read(&good_path).unwrap();
@@ -263,4 +263,83 @@ fn vmdk_descriptor_of_several_extents_reads_in_order() {
     )
     .unwrap();
     assert!(open_image_detected(&evil, &OpenOptions::with_backing()).is_err());
+}
+
+#[test]
+fn vhdx_dynamic_and_fixed_read_like_the_raw_disk() {
+    if !have_qemu_img() {
+        return;
+    }
+    check_cases(
+        &[
+            ("vhdx", "", ImageFormat::Vhdx),
+            ("vhdx", "subformat=fixed", ImageFormat::Vhdx),
+            ("vhdx", "block_size=1M,log_size=1M", ImageFormat::Vhdx),
+            ("vhdx", "block_state_zero=off", ImageFormat::Vhdx),
+        ],
+        &OpenOptions::default(),
+    );
+}
+
+/// Set the log GUID of both VHDX headers (or break their checksums) and re-seal them.
+fn patch_vhdx_headers(img: &mut [u8], log: [u8; 16], valid_crc: bool) {
+    for at in [64 << 10, 128 << 10] {
+        let h = &mut img[at..at + 4096];
+        h[48..64].copy_from_slice(&log);
+        h[4..8].fill(0);
+        let crc = crc32c::crc32c(h) ^ u32::from(!valid_crc);
+        h[4..8].copy_from_slice(&crc.to_le_bytes());
+    }
+}
+
+#[test]
+fn vhdx_log_is_refused_not_replayed_and_bad_structures_fail() {
+    if !have_qemu_img() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (raw, _) = make_raw(dir.path());
+    let good_path = dir.path().join("good.vhdx");
+    convert(&raw, "vhdx", "", &good_path);
+    let good = std::fs::read(&good_path).unwrap();
+    let bad = dir.path().join("bad.vhdx");
+    let open = |img: &[u8]| {
+        std::fs::write(&bad, img).unwrap();
+        open_image_detected(&bad, &OpenOptions::default()).map(|(_, d)| d)
+    };
+
+    let mut dirty = good.clone();
+    patch_vhdx_headers(&mut dirty, [1; 16], true);
+    let err = open(&dirty).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(err.to_string().contains("does not replay the log"), "{err}");
+    assert!(
+        std::fs::read(&bad).unwrap() == dirty,
+        "the log was replayed"
+    );
+
+    let mut broken = good.clone();
+    patch_vhdx_headers(&mut broken, [0; 16], false);
+    assert_eq!(open(&broken).unwrap_err().kind(), ErrorKind::Corrupt);
+
+    // One bad header: the other one is used.
+    let mut one = good.clone();
+    one[(64 << 10) + 20] ^= 1;
+    assert!(open(&one).is_ok());
+
+    // Both region tables broken.
+    let mut regions = good.clone();
+    regions[(192 << 10) + 40] ^= 1;
+    regions[(256 << 10) + 40] ^= 1;
+    assert_eq!(open(&regions).unwrap_err().kind(), ErrorKind::Corrupt);
+
+    // A BAT entry pointing past the end of the file, and one in a differencing state.
+    let bat = u64::from_le_bytes(good[(192 << 10) + 32..(192 << 10) + 40].try_into().unwrap());
+    let bat = bat as usize;
+    for entry in [(1u64 << 50) | 6, (2u64 << 20) | 7] {
+        let mut img = good.clone();
+        img[bat..bat + 8].copy_from_slice(&entry.to_le_bytes());
+        let dev = open(&img).unwrap();
+        assert!(dev.read_exact_at(0, &mut [0u8; 512]).is_err(), "{entry:#x}");
+    }
 }
