@@ -22,7 +22,8 @@ use std::process::ExitCode;
 /// Options shared by the commands that open an image.
 #[derive(clap::Args, Debug, Clone)]
 pub struct OpenArgs {
-    /// Open backing files named by a qcow2 image (off by default: an image must not
+    /// Open backing files named by a qcow2 image and the extent files a VMDK
+    /// descriptor names, in its own directory only (off by default: an image must not
     /// make guestctl read other host files unless you say so).
     #[arg(long)]
     allow_backing: bool,
@@ -34,7 +35,7 @@ pub enum Command {
     /// Inspect a disk image: operating systems, versions, hostnames, mountpoints,
     /// packages (like virt-inspector).
     Inspect {
-        /// The disk image (raw or qcow2).
+        /// The disk image (raw, qcow2, VMDK, VHD, VHDX or VDI).
         disk: PathBuf,
         /// Print the result as JSON (schema: docs/inspect-json.md).
         #[arg(long)]
