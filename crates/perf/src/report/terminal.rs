@@ -171,10 +171,9 @@ fn warning_lines(tests: &[crate::record::TestResult]) -> String {
              iterations",
             |w| matches!(w, guestctl_stats::Warning::HighVariance { .. }),
         ),
-        (
-            "fewer than 10 iterations",
-            |w| matches!(w, guestctl_stats::Warning::FewSamples { .. }),
-        ),
+        ("fewer than 10 iterations", |w| {
+            matches!(w, guestctl_stats::Warning::FewSamples { .. })
+        }),
         (
             "outliers beyond Tukey's fences (kept in the statistics)",
             |w| matches!(w, guestctl_stats::Warning::Outliers { .. }),
