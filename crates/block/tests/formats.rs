@@ -12,15 +12,7 @@ use std::process::Command;
 const DISK: usize = 5 << 20;
 
 fn have_qemu_img() -> bool {
-    let found = Command::new("qemu-img").arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(),
-            "qemu-img is required but missing"
-        );
-        eprintln!("skipping: qemu-img not installed");
-    }
-    found
+    guestctl_testkit::have("qemu-img")
 }
 
 /// A raw disk with a pattern that differs in every sector, a zero hole from 1 MiB to

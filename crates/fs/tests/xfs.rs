@@ -8,6 +8,7 @@
 
 use guestctl_block::{BlockDevice, FileDevice};
 use guestctl_fs::{open, FileType, FsErrorKind};
+use guestctl_testkit::have;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -18,20 +19,6 @@ const IMAGE_LEN: u64 = 320 << 20;
 /// Directories of this many entries, and the format `xfs_db` reports for each data
 /// fork (1 local = shortform, 2 extents, 3 btree).
 const DIRS: [(usize, u32); 4] = [(3, 1), (40, 2), (400, 2), (4000, 3)];
-
-fn have(tool: &str) -> bool {
-    let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-        .iter()
-        .any(|d| Path::new(d).join(tool).exists());
-    if !found {
-        assert!(
-            std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(),
-            "{tool} is required but missing"
-        );
-        eprintln!("skipping: {tool} not installed");
-    }
-    found
-}
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd
