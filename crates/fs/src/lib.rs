@@ -98,6 +98,14 @@ pub fn open(dev: Arc<dyn BlockDevice>) -> Result<Box<dyn Filesystem>, FsError> {
     }
 }
 
+/// Whether [`open_as`] has a driver for `fs_type` (a [`Probed::fs_type`]).
+pub fn has_driver(fs_type: &str) -> bool {
+    matches!(
+        fs_type,
+        "ext2" | "ext3" | "ext4" | "ext4dev" | "vfat" | "ntfs" | "xfs"
+    )
+}
+
 /// Open `dev` with the driver for `fs_type` (a [`Probed::fs_type`]), without probing.
 pub fn open_as(dev: Arc<dyn BlockDevice>, fs_type: &str) -> Result<Box<dyn Filesystem>, FsError> {
     match fs_type {
