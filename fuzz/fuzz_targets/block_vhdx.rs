@@ -1,4 +1,6 @@
-//! VHDX images on arbitrary bytes: open from memory, read a spread of offsets.
+//! VHDX images on arbitrary bytes (as a sparse image: `common::container::sparse_image`,
+//! seeds from qemu-img images through `seeds/sparse-seed.py`): open from memory, read
+//! a spread of offsets.
 //! The headers and region tables carry CRC-32C checksums, which random mutations
 //! break; inputs with a valid-looking signature get their checksums fixed first so the
 //! fuzzer reaches the metadata and the BAT. Errors are fine; panics, hangs and OOM are bugs.
@@ -19,7 +21,8 @@ fn reseal(img: &mut [u8], at: usize, len: usize) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut img = data.to_vec();
+    // A sparse image: the headers, region tables, BAT and metadata lie MiBs apart.
+    let mut img = common::container::sparse_image(data);
     if img.first() == Some(&1) {
         // The first byte chooses whether checksums are fixed (and is part of the magic
         // otherwise, so unsealed inputs still test the checksum path).
