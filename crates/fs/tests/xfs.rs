@@ -194,3 +194,53 @@ fn xfs_v4_every_directory_form_files_and_symlinks() {
     let dir = tempfile::tempdir().unwrap();
     check_image(&make_image(dir.path(), true));
 }
+
+/// `xfs_db -x` commands on `img` (expert mode: it writes, and re-seals v5 checksums).
+fn xfs_db_write(img: &Path, cmds: &[String]) -> String {
+    let mut cmd = Command::new("xfs_db");
+    cmd.arg("-x");
+    for c in cmds {
+        cmd.args(["-c", c]);
+    }
+    run(cmd.arg(img))
+}
+
+#[test]
+fn xfs_btree_loop_ends_in_an_error_not_a_hang() {
+    if !have("mkfs.xfs") || !have("xfs_db") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let img = make_image(dir.path(), false);
+    let d = format!("/d{}", DIRS[3].0);
+    let root = run(Command::new("xfs_db")
+        .args([
+            "-r",
+            "-c",
+            &format!("path {d}"),
+            "-c",
+            "print u3.bmbt.ptrs[1]",
+        ])
+        .arg(&img));
+    let leaf: u64 = root.split('=').nth(1).unwrap().trim().parse().unwrap();
+    // The B+tree's only leaf becomes a node whose one child is itself.
+    xfs_db_write(
+        &img,
+        &[
+            format!("fsblock {leaf}"),
+            "type bmapbtd".into(),
+            "write level 1".into(),
+            format!("write ptrs[1] {leaf}"),
+        ],
+    );
+    let dev: Arc<dyn BlockDevice> = Arc::new(FileDevice::open(&img).unwrap());
+    let fs = open(dev).unwrap();
+    let err = fs.read_dir(&d).unwrap_err();
+    assert!(
+        matches!(err.kind, FsErrorKind::Corrupt | FsErrorKind::LimitExceeded),
+        "{err}"
+    );
+    // The rest of the filesystem still reads.
+    assert_eq!(fs.read_file("/small", 100).unwrap(), b"hello xfs\n");
+    assert!(guestctl_fs::exercise(&*fs, 2000) > 0);
+}
