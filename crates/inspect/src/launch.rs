@@ -117,7 +117,7 @@ fn volume_kind_name(k: guestctl_volume::ErrorKind) -> &'static str {
     }
 }
 
-/// Launch the image at `path`: open it read-only (raw or qcow2, detected by magic),
+/// Launch the image at `path`: open it read-only (any format the block layer reads, detected by magic),
 /// scan its partition table and LVM, and probe every volume.
 ///
 /// Fails only when the image cannot be opened or read at all, or its partition
