@@ -169,11 +169,11 @@ fn exit_status_and_bounds_are_clear() {
     let o = batch(&["--jobs", "100000", ok]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("at most 256 worker threads"),
+        stderr(&o).contains("at most 64 worker threads"),
         "{}",
         stderr(&o)
     );
-    assert_eq!(batch(&["--jobs", "256", ok]).status.code(), Some(0));
+    assert_eq!(batch(&["--jobs", "64", ok]).status.code(), Some(0));
     assert_eq!(batch(&["--jobs", "0", ok]).status.code(), Some(2));
     let o = batch(&["--files-from", "/nonexistent/list.txt"]);
     assert_eq!(o.status.code(), Some(2));

@@ -55,7 +55,7 @@ struct RunArgs {
     /// Read the image paths from FILE, one per line (`-`: stdin), streamed.
     #[arg(long, short = 'T', value_name = "FILE")]
     files_from: Option<PathBuf>,
-    /// Worker threads (default: one per core; at most 256, and no more than images).
+    /// Worker threads (default: one per core; at most 64, and no more than images).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
     /// Inspect only shard K of N, 1-based: the images at 0-based positions i with
