@@ -13,16 +13,24 @@ use guestctl_inspect::{
     Cache, GuestFs, ImageOptions, InspectOptions, Inspection, LaunchOptions,
 };
 use std::fmt::Write as _;
+use std::io::Write as _;
+use std::ops::ControlFlow;
 
+use crate::cmd::escape::{shown, shown_opt};
 use crate::cmd::write_stdout;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// Exit status of `inspect` when the image was read but holds no operating system
+/// (1 is an error: the image could not be read at all).
+pub const NO_OS_FOUND: u8 = 3;
 
 /// Options shared by the commands that open an image.
 #[derive(clap::Args, Debug, Clone)]
 pub struct OpenArgs {
     /// Open backing files named by a qcow2 image (off by default: an image must not
-    /// make guestctl read other host files unless you say so).
+    /// make guestctl read other host files unless you say so). Even then, only
+    /// regular files in the image's own directory are opened (symlinks resolved).
     #[arg(long)]
     allow_backing: bool,
 }
@@ -119,25 +127,39 @@ fn image_options(open: &OpenArgs, no_cache: bool, no_packages: bool) -> ImageOpt
         inspect: InspectOptions {
             packages: !no_packages,
         },
-        cache: if no_cache {
-            None
-        } else {
-            Cache::open_default()
-        },
+        cache: if no_cache { None } else { usable_cache() },
     }
 }
 
-fn check_disk(disk: &Path) -> anyhow::Result<()> {
-    if !disk.exists() {
-        bail!(
-            "{}: no such file (give the path of a raw or qcow2 disk image)",
-            disk.display()
+/// The default cache, with a warning (and none used) when its directory is
+/// missing from the environment or cannot hold entries.
+fn usable_cache() -> Option<Cache> {
+    let Some(cache) = Cache::open_default() else {
+        eprintln!(
+            "warning: no cache directory (set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME): results are not cached"
         );
+        return None;
+    };
+    match cache.check_usable() {
+        Ok(()) => Some(cache),
+        Err(e) => {
+            eprintln!(
+                "warning: the inspection cache in {} is unusable ({e}): results are not cached (--no-cache silences this)",
+                cache.dir().display()
+            );
+            None
+        }
     }
-    if disk.is_dir() {
-        bail!("{}: is a directory, not a disk image", disk.display());
+}
+
+/// Refuse early, with a message naming what it is, a path that cannot be an
+/// image: missing, a symlink loop, a directory, a FIFO, a socket, a character
+/// device. Opening never blocks.
+fn check_disk(disk: &Path) -> anyhow::Result<()> {
+    match guestctl_block::open_input(disk) {
+        Ok(_) => Ok(()),
+        Err(e) => bail!("{}: {e}", disk.display()),
     }
-    Ok(())
 }
 
 fn inspect_one(disk: &Path, opts: &ImageOptions) -> anyhow::Result<Inspection> {
@@ -167,17 +189,13 @@ fn human_size(b: u64) -> String {
     }
 }
 
-fn opt(s: &Option<String>) -> &str {
-    s.as_deref().unwrap_or("-")
-}
-
 /// The human summary of `ins` (its diagnostics: [`warn_diagnostics`]).
 fn render_inspection(ins: &Inspection) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
         "{}: {} image, {}, {} partition table",
-        ins.image,
+        shown(&ins.image),
         ins.format,
         human_size(ins.size),
         ins.partition_table
@@ -185,15 +203,24 @@ fn render_inspection(ins: &Inspection) -> String {
     if ins.operatingsystems.is_empty() {
         let _ = writeln!(
             s,
-            "No operating system found ({} filesystems; see `guestctl filesystems`).",
-            ins.filesystems.len()
+            "No operating system found ({} filesystems; see `guestctl filesystems`{}).",
+            ins.filesystems.len(),
+            if ins.diagnostics.is_empty() {
+                ""
+            } else {
+                " and the warnings for what stopped detection"
+            }
         );
     }
     for os in &ins.operatingsystems {
         s.push('\n');
         let mut t = table();
         t.set_header(vec![
-            Cell::new(format!("{} ({})", opt(&os.product_name), os.root)),
+            Cell::new(format!(
+                "{} ({})",
+                shown_opt(&os.product_name),
+                shown(&os.root)
+            )),
             Cell::new(""),
         ]);
         let version = format!("{}.{}", os.major_version, os.minor_version);
@@ -203,17 +230,17 @@ fn render_inspection(ins: &Inspection) -> String {
             os.applications.len().to_string()
         };
         let rows: Vec<(&str, String)> = vec![
-            ("type", os.name.clone()),
-            ("distro", opt(&os.distro).to_string()),
+            ("type", shown(&os.name).into_owned()),
+            ("distro", shown_opt(&os.distro).to_string()),
             ("version", version),
-            ("arch", opt(&os.arch).to_string()),
-            ("hostname", opt(&os.hostname).to_string()),
+            ("arch", shown_opt(&os.arch).to_string()),
+            ("hostname", shown_opt(&os.hostname).to_string()),
             (
                 "packages",
                 format!(
                     "{pkgs} ({} / {})",
-                    opt(&os.package_format),
-                    opt(&os.package_management)
+                    shown_opt(&os.package_format),
+                    shown_opt(&os.package_management)
                 ),
             ),
         ];
@@ -221,14 +248,14 @@ fn render_inspection(ins: &Inspection) -> String {
             t.add_row(vec![k.to_string(), v]);
         }
         if let Some(b) = &os.build_id {
-            t.add_row(vec!["build".to_string(), b.clone()]);
+            t.add_row(vec!["build".to_string(), shown(b).into_owned()]);
         }
         for m in &os.mountpoints {
             let fs = os.filesystems.iter().find(|f| f.device == m.device);
             let what = fs
-                .map(|f| format!("{} {}", m.device, f.fs_type))
-                .unwrap_or_else(|| m.device.clone());
-            t.add_row(vec![format!("mount {}", m.mountpoint), what]);
+                .map(|f| format!("{} {}", shown(&m.device), shown(&f.fs_type)))
+                .unwrap_or_else(|| shown(&m.device).into_owned());
+            t.add_row(vec![format!("mount {}", shown(&m.mountpoint)), what]);
         }
         let _ = writeln!(s, "{t}");
     }
@@ -240,8 +267,18 @@ fn warn_diagnostics(ins: &Inspection) {
     if !ins.diagnostics.is_empty() {
         eprintln!();
         for d in &ins.diagnostics {
-            eprintln!("warning: {}", d.message);
+            eprintln!("warning: {}", subject_and_message(d));
         }
+    }
+}
+
+/// A diagnostic as a warning line names it: its subject (which volume, which
+/// file), then its message, unless the message already starts with the subject.
+fn subject_and_message(d: &guestctl_inspect::Diagnostic) -> String {
+    if d.subject.is_empty() || d.message.starts_with(&d.subject) {
+        shown(&d.message).into_owned()
+    } else {
+        format!("{}: {}", shown(&d.subject), shown(&d.message))
     }
 }
 
@@ -250,9 +287,7 @@ fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     // JSON is many lines (a write(2) per line cost more than the inspection of a
     // cached image). serde_json's own writer would also hide a closed pipe's
     // `BrokenPipe` from `main` (its error is not an io::Error).
-    let mut bytes = serde_json::to_vec_pretty(v)?;
-    bytes.push(b'\n');
-    write_stdout(&bytes)
+    write_stdout(&guestctl_perf::report::to_json_bytes(v)?)
 }
 
 /// Split `DEVICE:PATH`; a plain `/PATH` has no device.
@@ -318,7 +353,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 write_stdout(render_inspection(&ins).as_bytes())?;
                 warn_diagnostics(&ins);
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if ins.operatingsystems.is_empty() {
+                ExitCode::from(NO_OS_FOUND)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Filesystems { disk, json, open } => {
             check_disk(&disk)?;
@@ -328,7 +367,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     allow_backing: open.allow_backing,
                 },
             )
-            .with_context(|| format!("cannot open {}", disk.display()))?;
+            .context("cannot open")?;
             let fss = launched.filesystems();
             if json {
                 print_json(&fss)?;
@@ -337,10 +376,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 t.set_header(vec!["Name", "Type", "Label", "UUID", "Size"]);
                 for f in &fss {
                     t.add_row(vec![
-                        f.device.clone(),
-                        f.fs_type.clone(),
-                        opt(&f.label).to_string(),
-                        opt(&f.uuid).to_string(),
+                        shown(&f.device).into_owned(),
+                        shown(&f.fs_type).into_owned(),
+                        shown_opt(&f.label).to_string(),
+                        shown_opt(&f.uuid).to_string(),
                         human_size(f.size),
                     ]);
                 }
@@ -352,7 +391,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 );
                 write_stdout(text.as_bytes())?;
                 for d in &launched.diagnostics {
-                    eprintln!("warning: {}: {}", d.subject, d.message);
+                    eprintln!("warning: {}: {}", shown(&d.subject), shown(&d.message));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -391,24 +430,33 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 let mut out = String::new();
                 for os in &ins.operatingsystems {
                     if ins.operatingsystems.len() > 1 {
-                        writeln!(out, "# {} ({})", opt(&os.product_name), os.root)?;
+                        writeln!(
+                            out,
+                            "# {} ({})",
+                            shown_opt(&os.product_name),
+                            shown(&os.root)
+                        )?;
                     }
                     let mut t = table();
                     t.set_header(vec!["Name", "Version", "Arch"]);
                     for a in &os.applications {
-                        t.add_row(vec![a.name.clone(), a.full_version(), a.arch.clone()]);
+                        t.add_row(vec![
+                            shown(&a.name).into_owned(),
+                            shown(&a.full_version()).into_owned(),
+                            shown(&a.arch).into_owned(),
+                        ]);
                     }
                     writeln!(out, "{t}")?;
                     writeln!(
                         out,
                         "{} packages ({})",
                         os.applications.len(),
-                        opt(&os.package_format)
+                        shown_opt(&os.package_format)
                     )?;
                 }
                 write_stdout(out.as_bytes())?;
                 for d in &ins.diagnostics {
-                    eprintln!("warning: {}", d.message);
+                    eprintln!("warning: {}", subject_and_message(d));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -422,31 +470,20 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         } => {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
             let entries = g
-                .read_dir(&p)
-                .with_context(|| format!("cannot list {path} in {}", disk.display()))?;
-            let base = if p.ends_with('/') {
-                p.clone()
-            } else {
-                format!("{p}/")
-            };
+                .read_dir_detailed(&p)
+                .with_context(|| format!("cannot list in {}", disk.display()))?;
             let rows: Vec<LsEntry> = entries
                 .into_iter()
-                .map(|e| {
-                    let full = format!("{base}{}", e.name);
-                    let md = g.lstat(&full).ok();
-                    let target = if e.file_type == guestctl_fs::FileType::Symlink {
-                        g.read_link(&full).ok()
-                    } else {
-                        None
-                    };
+                .map(|d| {
+                    let md = d.metadata.ok();
                     LsEntry {
-                        name: e.name,
-                        file_type: e.file_type,
+                        name: d.entry.name,
+                        file_type: d.entry.file_type,
                         size: md.as_ref().map(|m| m.len),
                         mode: md
                             .and_then(|m| m.mode)
                             .map(|m| format!("{:04o}", m & 0o7777)),
-                        target,
+                        target: d.target.and_then(Result::ok),
                     }
                 })
                 .collect();
@@ -464,14 +501,14 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     let tail = r
                         .target
                         .as_ref()
-                        .map(|t| format!(" -> {t}"))
+                        .map(|t| format!(" -> {}", shown(t)))
                         .unwrap_or_default();
                     writeln!(
                         out,
                         "{kind} {:>4} {:>10} {}{tail}",
                         r.mode.as_deref().unwrap_or("-"),
                         r.size.map(|s| s.to_string()).unwrap_or_default(),
-                        r.name
+                        shown(&r.name)
                     )?;
                 }
                 write_stdout(out.as_bytes())?;
@@ -485,11 +522,21 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             open,
         } => {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
-            let bytes = g
-                .read_file(&p, guestctl_fs::MAX_FILE_READ)
-                .with_context(|| format!("cannot read {path} in {}", disk.display()))?;
-            write_stdout(&bytes)?;
-            Ok(ExitCode::SUCCESS)
+            // Streamed: a sparse file of any size costs one chunk of memory.
+            let mut out = std::io::stdout().lock();
+            let mut write_err = None;
+            g.read_file_chunks(&p, &mut |chunk| match out.write_all(chunk) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    write_err = Some(e);
+                    ControlFlow::Break(())
+                }
+            })
+            .with_context(|| format!("cannot read in {}", disk.display()))?;
+            match write_err {
+                Some(e) => Err(e.into()),
+                None => Ok(out.flush().map(|()| ExitCode::SUCCESS)?),
+            }
         }
         Command::Cache(CacheCommand::Clear) => {
             let cache = Cache::open_default()
@@ -508,7 +555,12 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Cache(CacheCommand::Info) => {
             let text = match Cache::open_default() {
-                Some(c) => format!("{}: {} entries\n", c.dir().display(), c.len()),
+                Some(c) => {
+                    let n = c.count().with_context(|| {
+                        format!("cannot read the cache in {}", c.dir().display())
+                    })?;
+                    format!("{}: {n} entries\n", c.dir().display())
+                }
                 None => "no cache directory (set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME)\n"
                     .to_string(),
             };

@@ -6,6 +6,7 @@
 //! quietly, where `println!` would panic with "failed printing to stdout".
 
 pub mod batch;
+pub mod escape;
 pub mod inspect;
 pub mod mock_disk;
 pub mod perf;

@@ -34,11 +34,13 @@
 
 mod error;
 mod format;
+mod input;
 mod qcow2;
 mod views;
 
-pub use error::{BlockError, ErrorKind};
+pub use error::{chain_text, BlockError, ErrorKind};
 pub use format::{detect_format, detect_format_bytes, ImageFormat, DETECT_LEN, QCOW2_MAGIC};
+pub use input::{open_input, OpenedInput};
 pub use qcow2::{
     read_qcow2_header, Qcow2Header, Qcow2Image, QCOW2_MAX_BACKING_NAME_LEN, QCOW2_MAX_CLUSTER_BITS,
     QCOW2_MAX_L1_ENTRIES, QCOW2_MAX_VIRTUAL_SIZE, QCOW2_MIN_CLUSTER_BITS,
@@ -140,34 +142,12 @@ pub struct FileDevice {
     size: u64,
 }
 
-/// The error of opening an image file, saying what the user can do about it.
-/// Callers name the file (`guestctl-inspect` prefixes every error with the image).
-fn open_error(e: std::io::Error, path: &Path) -> BlockError {
-    let (kind, what) = match e.kind() {
-        std::io::ErrorKind::NotFound => (
-            ErrorKind::NotFound,
-            "no such file (give the path of a raw or qcow2 disk image)",
-        ),
-        std::io::ErrorKind::PermissionDenied => (
-            ErrorKind::Io,
-            "permission denied (guestctl needs read access only; check the file's mode)",
-        ),
-        _ => return BlockError::io(e).with_context(format!("opening {}", path.display())),
-    };
-    // No path here: the layers above name the image (a second copy would repeat it).
-    BlockError::new(kind, what)
-}
-
 impl FileDevice {
     /// Open `path` read-only as a raw device.
+    /// Only a regular file or a block device is accepted, and opening never
+    /// blocks (see [`open_input`]).
     pub fn open(path: &Path) -> Result<Self, BlockError> {
-        let file = File::open(path).map_err(|e| open_error(e, path))?;
-        let size = file
-            .metadata()
-            .map_err(|e| {
-                BlockError::io(e).with_context(format!("reading metadata of {}", path.display()))
-            })?
-            .len();
+        let OpenedInput { file, size } = open_input(path)?;
         Ok(Self {
             file,
             path: path.to_path_buf(),
@@ -287,12 +267,14 @@ pub fn open_image(path: &Path, opts: &OpenOptions) -> Result<Arc<dyn BlockDevice
 }
 
 /// Like [`open_image`], also returning the detected format.
+///
+/// Errors do not name `path` (the caller does); errors about a backing file name it.
 pub fn open_image_detected(
     path: &Path,
     opts: &OpenOptions,
 ) -> Result<(ImageFormat, Arc<dyn BlockDevice>), BlockError> {
     let file = FileDevice::open(path)?;
-    let format = detect_format(&file).map_err(|e| e.with_context(path.display().to_string()))?;
+    let format = detect_format(&file)?;
     let dev: Arc<dyn BlockDevice> = match format {
         ImageFormat::Raw => Arc::new(file),
         ImageFormat::Qcow2 => {
@@ -303,8 +285,7 @@ pub fn open_image_detected(
             return Err(BlockError::unsupported(format!(
                 "{} images are not supported (convert with `qemu-img convert -O raw`)",
                 other.name()
-            ))
-            .with_context(path.display().to_string()))
+            )))
         }
     };
     Ok((format, dev))

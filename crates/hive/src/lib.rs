@@ -9,7 +9,9 @@
 //! hive bin and to be allocated; names, lists and data must fit their cells;
 //! `ri` index lists may not nest; key walks carry their ancestors so a cycle is
 //! an error; big-data values are capped at [`MAX_VALUE_BYTES`]; path depth at
-//! [`MAX_DEPTH`]. No unsafe code, no panics on any input.
+//! [`MAX_DEPTH`]; the subkeys listed by one key at [`MAX_SUBKEYS`] and at one
+//! per key cell the hive could hold (an `ri` list naming the same `lf` list
+//! over and over cannot multiply them). No unsafe code, no panics on any input.
 //!
 //! Not handled: transaction logs (`.LOG1/.LOG2`) are not replayed, so a dirty
 //! hive (primary ≠ secondary sequence number, see [`Hive::is_dirty`]) is read
@@ -35,6 +37,13 @@ pub const MAX_DEPTH: usize = 512;
 /// as `DigitalProductId` blobs or REG_MULTI_SZ driver lists) are far smaller; a
 /// bound keeps a hostile data size from allocating gigabytes.
 pub const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+/// Most subkeys listed by one key. Real keys hold at most tens of thousands
+/// (`HKCR\CLSID`); without a bound, an `ri` list repeating one full `lf` list
+/// 65,535 times would name 4.3 G subkeys from a hive of under a megabyte.
+pub const MAX_SUBKEYS: usize = 1 << 20;
+/// Smallest key (`nk`) cell: a 4-byte size and the 76-byte fixed part. A key
+/// lists no more subkeys than the hive has room for distinct key cells.
+const MIN_KEY_CELL: usize = 80;
 /// Size of one big-data segment's payload.
 const BIG_DATA_SEGMENT: usize = 16344;
 
@@ -306,17 +315,15 @@ fn decode_name(raw: &[u8], compressed: bool) -> String {
     }
 }
 
+/// UTF-16LE bytes as text, as the hive stores names and strings: an odd last byte
+/// is ignored and an unpaired surrogate becomes U+FFFD.
 fn decode_utf16(raw: &[u8]) -> String {
-    let units: Vec<u16> = raw
+    let units = raw
         .chunks_exact(2)
-        .map(|p| {
-            u16::from_le_bytes([
-                p.first().copied().unwrap_or(0),
-                p.get(1).copied().unwrap_or(0),
-            ])
-        })
-        .collect();
-    String::from_utf16_lossy(&units)
+        .map(|p| u16::from_le_bytes(p.try_into().unwrap_or_default()));
+    char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
 }
 
 fn names_equal(a: &str, b: &str) -> bool {
@@ -482,17 +489,11 @@ pub struct Value {
 
 fn decode_value(kind: u32, data: Vec<u8>) -> RegValue {
     let sz = |d: &[u8]| {
-        let units: Vec<u16> = d
-            .chunks_exact(2)
-            .map(|p| {
-                u16::from_le_bytes([
-                    p.first().copied().unwrap_or(0),
-                    p.get(1).copied().unwrap_or(0),
-                ])
-            })
-            .collect();
-        let end = units.iter().position(|u| *u == 0).unwrap_or(units.len());
-        String::from_utf16_lossy(units.get(..end).unwrap_or_default())
+        let mut s = decode_utf16(d);
+        if let Some(end) = s.find('\0') {
+            s.truncate(end);
+        }
+        s
     };
     match kind {
         reg_type::NONE => RegValue::None(data),
@@ -514,19 +515,7 @@ fn decode_value(kind: u32, data: Vec<u8>) -> RegValue {
             RegValue::Qword(u64::from_le_bytes(w))
         }
         reg_type::MULTI_SZ => {
-            let units: Vec<u16> = data
-                .chunks_exact(2)
-                .map(|p| {
-                    u16::from_le_bytes([
-                        p.first().copied().unwrap_or(0),
-                        p.get(1).copied().unwrap_or(0),
-                    ])
-                })
-                .collect();
-            let mut v: Vec<String> = units
-                .split(|u| *u == 0)
-                .map(String::from_utf16_lossy)
-                .collect();
+            let mut v: Vec<String> = decode_utf16(&data).split('\0').map(String::from).collect();
             while v.last().is_some_and(String::is_empty) {
                 v.pop();
             }
@@ -576,10 +565,22 @@ impl<'a> Hive<'a> {
                 }
                 self.read_subkey_list(o, false, out)?;
             } else {
+                if out.len() >= self.max_subkeys() {
+                    return Err(HiveError::LimitExceeded {
+                        what: "subkeys of one key",
+                        limit: self.max_subkeys() as u64,
+                    });
+                }
                 out.push(o);
             }
         }
         Ok(())
+    }
+
+    /// Most subkey offsets one key may list: [`MAX_SUBKEYS`], and no more than
+    /// the key cells the hive bins have room for.
+    fn max_subkeys(&self) -> usize {
+        MAX_SUBKEYS.min(self.bins.len() / MIN_KEY_CELL)
     }
 
     /// Name and type of the value at `offset`, without reading its data.
@@ -672,7 +673,7 @@ impl<'a> Hive<'a> {
     }
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "test-support"))]
 #[allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -680,7 +681,7 @@ impl<'a> Hive<'a> {
     clippy::arithmetic_side_effects,
     clippy::cast_possible_truncation
 )]
-pub(crate) mod testwriter;
+pub mod testwriter;
 
 #[cfg(test)]
 #[allow(

@@ -16,7 +16,7 @@
 
 mod text;
 
-pub use text::{parse_metadata, ConfigNode, ConfigValue, LVM_MAX_NESTING};
+pub use text::{parse_metadata, ConfigNode, ConfigValue, LVM_MAX_ITEMS, LVM_MAX_NESTING};
 
 use crate::{le32, le64, Diagnostic, ErrorKind, PhysicalVolume, Volume, VolumeError, VolumeKind};
 use guestctl_block::{BlockDevice, LinearDevice, LinearSegment};
@@ -599,5 +599,10 @@ fn map_lv(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 mod tests;
