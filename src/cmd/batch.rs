@@ -308,7 +308,7 @@ impl Sink {
         }
         if let (Err(e), false) = (&item.result, self.quiet) {
             self.progress
-                .suspend(|| eprintln!("error: {}", shown(&e.to_string())));
+                .suspend(|| eprintln!("error: {}", shown(&guestctl_block::chain_text(e))));
         }
         self.progress.inc(1);
         if self.counts.failed > 0 {
@@ -385,7 +385,7 @@ fn count_table(title: &str, counts: &std::collections::BTreeMap<String, u64>) ->
     let mut rows: Vec<_> = counts.iter().collect();
     rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (k, n) in rows {
-        t.add_row(vec![k.clone(), n.to_string()]);
+        t.add_row(vec![shown(k).into_owned(), n.to_string()]);
     }
     format!("{t}\n")
 }
