@@ -86,6 +86,12 @@ fn a_record_has_every_field_and_summary_drops_the_application_list() {
         assert_eq!(r["index"].as_u64().unwrap() % 10, 0);
         assert!(r["error_kind"].is_string() && r["error"].is_string(), "{r}");
         assert!(r["inspection"].is_null());
+        // The message says why, not only which image.
+        let (error, image) = (r["error"].as_str().unwrap(), r["image"].as_str().unwrap());
+        assert!(
+            error.starts_with(image) && error.len() > image.len() + 10,
+            "{error}"
+        );
     }
     let ok = recs.iter().find(|r| r["status"] == "ok").unwrap();
     let os = &ok["inspection"]["operatingsystems"][0];
@@ -169,11 +175,11 @@ fn exit_status_and_bounds_are_clear() {
     let o = batch(&["--jobs", "100000", ok]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("at most 256 worker threads"),
+        stderr(&o).contains("at most 64 worker threads"),
         "{}",
         stderr(&o)
     );
-    assert_eq!(batch(&["--jobs", "256", ok]).status.code(), Some(0));
+    assert_eq!(batch(&["--jobs", "64", ok]).status.code(), Some(0));
     assert_eq!(batch(&["--jobs", "0", ok]).status.code(), Some(2));
     let o = batch(&["--files-from", "/nonexistent/list.txt"]);
     assert_eq!(o.status.code(), Some(2));

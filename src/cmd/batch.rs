@@ -56,7 +56,7 @@ struct RunArgs {
     /// Read the image paths from FILE, one per line (`-`: stdin), streamed.
     #[arg(long, short = 'T', value_name = "FILE")]
     files_from: Option<PathBuf>,
-    /// Worker threads (default: one per core; at most 256, and no more than images).
+    /// Worker threads (default: one per core; at most 64, and no more than images).
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
     /// Inspect only shard K of N, 1-based: the images at 0-based positions i with
@@ -385,7 +385,7 @@ fn count_table(title: &str, counts: &std::collections::BTreeMap<String, u64>) ->
     let mut rows: Vec<_> = counts.iter().collect();
     rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (k, n) in rows {
-        t.add_row(vec![k.clone(), n.to_string()]);
+        t.add_row(vec![shown(k).into_owned(), n.to_string()]);
     }
     format!("{t}\n")
 }

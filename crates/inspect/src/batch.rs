@@ -117,12 +117,17 @@ where
     // A list of known length (arguments) gets no more threads than it has images.
     // A streamed list is not read ahead for that: a pipe that brings one path at a
     // time must get that image's record before it sends the next.
-    let threads = engine::thread_count(opts.jobs)?;
-    let threads = selected.size_hint().1.map_or(threads, |n| threads.min(n));
+    let threads = pool_size(engine::thread_count(opts.jobs)?, selected.size_hint().1);
     engine::run(&mut selected, threads, &opts.image, sink)?;
     Ok(RunSummary {
         skipped: selected.skipped,
     })
+}
+
+/// Threads for a run: `threads`, but no more than `known_len` images when the
+/// list's length is known, and at least one.
+fn pool_size(threads: usize, known_len: Option<usize>) -> usize {
+    known_len.map_or(threads, |n| threads.min(n)).max(1)
 }
 
 /// Inspect `paths` (those of `opts.shard`) and return the outcomes in list order.
@@ -146,4 +151,26 @@ pub fn batch(paths: &[PathBuf], opts: &BatchOptions) -> Vec<BatchItem> {
     );
     items.sort_by_key(|i| i.index);
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pool_is_no_larger_than_a_known_list() {
+        assert_eq!(pool_size(64, Some(3)), 3);
+        assert_eq!(pool_size(2, Some(1000)), 2);
+        assert_eq!(pool_size(8, None), 8);
+        assert_eq!(pool_size(8, Some(0)), 1);
+        let paths = input::from_paths(vec![PathBuf::from("/a"); 5]);
+        let done = Done::default();
+        let selected = Selected {
+            input: paths,
+            shard: None,
+            done: &done,
+            skipped: 0,
+        };
+        assert_eq!(selected.size_hint().1, Some(5));
+    }
 }

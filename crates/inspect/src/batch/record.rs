@@ -49,7 +49,7 @@ pub struct Record<'a> {
     pub status: Status,
     /// The error's kind (`io`, `corrupt`, `unsupported`, `not_found`, ...).
     pub error_kind: Option<&'static str>,
-    /// The error message.
+    /// The error message, with its causes.
     pub error: Option<String>,
     /// Wall-clock time spent on this image, in milliseconds.
     pub duration_ms: f64,
