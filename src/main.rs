@@ -97,7 +97,7 @@ fn main() -> ExitCode {
         // The reader went away (`guestctl … | head`): nothing left to say.
         Err(e) if cmd::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cmd::escape::shown(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }

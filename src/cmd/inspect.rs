@@ -12,16 +12,24 @@ use guestctl_inspect::{
     Cache, GuestFs, ImageOptions, InspectOptions, Inspection, LaunchOptions,
 };
 use std::fmt::Write as _;
+use std::io::Write as _;
+use std::ops::ControlFlow;
 
+use crate::cmd::escape::{shown, shown_opt};
 use crate::cmd::{columns, write_stdout};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// Exit status of `inspect` when the image was read but holds no operating system
+/// (1 is an error: the image could not be read at all).
+pub const NO_OS_FOUND: u8 = 3;
 
 /// Options shared by the commands that open an image.
 #[derive(clap::Args, Debug, Clone)]
 pub struct OpenArgs {
     /// Open backing files named by a qcow2 image (off by default: an image must not
-    /// make guestctl read other host files unless you say so).
+    /// make guestctl read other host files unless you say so). Even then, only
+    /// regular files in the image's own directory are opened (symlinks resolved).
     #[arg(long)]
     allow_backing: bool,
 }
@@ -134,25 +142,39 @@ fn image_options(open: &OpenArgs, no_cache: bool, no_packages: bool) -> ImageOpt
         inspect: InspectOptions {
             packages: !no_packages,
         },
-        cache: if no_cache {
-            None
-        } else {
-            Cache::open_default()
-        },
+        cache: if no_cache { None } else { usable_cache() },
     }
 }
 
-fn check_disk(disk: &Path) -> anyhow::Result<()> {
-    if !disk.exists() {
-        bail!(
-            "{}: no such file (give the path of a raw or qcow2 disk image)",
-            disk.display()
+/// The default cache, with a warning (and none used) when its directory is
+/// missing from the environment or cannot hold entries.
+fn usable_cache() -> Option<Cache> {
+    let Some(cache) = Cache::open_default() else {
+        eprintln!(
+            "warning: no cache directory (set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME): results are not cached"
         );
+        return None;
+    };
+    match cache.check_usable() {
+        Ok(()) => Some(cache),
+        Err(e) => {
+            eprintln!(
+                "warning: the inspection cache in {} is unusable ({e}): results are not cached (--no-cache silences this)",
+                cache.dir().display()
+            );
+            None
+        }
     }
-    if disk.is_dir() {
-        bail!("{}: is a directory, not a disk image", disk.display());
+}
+
+/// Refuse early, with a message naming what it is, a path that cannot be an
+/// image: missing, a symlink loop, a directory, a FIFO, a socket, a character
+/// device. Opening never blocks.
+fn check_disk(disk: &Path) -> anyhow::Result<()> {
+    match guestctl_block::open_input(disk) {
+        Ok(_) => Ok(()),
+        Err(e) => bail!("{}: {e}", disk.display()),
     }
-    Ok(())
 }
 
 fn inspect_one(disk: &Path, opts: &ImageOptions) -> anyhow::Result<Inspection> {
@@ -175,8 +197,9 @@ fn human_size(b: u64) -> String {
     }
 }
 
-fn opt(s: &Option<String>) -> &str {
-    s.as_deref().unwrap_or("-")
+/// An optional guest string for a human, escaped (`-` when absent).
+fn opt(s: &Option<String>) -> std::borrow::Cow<'_, str> {
+    shown_opt(s)
 }
 
 /// The human summary of `ins` (its diagnostics: [`warn_diagnostics`]): a header
@@ -186,7 +209,7 @@ fn render_inspection(ins: &Inspection) -> String {
     let _ = writeln!(
         s,
         "{}: {} image, {}, {} partition table",
-        ins.image,
+        shown(&ins.image),
         ins.format,
         human_size(ins.size),
         ins.partition_table
@@ -194,12 +217,17 @@ fn render_inspection(ins: &Inspection) -> String {
     if ins.operatingsystems.is_empty() {
         let _ = writeln!(
             s,
-            "No operating system found ({} filesystems; see `guestctl filesystems`).",
-            ins.filesystems.len()
+            "No operating system found ({} filesystems; see `guestctl filesystems`{}).",
+            ins.filesystems.len(),
+            if ins.diagnostics.is_empty() {
+                ""
+            } else {
+                " and the warnings for what stopped detection"
+            }
         );
     }
     for os in &ins.operatingsystems {
-        let _ = writeln!(s, "\n{} ({})", opt(&os.product_name), os.root);
+        let _ = writeln!(s, "\n{} ({})", opt(&os.product_name), shown(&os.root));
         s.push_str(&columns::key_values("  ", &os_facts(os)));
     }
     s
@@ -213,7 +241,7 @@ fn os_facts(os: &guestctl_inspect::OperatingSystem) -> Vec<(String, String)> {
         os.applications.len().to_string()
     };
     let mut facts = vec![
-        ("type".to_string(), os.name.clone()),
+        ("type".to_string(), shown(&os.name).into_owned()),
         ("distro".to_string(), opt(&os.distro).to_string()),
         (
             "version".to_string(),
@@ -231,15 +259,17 @@ fn os_facts(os: &guestctl_inspect::OperatingSystem) -> Vec<(String, String)> {
         ),
     ];
     if let Some(b) = &os.build_id {
-        facts.push(("build".to_string(), b.clone()));
+        facts.push(("build".to_string(), shown(b).into_owned()));
     }
     for (i, m) in os.mountpoints.iter().enumerate() {
         let fs = os.filesystems.iter().find(|f| f.device == m.device);
-        let fs_type = fs.map(|f| format!(" ({})", f.fs_type)).unwrap_or_default();
+        let fs_type = fs
+            .map(|f| format!(" ({})", shown(&f.fs_type)))
+            .unwrap_or_default();
         let key = if i == 0 { "mounts" } else { "" };
         facts.push((
             key.to_string(),
-            format!("{} on {}{fs_type}", m.device, m.mountpoint),
+            format!("{} on {}{fs_type}", shown(&m.device), shown(&m.mountpoint)),
         ));
     }
     facts
@@ -250,8 +280,18 @@ fn warn_diagnostics(ins: &Inspection) {
     if !ins.diagnostics.is_empty() {
         eprintln!();
         for d in &ins.diagnostics {
-            eprintln!("warning: {}", d.message);
+            eprintln!("warning: {}", subject_and_message(d));
         }
+    }
+}
+
+/// A diagnostic as a warning line names it: its subject (which volume, which
+/// file), then its message, unless the message already starts with the subject.
+fn subject_and_message(d: &guestctl_inspect::Diagnostic) -> String {
+    if d.subject.is_empty() || d.message.starts_with(&d.subject) {
+        shown(&d.message).into_owned()
+    } else {
+        format!("{}: {}", shown(&d.subject), shown(&d.message))
     }
 }
 
@@ -305,10 +345,10 @@ fn render_packages(ins: &Inspection, format: PackagesFormat) -> anyhow::Result<V
         ins.operatingsystems.iter().flat_map(|os| {
             os.applications.iter().map(move |a| {
                 vec![
-                    os.root.clone(),
-                    a.name.clone(),
-                    a.full_version(),
-                    a.arch.clone(),
+                    shown(&os.root).into_owned(),
+                    shown(&a.name).into_owned(),
+                    shown(&a.full_version()).into_owned(),
+                    shown(&a.arch).into_owned(),
                 ]
             })
         })
@@ -375,7 +415,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 write_stdout(render_inspection(&ins).as_bytes())?;
                 warn_diagnostics(&ins);
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if ins.operatingsystems.is_empty() {
+                ExitCode::from(NO_OS_FOUND)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Filesystems { disk, json, open } => {
             check_disk(&disk)?;
@@ -394,8 +438,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(|f| {
                         vec![
-                            f.device.clone(),
-                            f.fs_type.clone(),
+                            shown(&f.device).into_owned(),
+                            shown(&f.fs_type).into_owned(),
                             opt(&f.label).to_string(),
                             opt(&f.uuid).to_string(),
                             human_size(f.size),
@@ -411,7 +455,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 );
                 write_stdout(text.as_bytes())?;
                 for d in &launched.diagnostics {
-                    eprintln!("warning: {}: {}", d.subject, d.message);
+                    eprintln!("warning: {}: {}", shown(&d.subject), shown(&d.message));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -433,7 +477,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let format = if json { PackagesFormat::Json } else { format };
             write_stdout(&render_packages(&ins, format)?)?;
             for d in &ins.diagnostics {
-                eprintln!("warning: {}", d.message);
+                eprintln!("warning: {}", subject_and_message(d));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -446,31 +490,20 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         } => {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
             let entries = g
-                .read_dir(&p)
+                .read_dir_detailed(&p)
                 .with_context(|| format!("cannot list in {}", disk.display()))?;
-            let base = if p.ends_with('/') {
-                p.clone()
-            } else {
-                format!("{p}/")
-            };
             let rows: Vec<LsEntry> = entries
                 .into_iter()
-                .map(|e| {
-                    let full = format!("{base}{}", e.name);
-                    let md = g.lstat(&full).ok();
-                    let target = if e.file_type == guestctl_fs::FileType::Symlink {
-                        g.read_link(&full).ok()
-                    } else {
-                        None
-                    };
+                .map(|d| {
+                    let md = d.metadata.ok();
                     LsEntry {
-                        name: e.name,
-                        file_type: e.file_type,
+                        name: d.entry.name,
+                        file_type: d.entry.file_type,
                         size: md.as_ref().map(|m| m.len),
                         mode: md
                             .and_then(|m| m.mode)
                             .map(|m| format!("{:04o}", m & 0o7777)),
-                        target,
+                        target: d.target.and_then(Result::ok),
                     }
                 })
                 .collect();
@@ -488,14 +521,14 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     let tail = r
                         .target
                         .as_ref()
-                        .map(|t| format!(" -> {t}"))
+                        .map(|t| format!(" -> {}", shown(t)))
                         .unwrap_or_default();
                     writeln!(
                         out,
                         "{kind} {:>4} {:>10} {}{tail}",
                         r.mode.as_deref().unwrap_or("-"),
                         r.size.map(|s| s.to_string()).unwrap_or_default(),
-                        r.name
+                        shown(&r.name)
                     )?;
                 }
                 write_stdout(out.as_bytes())?;
@@ -509,11 +542,21 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             open,
         } => {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
-            let bytes = g
-                .read_file(&p, guestctl_fs::MAX_FILE_READ)
-                .with_context(|| format!("cannot read in {}", disk.display()))?;
-            write_stdout(&bytes)?;
-            Ok(ExitCode::SUCCESS)
+            // Streamed: a sparse file of any size costs one chunk of memory.
+            let mut out = std::io::stdout().lock();
+            let mut write_err = None;
+            g.read_file_chunks(&p, &mut |chunk| match out.write_all(chunk) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    write_err = Some(e);
+                    ControlFlow::Break(())
+                }
+            })
+            .with_context(|| format!("cannot read in {}", disk.display()))?;
+            match write_err {
+                Some(e) => Err(e.into()),
+                None => Ok(out.flush().map(|()| ExitCode::SUCCESS)?),
+            }
         }
         Command::Cache(CacheCommand::Clear) => {
             let cache = Cache::open_default()
@@ -532,7 +575,12 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Cache(CacheCommand::Info) => {
             let text = match Cache::open_default() {
-                Some(c) => format!("{}: {} entries\n", c.dir().display(), c.len()),
+                Some(c) => {
+                    let n = c.count().with_context(|| {
+                        format!("cannot read the cache in {}", c.dir().display())
+                    })?;
+                    format!("{}: {n} entries\n", c.dir().display())
+                }
                 None => "no cache directory (set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME)\n"
                     .to_string(),
             };

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod chatter;
 pub mod columns;
 pub mod completions;
+pub mod escape;
 pub mod inspect;
 pub mod man;
 pub mod mock_disk;
