@@ -367,7 +367,10 @@ fn compare_bench_and_baseline_commands() {
         &rd,
     ]));
     assert_eq!(code, 0);
-    assert!(out.contains("machine: ") && out.contains("\ntrue "), "{out}");
+    assert!(
+        out.contains("machine: ") && out.contains("\ntrue "),
+        "{out}"
+    );
     std::fs::write(tmp.path().join("bad.json"), "{").unwrap();
     let (code, _, err) = outcome(&guestctl(&[
         "perf",
