@@ -6,9 +6,11 @@
 # Usage: ./scripts/validate-performance.sh [guestctl perf validate options...]
 #   e.g. ./scripts/validate-performance.sh --iterations 20 --filter minimal
 #
-# Exit status: 0 nothing regressed, 2 a regression was detected, 1 any error (build
-# failure, unreadable baseline, failed test). Under GitHub Actions
-# (GITHUB_ACTIONS=true) regressions are also printed as ::warning:: annotations.
+# Exit status: 0 nothing regressed, 2 a regression was detected (or a missed target,
+# with --fail-on-target-miss), 1 any error (a mistyped option, build failure,
+# unreadable baseline, failed test). Results go to stdout, warnings to stderr. Under
+# GitHub Actions (GITHUB_ACTIONS=true) regressions and missed targets are also
+# printed as annotations.
 #
 # Environment: GUESTCTL_BIN=/path/to/guestctl skips the build and uses that binary.
 set -uo pipefail

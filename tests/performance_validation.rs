@@ -367,7 +367,10 @@ fn compare_bench_and_baseline_commands() {
         &rd,
     ]));
     assert_eq!(code, 0);
-    assert!(out.contains("machine: ") && out.contains("│ true"), "{out}");
+    assert!(
+        out.contains("machine: ") && out.contains("\ntrue "),
+        "{out}"
+    );
     std::fs::write(tmp.path().join("bad.json"), "{").unwrap();
     let (code, _, err) = outcome(&guestctl(&[
         "perf",
@@ -500,6 +503,7 @@ fn memory_is_recorded_and_a_memory_regression_is_flagged() {
         "perf",
         "validate",
         "--no-progress",
+        "--wide",
         "--filter",
         "mock_disk_generation/minimal",
         "--iterations",

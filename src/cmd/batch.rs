@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::cmd::escape::{shown, shown_opt};
-use crate::cmd::{is_broken_pipe, write_stdout};
+use crate::cmd::{chatter, is_broken_pipe, write_stdout};
 
 /// `guestctl batch ...`
 #[derive(clap::Args, Debug)]
@@ -93,12 +93,6 @@ struct RunArgs {
     /// Open backing files named by a qcow2 image.
     #[arg(long)]
     allow_backing: bool,
-    /// No progress bar (it is shown only when stderr is a terminal).
-    #[arg(long)]
-    no_progress: bool,
-    /// Nothing on stderr but fatal errors: no progress, no per-image errors, no counts.
-    #[arg(long, short = 'q')]
-    quiet: bool,
 }
 
 /// Run `guestctl batch` or `guestctl batch report`.
@@ -170,7 +164,7 @@ fn open_output(a: &RunArgs) -> anyhow::Result<(Option<OutputFile>, Done)> {
     };
     if a.resume {
         let (file, done, loaded) = OutputFile::resume(path)?;
-        if !a.quiet && (loaded.torn_line_dropped || loaded.errors_dropped > 0) {
+        if !chatter::quiet() && (loaded.torn_line_dropped || loaded.errors_dropped > 0) {
             eprintln!(
                 "batch: resuming {}: {} ok kept, {} failed to retry{}",
                 path.display(),
@@ -202,7 +196,7 @@ fn run_batch(a: &RunArgs) -> anyhow::Result<ExitCode> {
         file,
         json: a.json,
         human: !a.json && a.output.is_none(),
-        quiet: a.quiet,
+        quiet: chatter::quiet(),
         detail: if a.summary {
             Detail::Summary
         } else {
@@ -210,7 +204,8 @@ fn run_batch(a: &RunArgs) -> anyhow::Result<ExitCode> {
         },
         shard: opts.shard,
         host,
-        progress: progress_bar(!a.quiet && !a.no_progress),
+        // --quiet and --no-progress are guestctl's global flags.
+        progress: progress_bar(!chatter::quiet() && !chatter::no_progress()),
         counts: Counts::default(),
         stdout_error: None,
     };
@@ -226,7 +221,7 @@ fn run_batch(a: &RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(f) = sink.file.take() {
         f.finish()?;
     }
-    if !a.quiet {
+    if !chatter::quiet() {
         eprintln!(
             "batch: {} ok, {} failed{}",
             sink.counts.ok,

@@ -11,7 +11,8 @@ static NO_PROGRESS: AtomicBool = AtomicBool::new(false);
 /// The global flags, accepted before or after any subcommand.
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct ChatterArgs {
-    /// Print only results, warnings and errors: no progress bars, no notes.
+    /// Print only results, warnings and errors: no progress bars, no notes (batch:
+    /// not its per-image errors and counts either, only fatal errors).
     #[arg(long, short = 'q', global = true)]
     quiet: bool,
     /// Never show a progress bar.
@@ -25,6 +26,17 @@ impl ChatterArgs {
         QUIET.store(self.quiet, Ordering::Relaxed);
         NO_PROGRESS.store(self.no_progress, Ordering::Relaxed);
     }
+}
+
+/// Whether `--quiet` was given: nothing on stderr but warnings and errors (and, for
+/// `batch`, not even its per-image errors and counts).
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Whether `--no-progress` was given.
+pub fn no_progress() -> bool {
+    NO_PROGRESS.load(Ordering::Relaxed)
 }
 
 /// Whether a progress bar may be drawn: not asked away, and stderr is a terminal.
