@@ -1,14 +1,21 @@
 //! dpkg status (`/var/lib/dpkg/status`): RFC 822-like stanzas separated by
 //! blank lines; continuation lines start with a space or tab.
 //!
-//! Which packages are listed: those whose `Status:` state (its third word) is
-//! `installed`, `triggers-awaited` or `triggers-pending` — the states in which
-//! the package's files are on disk and configured, whatever the wanted action
-//! (`install`, `hold`, `deinstall`, `purge`). Excluded: `not-installed`,
-//! `config-files`, `half-installed`, `unpacked` and `half-configured`.
-//! libguestfs tests `strstr(status, "installed")`, which also admits
-//! `half-installed` and `not-installed` by accident of spelling; we follow
-//! dpkg's meaning instead (`dpkg -l` shows those as not installed).
+//! Which packages are listed: those whose state is `installed`,
+//! `triggers-awaited` or `triggers-pending` — the states in which the package's
+//! files are on disk and configured, whatever the wanted action (`install`,
+//! `hold`, `deinstall`, `purge`). Excluded: `not-installed`, `config-files`,
+//! `half-installed`, `unpacked` and `half-configured`.
+//!
+//! Finding the state: dpkg writes `Status: WANT EFLAG STATE`, and its three word
+//! lists are disjoint (want: `unknown install hold deinstall purge`; eflag: `ok
+//! reinstreq`; state: the eight words above). The state is therefore the one
+//! word of the field that is a state word, wherever it stands, so a field
+//! written by another tool as `installed ok` or `installed` still counts. A
+//! field with no state word, or with two, is not a package we can call
+//! installed. libguestfs tests `strstr(status, "installed")`, which also admits
+//! `half-installed` and `not-installed` by accident of spelling; `dpkg -l` shows
+//! those as not installed, and so do we.
 
 use crate::error::limit;
 use crate::text::{text, trim, Lines};
@@ -16,12 +23,27 @@ use crate::{
     check_len, split_evr, Package, PackageFormat, PkgError, MAX_PACKAGES, MAX_STANZA_BYTES,
 };
 
+/// dpkg's package states (the third word of `Status:`), none of which is also
+/// a want or an error flag word.
+pub const DPKG_STATES: &[&str] = &[
+    "not-installed",
+    "config-files",
+    "half-installed",
+    "unpacked",
+    "half-configured",
+    "triggers-awaited",
+    "triggers-pending",
+    "installed",
+];
+
 /// Is a dpkg `Status:` value one whose package counts as installed (see the
 /// module rule)? `status` is the whole value, e.g. `install ok installed`.
 pub fn dpkg_state_is_installed(status: &str) -> bool {
-    let mut words = status.split_ascii_whitespace();
-    let state = words.nth(2);
-    words.next().is_none()
+    let mut states = status
+        .split_ascii_whitespace()
+        .filter(|w| DPKG_STATES.contains(w));
+    let state = states.next();
+    states.next().is_none()
         && matches!(
             state,
             Some("installed" | "triggers-awaited" | "triggers-pending")
@@ -299,8 +321,26 @@ Triggers-Pending: ldconfig
         assert!(!dpkg_state_is_installed("purge ok not-installed"));
         assert!(!dpkg_state_is_installed("install ok unpacked"));
         assert!(!dpkg_state_is_installed("install ok half-configured"));
-        assert!(!dpkg_state_is_installed("installed"));
-        assert!(!dpkg_state_is_installed("install ok installed extra"));
+        // The state word counts wherever it stands, in a field of any length.
+        assert!(dpkg_state_is_installed("installed ok"));
+        assert!(dpkg_state_is_installed("installed"));
+        assert!(dpkg_state_is_installed("install ok installed extra"));
+        assert!(!dpkg_state_is_installed("not-installed ok"));
+        assert!(!dpkg_state_is_installed("half-installed"));
+        // No state word, or two of them: not known to be installed.
+        assert!(!dpkg_state_is_installed("install ok"));
+        assert!(!dpkg_state_is_installed(""));
+        assert!(!dpkg_state_is_installed("installed not-installed"));
+    }
+
+    #[test]
+    fn short_status_fields_list_their_packages() {
+        let s = "Package: a\nStatus: installed ok\nVersion: 1.0-1\n\n\
+                 Package: b\nStatus: not-installed\nVersion: 2\n\n\
+                 Package: c\nStatus: installed\nVersion: 3\n";
+        let p = parse_dpkg_status(s.as_bytes()).unwrap();
+        let names: Vec<&str> = p.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "c"]);
     }
 
     #[test]

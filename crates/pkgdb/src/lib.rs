@@ -31,7 +31,7 @@ mod rpmdb;
 mod text;
 
 pub use apk::parse_apk_installed;
-pub use dpkg::{dpkg_state_is_installed, parse_dpkg_status};
+pub use dpkg::{dpkg_state_is_installed, parse_dpkg_status, DPKG_STATES};
 pub use error::{PkgError, PkgErrorKind};
 pub use pacman::{parse_alpm_db_version, parse_pacman_desc};
 pub use rpm::{RpmHeader, RpmHeaderError};
