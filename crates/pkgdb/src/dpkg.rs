@@ -20,7 +20,7 @@
 use crate::error::limit;
 use crate::text::{text, trim, Lines};
 use crate::{
-    check_len, split_evr, Package, PackageFormat, PkgError, MAX_PACKAGES, MAX_STANZA_BYTES,
+    check_len, detail, split_evr, Package, PackageFormat, PkgError, MAX_PACKAGES, MAX_STANZA_BYTES,
 };
 
 /// dpkg's package states (the third word of `Status:`), none of which is also
@@ -58,6 +58,13 @@ struct Stanza<'a> {
     status: Option<&'a [u8]>,
     version: Option<&'a [u8]>,
     arch: Option<&'a [u8]>,
+    homepage: Option<&'a [u8]>,
+    source: Option<&'a [u8]>,
+    summary: Option<&'a [u8]>,
+    /// The continuation lines of `Description` (the body), as found.
+    body: Vec<&'a [u8]>,
+    /// Whether continuation lines now belong to `Description`.
+    in_description: bool,
     any_field: bool,
 }
 
@@ -93,7 +100,10 @@ pub fn parse_dpkg_status(bytes: &[u8]) -> Result<Vec<Package>, PkgError> {
                 if !st.any_field {
                     return Err(syntax(line_no, "continuation line without a field"));
                 }
-                // Continuation of a multi-line field (Description, Conffiles, …): not needed.
+                // Continuation of a multi-line field: only Description's is kept.
+                if st.in_description {
+                    st.body.push(line);
+                }
                 continue;
             }
             Some(b'#') => continue, // deb822 comment
@@ -108,6 +118,7 @@ pub fn parse_dpkg_status(bytes: &[u8]) -> Result<Vec<Package>, PkgError> {
             return Err(syntax(line_no, "malformed field name"));
         }
         st.any_field = true;
+        st.in_description = false;
         // Field names are case-insensitive in deb822.
         if name.eq_ignore_ascii_case(b"Package") {
             st.package = Some(value);
@@ -117,11 +128,46 @@ pub fn parse_dpkg_status(bytes: &[u8]) -> Result<Vec<Package>, PkgError> {
             st.version = Some(value);
         } else if name.eq_ignore_ascii_case(b"Architecture") {
             st.arch = Some(value);
+        } else {
+            st.set_detail(name, value);
         }
     }
     finish(&mut st, &mut out)?;
     out.sort_unstable();
     Ok(out)
+}
+
+impl<'a> Stanza<'a> {
+    fn set_detail(&mut self, name: &[u8], value: &'a [u8]) {
+        if name.eq_ignore_ascii_case(b"Homepage") {
+            self.homepage = Some(value);
+        } else if name.eq_ignore_ascii_case(b"Source") {
+            self.source = Some(value);
+        } else if name.eq_ignore_ascii_case(b"Description") {
+            self.summary = Some(value);
+            self.in_description = true;
+        }
+    }
+
+    /// Copy the details into `p`: `Source` loses a `(version)` after the name,
+    /// the body's lines lose their first space (a ` .` line stays `.`, as
+    /// virt-inspector keeps it).
+    fn details_into(&self, p: &mut Package) {
+        let keep = |b: Option<&[u8]>| b.and_then(|b| detail(&text(b)));
+        p.url = keep(self.homepage);
+        p.source_package = keep(self.source.and_then(|s| s.split(|c| *c == b' ').next()));
+        p.summary = keep(self.summary);
+        if !self.body.is_empty() {
+            let mut body = Vec::with_capacity(self.body.iter().map(|l| l.len()).sum());
+            for (i, line) in self.body.iter().enumerate() {
+                if i > 0 {
+                    body.push(b'\n');
+                }
+                body.extend_from_slice(line.get(1..).unwrap_or_default());
+            }
+            p.description = detail(&text(&body));
+        }
+    }
 }
 
 fn syntax(line: usize, reason: &str) -> PkgError {
@@ -171,13 +217,16 @@ fn finish(st: &mut Stanza<'_>, out: &mut Vec<Package>) -> Result<(), PkgError> {
             out.len().saturating_add(1),
         ));
     }
-    out.push(Package {
+    let mut p = Package {
         name,
         epoch,
         version: upstream.to_owned(),
         release: revision.to_owned(),
         arch,
-    });
+        ..Package::default()
+    };
+    s.details_into(&mut p);
+    out.push(p);
     Ok(())
 }
 
@@ -308,6 +357,41 @@ Triggers-Pending: ldconfig
             (b.epoch, b.version.as_str(), b.release.as_str()),
             (0, "12.4+deb12u5", "")
         );
+    }
+
+    #[test]
+    fn details() {
+        let pkgs = parse_dpkg_status(SAMPLE.as_bytes()).unwrap();
+        let z = &pkgs[3];
+        assert_eq!(z.url.as_deref(), Some("http://zlib.net/"));
+        assert_eq!(z.source_package.as_deref(), Some("zlib"));
+        assert_eq!(z.summary.as_deref(), Some("compression library - runtime"));
+        assert_eq!(
+            z.description.as_deref(),
+            Some(
+                "zlib is a library implementing the deflate compression method found\n\
+                 in gzip and PKZIP.  This package includes the shared library."
+            )
+        );
+        let b = &pkgs[0];
+        assert_eq!(b.source_package, None);
+        assert_eq!(b.url, None);
+        let body = b.description.as_deref().unwrap();
+        assert!(
+            body.starts_with("This package contains the basic"),
+            "{body}"
+        );
+        assert!(
+            body.ends_with("systems.\n.\nPackage: not-a-real-field"),
+            "{body}"
+        );
+        // Conffiles' continuation lines are not part of any description.
+        assert!(!body.contains("/etc/issue 53a6"), "{body}");
+        // The i386 zlib1g has a summary and no body.
+        assert_eq!(pkgs[4].description, None);
+        let src = "Package: a\nStatus: install ok installed\nVersion: 1\nSource: glibc (2.36-9)\n";
+        let p = parse_dpkg_status(src.as_bytes()).unwrap();
+        assert_eq!(p[0].source_package.as_deref(), Some("glibc"));
     }
 
     #[test]
