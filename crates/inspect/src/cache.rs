@@ -36,8 +36,10 @@ use std::path::{Path, PathBuf};
 pub const FINGERPRINT_HEAD: usize = 64 * 1024;
 /// Bytes at the end of the image that go into the fingerprint.
 pub const FINGERPRINT_TAIL: usize = 4096;
-/// Version of the entry layout; entries of another layout are misses.
-pub const ENTRY_FORMAT: u32 = 2;
+/// Version of the entry layout; entries of another layout are misses. postcard
+/// is not self-describing, so a field added to [`Inspection`] changes the layout
+/// too (3: package details, osinfo and the Windows facts).
+pub const ENTRY_FORMAT: u32 = 3;
 /// File name extension of entries.
 const ENTRY_EXT: &str = ".entry";
 /// Largest cache entry read back (a 10,000-package inspection is about 1 MiB).

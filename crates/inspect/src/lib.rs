@@ -40,6 +40,7 @@ pub mod guestfs;
 pub mod launch;
 mod memfs;
 pub mod os;
+pub mod osinfo;
 pub mod packages;
 pub mod release;
 mod types;
@@ -63,7 +64,7 @@ pub use memfs::MemFs;
 pub use os::{inspect_os, InspectOptions};
 pub use packages::list_applications;
 pub use types::{
-    Application, Diagnostic, FilesystemInfo, Inspection, Mountpoint, OperatingSystem,
+    Application, Diagnostic, DriveMapping, FilesystemInfo, Inspection, Mountpoint, OperatingSystem,
     SCHEMA_VERSION,
 };
 

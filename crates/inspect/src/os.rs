@@ -97,6 +97,9 @@ pub fn inspect_os(launched: &Launched, opts: &InspectOptions) -> Inspection {
             ));
         }
     }
+    for os in &mut operatingsystems {
+        os.osinfo = crate::osinfo::osinfo_of(os);
+    }
     Inspection {
         schema_version: SCHEMA_VERSION,
         image: launched.image.display().to_string(),
@@ -408,6 +411,7 @@ fn inspect_linux(
         root: root.device.clone(),
         name: "linux".into(),
         distro,
+        osinfo: None,
         product_name: info.product_name,
         product_variant: None,
         major_version: major,
@@ -418,6 +422,8 @@ fn inspect_linux(
         package_format,
         package_management,
         windows_systemroot: None,
+        windows_current_control_set: None,
+        drive_mappings: Vec::new(),
         mountpoints,
         filesystems,
         applications,

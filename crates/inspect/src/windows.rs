@@ -125,6 +125,7 @@ pub(crate) fn inspect_windows(
         root: device.clone(),
         name: "windows".into(),
         distro: Some("windows".into()),
+        osinfo: None,
         product_name: ver.product_name,
         product_variant: ver.product_variant,
         major_version: major,
@@ -135,6 +136,8 @@ pub(crate) fn inspect_windows(
         package_format: None,
         package_management: None,
         windows_systemroot: Some(sysroot.to_string()),
+        windows_current_control_set: None,
+        drive_mappings: Vec::new(),
         mountpoints: vec![Mountpoint {
             mountpoint: "/".into(),
             device,
