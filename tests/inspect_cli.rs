@@ -450,6 +450,8 @@ fn windows_guest_end_to_end_on_real_ntfs() {
     );
     assert_eq!(os["arch"], "x86_64");
     assert_eq!(os["windows_systemroot"], "/Windows");
+    assert_eq!(os["osinfo"], "win2k22");
+    assert_eq!(os["windows_current_control_set"], "ControlSet002");
     assert_eq!(os["filesystems"][0]["type"], "ntfs");
     assert_eq!(os["filesystems"][0]["label"], "Windows");
     assert_eq!(os["mountpoints"][0]["mountpoint"], "/");

@@ -45,6 +45,8 @@ pub mod packages;
 pub mod release;
 mod types;
 pub mod windows;
+pub mod windows_apps;
+pub mod windows_system;
 
 #[cfg(test)]
 #[allow(
@@ -54,6 +56,14 @@ pub mod windows;
     clippy::arithmetic_side_effects
 )]
 mod tests;
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+mod windows_tests;
 
 pub use batch::{batch, BatchItem, BatchOptions};
 pub use cache::{Cache, CacheKey};

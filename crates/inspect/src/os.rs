@@ -93,6 +93,7 @@ pub fn inspect_os(launched: &Launched, opts: &InspectOptions) -> Inspection {
                 o.index,
                 &alone,
                 &sysroot,
+                opts.packages,
                 &mut diagnostics,
             ));
         }
