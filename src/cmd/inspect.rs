@@ -37,8 +37,11 @@ pub enum Command {
         /// The disk image (raw or qcow2).
         disk: PathBuf,
         /// Print the result as JSON (schema: docs/inspect-json.md).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "xml")]
         json: bool,
+        /// Print virt-inspector's XML (differences: docs/inspect-json.md).
+        #[arg(long)]
+        xml: bool,
         /// Do not use the inspection cache (neither read nor write it).
         #[arg(long)]
         no_cache: bool,
@@ -330,12 +333,16 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Inspect {
             disk,
             json,
+            xml,
             no_cache,
             no_packages,
             open,
         } => {
             let ins = inspect_one(&disk, &image_options(&open, no_cache, no_packages))?;
-            if json {
+            if xml {
+                write_stdout(guestctl_inspect::xml::to_xml(&ins).as_bytes())?;
+                warn_diagnostics(&ins);
+            } else if json {
                 print_json(&ins)?;
             } else {
                 write_stdout(render_inspection(&ins).as_bytes())?;

@@ -47,6 +47,7 @@ mod types;
 pub mod windows;
 pub mod windows_apps;
 pub mod windows_system;
+pub mod xml;
 
 #[cfg(test)]
 #[allow(
