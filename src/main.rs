@@ -36,6 +36,9 @@ enum Command {
     /// The performance validation framework.
     #[command(subcommand)]
     Perf(cmd::perf::Command),
+    /// Inspect many disk images, one JSON record per image as each is done
+    /// (resumable, shardable); `batch report` counts the records.
+    Batch(cmd::batch::Args),
     #[command(flatten)]
     Inspect(cmd::inspect::Command),
 }
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::MockDisk(c) => cmd::mock_disk::run(c),
         Command::Perf(c) => cmd::perf::run(c),
+        Command::Batch(c) => cmd::batch::run(c),
         Command::Inspect(c) => cmd::inspect::run(c),
     };
     match result {

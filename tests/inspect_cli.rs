@@ -205,7 +205,7 @@ fn hostile_images_get_a_clear_error_each_and_batch_goes_on() {
     }
     let o = guestctl(&["inspect", "/nonexistent.img"], &cache);
     assert!(stderr(&o).contains("no such file"), "{}", stderr(&o));
-    // Batch: the good image succeeds, each bad one fails alone, order kept.
+    // Batch: the good image succeeds, each bad one fails alone, positions kept.
     let mut args = vec!["batch", "--json", "--jobs", "2"];
     let good_path = f.ubuntu.path().to_str().unwrap();
     args.push(good_path);
@@ -215,32 +215,31 @@ fn hostile_images_get_a_clear_error_each_and_batch_goes_on() {
     args.push(good_path);
     let o = guestctl(&args, &cache);
     assert_eq!(o.status.code(), Some(1));
-    let lines: Vec<serde_json::Value> = stdout(&o)
+    let mut lines: Vec<serde_json::Value> = stdout(&o)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let oks: Vec<bool> = lines.iter().map(|l| l["ok"].as_bool().unwrap()).collect();
+    // Records come as images finish; each says its position in the list.
+    lines.sort_by_key(|l| l["index"].as_u64().unwrap());
+    let oks: Vec<bool> = lines.iter().map(|l| l["status"] == "ok").collect();
     assert_eq!(oks, vec![true, false, false, false, false, true]);
     assert_eq!(lines[2]["image"], bad[1].to_str().unwrap());
     assert!(lines[2]["error"].as_str().unwrap().contains("zeroed"));
     // Sharding: 2/3 of six images is positions 1 and 4.
     args.extend(["--shard", "2/3"]);
     let o = guestctl(&args, &cache);
-    let imgs: Vec<String> = stdout(&o)
+    let mut records: Vec<serde_json::Value> = stdout(&o)
         .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["image"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    records.sort_by_key(|l| l["index"].as_u64().unwrap());
+    let imgs: Vec<&str> = records
+        .iter()
+        .map(|l| l["image"].as_str().unwrap())
         .collect();
     assert_eq!(
         imgs,
-        vec![
-            bad[0].to_str().unwrap().to_string(),
-            bad[3].to_str().unwrap().to_string()
-        ]
+        vec![bad[0].to_str().unwrap(), bad[3].to_str().unwrap()]
     );
 }
 

@@ -5,6 +5,7 @@
 //! (`guestctl … | head -1`) makes a write fail with `BrokenPipe`, which `main` ends
 //! quietly, where `println!` would panic with "failed printing to stdout".
 
+pub mod batch;
 pub mod inspect;
 pub mod mock_disk;
 pub mod perf;

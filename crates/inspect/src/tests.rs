@@ -571,22 +571,6 @@ fn corrupt_entries_are_misses_and_clear_empties() {
 }
 
 #[test]
-fn shards_partition_the_input() {
-    let v: Vec<u32> = (0..10).collect();
-    assert_eq!(crate::batch::shard(&v, Some((1, 3))), vec![0, 3, 6, 9]);
-    assert_eq!(crate::batch::shard(&v, Some((3, 3))), vec![2, 5, 8]);
-    let mut all: Vec<u32> = (1..=4)
-        .flat_map(|k| crate::batch::shard(&v, Some((k, 4))))
-        .collect();
-    all.sort();
-    assert_eq!(all, v);
-    assert_eq!(crate::batch::parse_shard("2/4").unwrap(), (2, 4));
-    for bad in ["0/4", "5/4", "1/0", "x", "1/", "/2"] {
-        assert!(crate::batch::parse_shard(bad).is_err(), "{bad}");
-    }
-}
-
-#[test]
 fn hash_is_stable_and_spreads() {
     assert_eq!(
         crate::cache::hash64(b"abc", 1),
