@@ -815,3 +815,41 @@ fn inspect_xml_is_virt_inspectors_document() {
     let o = guestctl(&["inspect", "--xml", "--json", "--no-cache", img], &cache);
     assert!(!o.status.success());
 }
+
+#[test]
+fn virt_tool_habits_cat_several_ls_long_and_dash_a() {
+    let f = fixture();
+    let cache = f.dir.path().join("cache-habits");
+    let img = f.ubuntu.path().to_str().unwrap();
+    let o = guestctl(&["cat", img, "/etc/hostname", "/etc/hostname"], &cache);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "cli-vm\ncli-vm\n");
+    let o = guestctl(&["cat", "-a", img, "/etc/hostname"], &cache);
+    assert_eq!(stdout(&o), "cli-vm\n", "{}", stderr(&o));
+    let o = guestctl(&["ls", "-a", img, "/etc", "-l"], &cache);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.starts_with("- ") && l.ends_with(" /etc/hostname")),
+        "{}",
+        stdout(&o)
+    );
+    let o = guestctl(&["ls", img, "/etc", "-lR", "--csv"], &cache);
+    let out = stdout(&o);
+    assert!(out.starts_with("d,0755,"), "{out}");
+    assert!(out.contains(",7,/etc/hostname\n"), "{out}");
+    let o = guestctl(&["ls", img, "/etc", "-R"], &cache);
+    assert!(
+        stdout(&o).lines().any(|l| l == "hostname"),
+        "{}",
+        stdout(&o)
+    );
+    for cmd in [["inspect", "-a"], ["filesystems", "-a"], ["packages", "-a"]] {
+        let o = guestctl(&[cmd[0], cmd[1], img, "--json"], &cache);
+        assert!(o.status.success(), "{cmd:?}: {}", stderr(&o));
+    }
+    let o = guestctl(&["inspect", "-a", img, "-a", img], &cache);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("several disks"), "{}", stderr(&o));
+}

@@ -14,6 +14,7 @@ use guestctl_inspect::{
 };
 use std::fmt::Write as _;
 
+use crate::cmd::virt_ls::{disk_and_operands, listing, one_disk, LsMode};
 use crate::cmd::write_stdout;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,7 +35,11 @@ pub enum Command {
     /// packages (like virt-inspector).
     Inspect {
         /// The disk image (raw or qcow2).
-        disk: PathBuf,
+        #[arg(required_unless_present = "add")]
+        disk: Option<PathBuf>,
+        /// The disk image, as virt-inspector takes it (`-a DISK`).
+        #[arg(short = 'a', long = "add", value_name = "DISK")]
+        add: Vec<PathBuf>,
         /// Print the result as JSON (schema: docs/inspect-json.md).
         #[arg(long, conflicts_with = "xml")]
         json: bool,
@@ -53,7 +58,11 @@ pub enum Command {
     /// List the partitions, logical volumes and filesystems of a disk image.
     Filesystems {
         /// The disk image.
-        disk: PathBuf,
+        #[arg(required_unless_present = "add")]
+        disk: Option<PathBuf>,
+        /// The disk image (`-a DISK`, as virt-filesystems takes it).
+        #[arg(short = 'a', long = "add", value_name = "DISK")]
+        add: Vec<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -63,7 +72,11 @@ pub enum Command {
     /// List the installed packages of each operating system on a disk image.
     Packages {
         /// The disk image.
-        disk: PathBuf,
+        #[arg(required_unless_present = "add")]
+        disk: Option<PathBuf>,
+        /// The disk image (`-a DISK`).
+        #[arg(short = 'a', long = "add", value_name = "DISK")]
+        add: Vec<PathBuf>,
         /// Print JSON: `[{"root": …, "applications": [{name, epoch, version, release, arch}]}]`.
         #[arg(long)]
         json: bool,
@@ -75,10 +88,22 @@ pub enum Command {
     },
     /// List a directory inside a disk image.
     Ls {
-        /// The disk image.
-        disk: PathBuf,
-        /// `/PATH` in the guest OS (with its mounts), or `DEVICE:/PATH` on one filesystem.
-        path: String,
+        /// `DISK DIR...`, or `DIR...` after `-a DISK`. A directory is `/PATH` in the
+        /// guest OS (with its mounts), or `DEVICE:/PATH` on one filesystem.
+        #[arg(required = true, value_name = "DISK|DIR")]
+        args: Vec<String>,
+        /// The disk image (`-a DISK`, as virt-ls takes it).
+        #[arg(short = 'a', long = "add", value_name = "DISK")]
+        add: Vec<PathBuf>,
+        /// virt-ls's long rows: type, permissions, size, path.
+        #[arg(short = 'l', long)]
+        long: bool,
+        /// Everything below the directory (with `-l`: a row for each, depth first).
+        #[arg(short = 'R', long)]
+        recursive: bool,
+        /// The long rows as CSV (implies `-l`).
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
         /// The OS root to use on a multi-OS disk (`/dev/sda3`); default: the first.
         #[arg(long)]
         root: Option<String>,
@@ -90,10 +115,14 @@ pub enum Command {
     },
     /// Print a file from inside a disk image.
     Cat {
-        /// The disk image.
-        disk: PathBuf,
-        /// `/PATH` in the guest OS (with its mounts), or `DEVICE:/PATH` on one filesystem.
-        path: String,
+        /// `DISK FILE...`, or `FILE...` after `-a DISK`. A file is `/PATH` in the guest
+        /// OS (with its mounts), or `DEVICE:/PATH` on one filesystem; several are
+        /// printed one after the other.
+        #[arg(required = true, value_name = "DISK|FILE")]
+        args: Vec<String>,
+        /// The disk image (`-a DISK`, as virt-cat takes it).
+        #[arg(short = 'a', long = "add", value_name = "DISK")]
+        add: Vec<PathBuf>,
         /// The OS root to use on a multi-OS disk; default: the first.
         #[arg(long)]
         root: Option<String>,
@@ -272,21 +301,32 @@ fn namespace(
     root: Option<&str>,
     open: &OpenArgs,
 ) -> anyhow::Result<(GuestFs, String)> {
+    namespace_in(&launch_disk(disk, open)?, spec, root)
+}
+
+fn launch_disk(disk: &Path, open: &OpenArgs) -> anyhow::Result<guestctl_inspect::Launched> {
     check_disk(disk)?;
-    let launched = guestctl_inspect::launch(
+    guestctl_inspect::launch(
         disk,
         &LaunchOptions {
             allow_backing: open.allow_backing,
         },
     )
-    .context("cannot open")?;
+    .context("cannot open")
+}
+
+fn namespace_in(
+    launched: &guestctl_inspect::Launched,
+    spec: &str,
+    root: Option<&str>,
+) -> anyhow::Result<(GuestFs, String)> {
     let (dev, path) = split_device_path(spec);
     if !path.starts_with('/') {
         bail!("{spec}: guest paths are absolute: /PATH, or DEVICE:/PATH such as /dev/sda1:/etc");
     }
     let g = match dev {
-        Some(d) => device_namespace(&launched, d),
-        None => os_namespace(&launched, root),
+        Some(d) => device_namespace(launched, d),
+        None => os_namespace(launched, root),
     }
     .context("cannot read")?;
     Ok((g, path.to_string()))
@@ -307,12 +347,14 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Inspect {
             disk,
+            add,
             json,
             xml,
             no_cache,
             no_packages,
             open,
         } => {
+            let disk = one_disk(disk, add)?;
             let ins = inspect_one(&disk, &image_options(&open, no_cache, no_packages))?;
             if xml {
                 write_stdout(guestctl_inspect::xml::to_xml(&ins).as_bytes())?;
@@ -325,7 +367,13 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Filesystems { disk, json, open } => {
+        Command::Filesystems {
+            disk,
+            add,
+            json,
+            open,
+        } => {
+            let disk = one_disk(disk, add)?;
             check_disk(&disk)?;
             let launched = guestctl_inspect::launch(
                 &disk,
@@ -364,10 +412,12 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Packages {
             disk,
+            add,
             json,
             no_cache,
             open,
         } => {
+            let disk = one_disk(disk, add)?;
             let ins = inspect_one(&disk, &image_options(&open, no_cache, false))?;
             if ins.operatingsystems.is_empty() {
                 bail!(
@@ -419,13 +469,37 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Ls {
-            disk,
-            path,
+            args,
+            add,
+            long,
+            recursive,
+            csv,
             root,
             json,
             open,
         } => {
-            let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
+            let (disk, paths) = disk_and_operands(add, args)?;
+            let mode = LsMode {
+                long: long || csv,
+                recursive,
+                csv,
+            };
+            let [path] = paths.as_slice() else {
+                if paths.is_empty() {
+                    bail!("no directory given: guestctl ls DISK /PATH...");
+                }
+                let launched = launch_disk(&disk, &open)?;
+                for path in &paths {
+                    let (g, p) = namespace_in(&launched, path, root.as_deref())?;
+                    write_stdout(listing(&g, &p, mode)?.as_bytes())?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            };
+            let (g, p) = namespace(&disk, path, root.as_deref(), &open)?;
+            if mode.long || mode.recursive {
+                write_stdout(listing(&g, &p, mode)?.as_bytes())?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let entries = g
                 .read_dir(&p)
                 .with_context(|| format!("cannot list in {}", disk.display()))?;
@@ -484,16 +558,23 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Cat {
-            disk,
-            path,
+            args,
+            add,
             root,
             open,
         } => {
-            let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
-            let bytes = g
-                .read_file(&p, guestctl_fs::MAX_FILE_READ)
-                .with_context(|| format!("cannot read in {}", disk.display()))?;
-            write_stdout(&bytes)?;
+            let (disk, paths) = disk_and_operands(add, args)?;
+            if paths.is_empty() {
+                bail!("no file given: guestctl cat DISK /PATH...");
+            }
+            let launched = launch_disk(&disk, &open)?;
+            for path in &paths {
+                let (g, p) = namespace_in(&launched, path, root.as_deref())?;
+                let bytes = g
+                    .read_file(&p, guestctl_fs::MAX_FILE_READ)
+                    .with_context(|| format!("cannot read in {}", disk.display()))?;
+                write_stdout(&bytes)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Cache(CacheCommand::Clear) => {

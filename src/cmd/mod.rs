@@ -9,6 +9,7 @@ pub mod batch;
 pub mod inspect;
 pub mod mock_disk;
 pub mod perf;
+pub mod virt_ls;
 
 use std::io::Write as _;
 
