@@ -77,7 +77,7 @@ pub enum Command {
         /// The disk image (`-a DISK`).
         #[arg(short = 'a', long = "add", value_name = "DISK")]
         add: Vec<PathBuf>,
-        /// Print JSON: `[{"root": …, "applications": [{name, epoch, version, release, arch}]}]`.
+        /// Print JSON: `[{"root": …, "applications": [{name, epoch, version, release, arch, url, summary, ...}]}]`.
         #[arg(long)]
         json: bool,
         /// Do not use the inspection cache.
