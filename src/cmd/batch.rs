@@ -19,6 +19,7 @@ use std::io::{BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::cmd::escape::{shown, shown_opt};
 use crate::cmd::{is_broken_pipe, write_stdout};
 
 /// `guestctl batch ...`
@@ -108,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     match result {
         Err(e) if !is_broken_pipe(&e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", shown(&format!("{e:#}")));
             Ok(ExitCode::from(2))
         }
         r => r,
@@ -306,7 +307,8 @@ impl Sink {
             self.write_out(human_line(&item).as_bytes())?;
         }
         if let (Err(e), false) = (&item.result, self.quiet) {
-            self.progress.suspend(|| eprintln!("error: {e}"));
+            self.progress
+                .suspend(|| eprintln!("error: {}", shown(&e.to_string())));
         }
         self.progress.inc(1);
         if self.counts.failed > 0 {
@@ -328,13 +330,10 @@ impl Sink {
     }
 }
 
-fn or_dash(s: &Option<String>) -> &str {
-    s.as_deref().unwrap_or("-")
-}
-
 /// One line per image for people: the path, then each OS's facts, or the failure.
 fn human_line(item: &BatchItem) -> String {
-    let path = item.path.display();
+    let path = item.path.display().to_string();
+    let path = shown(&path);
     match &item.result {
         Err(e) => format!("{path}\tFAILED ({})\n", e.kind().name()),
         Ok(ins) if ins.operatingsystems.is_empty() => format!("{path}\t(no OS found)\n"),
@@ -344,11 +343,11 @@ fn human_line(item: &BatchItem) -> String {
             .map(|os| {
                 format!(
                     "{path}\t{} {}.{}\t{}\t{}\t{} packages\n",
-                    or_dash(&os.distro),
+                    shown_opt(&os.distro),
                     os.major_version,
                     os.minor_version,
-                    or_dash(&os.arch),
-                    or_dash(&os.hostname),
+                    shown_opt(&os.arch),
+                    shown_opt(&os.hostname),
                     os.applications.len()
                 )
             })
