@@ -28,9 +28,10 @@ pub const NO_OS_FOUND: u8 = 3;
 /// Options shared by the commands that open an image.
 #[derive(clap::Args, Debug, Clone)]
 pub struct OpenArgs {
-    /// Open backing files named by a qcow2 image (off by default: an image must not
-    /// make guestctl read other host files unless you say so). Even then, only
-    /// regular files in the image's own directory are opened (symlinks resolved).
+    /// Open backing files named by a qcow2 image and the extent files a VMDK
+    /// descriptor names (off by default: an image must not make guestctl read other
+    /// host files unless you say so). Even then, only regular files in the image's own
+    /// directory are opened (symlinks resolved).
     #[arg(long)]
     allow_backing: bool,
 }
@@ -41,7 +42,7 @@ pub enum Command {
     /// Inspect a disk image: operating systems, versions, hostnames, mountpoints,
     /// packages (like virt-inspector).
     Inspect {
-        /// The disk image (raw or qcow2).
+        /// The disk image (raw, qcow2, VMDK, VHD, VHDX or VDI).
         #[arg(required_unless_present = "add")]
         disk: Option<PathBuf>,
         /// The disk image, as virt-inspector takes it (`-a DISK`).

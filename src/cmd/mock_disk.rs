@@ -46,7 +46,7 @@ pub struct CreateArgs {
     /// Number of installed packages.
     #[arg(long, default_value_t = 200)]
     packages: usize,
-    /// Image format: raw or qcow2.
+    /// Image format: raw, qcow2, vmdk, vhdx, vdi or vhd (all but raw through qemu-img).
     #[arg(long, default_value = "raw", value_parser = parse_format)]
     format: DiskFormat,
     /// Layout: standard, lvm, ext2, ext3, dualboot.
