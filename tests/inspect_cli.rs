@@ -448,6 +448,120 @@ fn mbr_disk(part: &[u8]) -> Vec<u8> {
     disk
 }
 
+/// A SOFTWARE hive: Windows Server 2022, two native applications, two 32-bit
+/// ones under `WOW6432Node`, and one Uninstall subkey without a `DisplayName`
+/// (not an application).
+fn software_hive_with_apps() -> Vec<u8> {
+    use regf::{dword, key, sz, REG_DWORD, REG_SZ};
+    let app = |name: &str, display: &str, publisher: &str| {
+        key(
+            name,
+            vec![
+                ("DisplayName", REG_SZ, sz(display)),
+                ("DisplayVersion", REG_SZ, sz("1.0")),
+                ("Publisher", REG_SZ, sz(publisher)),
+                (
+                    "InstallLocation",
+                    REG_SZ,
+                    sz(&format!("C:\\Program Files\\{name}")),
+                ),
+            ],
+            vec![],
+        )
+    };
+    let uninstall = |apps: Vec<regf::K>| {
+        key(
+            "Windows",
+            vec![],
+            vec![key(
+                "CurrentVersion",
+                vec![],
+                vec![key("Uninstall", vec![], apps)],
+            )],
+        )
+    };
+    let cv = key(
+        "CurrentVersion",
+        vec![
+            ("ProductName", REG_SZ, sz("Windows Server 2022 Datacenter")),
+            ("InstallationType", REG_SZ, sz("Server")),
+            ("CurrentBuildNumber", REG_SZ, sz("20348")),
+            ("CurrentMajorVersionNumber", REG_DWORD, dword(10)),
+            ("CurrentMinorVersionNumber", REG_DWORD, dword(0)),
+        ],
+        vec![],
+    );
+    let native = uninstall(vec![
+        app("7-Zip", "7-Zip 23.01 (x64)", "Igor Pavlov"),
+        app("Git_is1", "Git", "The Git Development Community"),
+        key(
+            "KB5005039",
+            vec![("Comments", REG_SZ, sz("an update"))],
+            vec![],
+        ),
+    ]);
+    let wow = uninstall(vec![
+        app("Mozilla Firefox", "Mozilla Firefox (x86 en-US)", "Mozilla"),
+        app("Notepad++", "Notepad++ (32-bit x86)", "Notepad++ Team"),
+    ]);
+    let ms = key(
+        "Microsoft",
+        vec![],
+        vec![native, key("Windows NT", vec![], vec![cv])],
+    );
+    let wow = key(
+        "WOW6432Node",
+        vec![],
+        vec![key("Microsoft", vec![], vec![wow])],
+    );
+    let root = key("ROOT", vec![], vec![ms, wow]);
+    let mut w = regf::Writer::new();
+    let r = w.key(&root, true);
+    w.finish(r)
+}
+
+/// A SYSTEM hive whose current control set is 2, naming the host in Tcpip
+/// (control set 1 holds a stale name), with `C:` on the first partition of
+/// [`mbr_disk`] (its signature, offset 2048 × 512).
+fn system_hive_with_drive_c() -> Vec<u8> {
+    use regf::{dword, key, sz, REG_DWORD, REG_SZ};
+    let set = |n: u32, host: &str| {
+        let tcpip = key(
+            "Tcpip",
+            vec![],
+            vec![key(
+                "Parameters",
+                vec![("Hostname", REG_SZ, sz(host))],
+                vec![],
+            )],
+        );
+        key(
+            &format!("ControlSet{n:03}"),
+            vec![],
+            vec![key("Services", vec![], vec![tcpip])],
+        )
+    };
+    let mut c = 0x5749_4e31u32.to_le_bytes().to_vec();
+    c.extend_from_slice(&(2048u64 * 512).to_le_bytes());
+    let mounted = key(
+        "MountedDevices",
+        vec![
+            ("\\DosDevices\\C:", 3, c),
+            ("\\DosDevices\\Z:", 3, vec![1; 12]),
+        ],
+        vec![],
+    );
+    let select = key("Select", vec![("Current", REG_DWORD, dword(2))], vec![]);
+    let root = key(
+        "ROOT",
+        vec![],
+        vec![set(1, "STALE-NAME"), set(2, "WIN-E2E-01"), mounted, select],
+    );
+    let mut w = regf::Writer::new();
+    let r = w.key(&root, true);
+    w.finish(r)
+}
+
 /// Needs mkntfs and ntfs-3g (package ntfs-3g), /dev/fuse and the right to mount
 /// with it (root, as CI runs). When any is missing the test says which and skips;
 /// under `GUESTCTL_REQUIRE_TOOLS` it fails instead, since a machine that sets it
@@ -455,9 +569,8 @@ fn mbr_disk(part: &[u8]) -> Vec<u8> {
 #[test]
 fn windows_guest_end_to_end_on_real_ntfs() {
     let dir = tempfile::tempdir().unwrap();
-    let software =
-        regf::windows_software("Windows Server 2022 Datacenter", 10, 0, "20348", "Server");
-    let system = regf::windows_system("WIN-E2E-01", 2);
+    let software = software_hive_with_apps();
+    let system = system_hive_with_drive_c();
     let part = match build_windows_ntfs(dir.path(), &software, &system) {
         Ok(p) => p,
         Err(why) => {
@@ -494,6 +607,52 @@ fn windows_guest_end_to_end_on_real_ntfs() {
     );
     assert_eq!(os["arch"], "x86_64");
     assert_eq!(os["windows_systemroot"], "/Windows");
+    assert_eq!(os["osinfo"], "win2k22");
+    assert_eq!(os["windows_current_control_set"], "ControlSet002");
+    assert_eq!(
+        os["drive_mappings"],
+        serde_json::json!([{"name": "C", "device": "/dev/sda1"}])
+    );
+    let apps: Vec<(&str, &str, &str)> = os["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap(),
+                a["display_name"].as_str().unwrap(),
+                a["publisher"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        apps,
+        [
+            ("7-Zip", "7-Zip 23.01 (x64)", "Igor Pavlov"),
+            ("Git_is1", "Git", "The Git Development Community"),
+            ("Mozilla Firefox", "Mozilla Firefox (x86 en-US)", "Mozilla"),
+            ("Notepad++", "Notepad++ (32-bit x86)", "Notepad++ Team"),
+        ]
+    );
+    assert_eq!(
+        os["applications"][0]["install_path"],
+        "C:\\Program Files\\7-Zip"
+    );
+    let o = guestctl(
+        &["inspect", "--xml", "--no-cache", img.to_str().unwrap()],
+        &cache,
+    );
+    assert!(o.status.success());
+    let xml = stdout(&o);
+    for part in [
+        "<windows_current_control_set>ControlSet002</windows_current_control_set>",
+        "<osinfo>win2k22</osinfo>",
+        "<drive_mappings>\n      <drive_mapping name=\"C\">/dev/sda1</drive_mapping>\n    </drive_mappings>",
+        "<display_name>Git</display_name>",
+    ] {
+        assert!(xml.contains(part), "{part} missing:\n{xml}");
+    }
+    xml_is_valid(&o.stdout, dir.path(), "windows.xml");
     assert_eq!(os["filesystems"][0]["type"], "ntfs");
     assert_eq!(os["filesystems"][0]["label"], "Windows");
     assert_eq!(os["mountpoints"][0]["mountpoint"], "/");
@@ -635,4 +794,107 @@ fn mock_disk_into_a_missing_directory_says_to_create_it() {
         "{err}"
     );
     assert_eq!(err.matches("x.img").count(), 1, "{err}");
+}
+
+/// `xmllint --noout --relaxng` on `xml` against virt-inspector's schema
+/// (`tests/data/virt-inspector.rng`); false (after saying why) when xmllint
+/// is missing and tools are not required.
+fn xml_is_valid(xml: &[u8], dir: &Path, name: &str) -> bool {
+    let Some(xmllint) = guestctl_testkit::tool("xmllint") else {
+        return false;
+    };
+    let file = dir.join(name);
+    std::fs::write(&file, xml).unwrap();
+    let rng = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/virt-inspector.rng");
+    let o = Command::new(xmllint)
+        .arg("--noout")
+        .arg("--relaxng")
+        .arg(&rng)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{name} does not validate: {}\n{}",
+        String::from_utf8_lossy(&o.stderr),
+        String::from_utf8_lossy(xml)
+    );
+    true
+}
+
+#[test]
+fn inspect_xml_is_virt_inspectors_document() {
+    let f = fixture();
+    let cache = f.dir.path().join("cache-xml");
+    let img = f.ubuntu.path().to_str().unwrap();
+    let o = guestctl(&["inspect", "--xml", "--no-cache", img], &cache);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let xml = stdout(&o);
+    let want = &f.ubuntu.manifest().guests[0].content;
+    assert!(
+        xml.starts_with(
+            "<?xml version=\"1.0\"?>\n<operatingsystems>\n  <operatingsystem>\n    <root>/dev/sda"
+        ),
+        "{xml}"
+    );
+    assert!(
+        xml.ends_with("  </operatingsystem>\n</operatingsystems>\n"),
+        "{xml}"
+    );
+    for part in [
+        "<name>linux</name>".to_string(),
+        "<distro>ubuntu</distro>".to_string(),
+        format!("<osinfo>ubuntu{}</osinfo>", want.version_id),
+        "<hostname>cli-vm</hostname>".to_string(),
+        "<mountpoint dev=\"/dev/sda".to_string(),
+        "\">/</mountpoint>".to_string(),
+        "<package_format>deb</package_format>".to_string(),
+    ] {
+        assert!(xml.contains(&part), "{part} missing:\n{xml}");
+    }
+    assert_eq!(xml.matches("<application>").count(), 25, "{xml}");
+    assert_eq!(xml.matches("<summary>").count(), 25, "{xml}");
+    assert!(!xml.contains("<build_id>"), "{xml}");
+    xml_is_valid(o.stdout.as_slice(), f.dir.path(), "ubuntu.xml");
+    // --json and --xml are one or the other.
+    let o = guestctl(&["inspect", "--xml", "--json", "--no-cache", img], &cache);
+    assert!(!o.status.success());
+}
+
+#[test]
+fn virt_tool_habits_cat_several_ls_long_and_dash_a() {
+    let f = fixture();
+    let cache = f.dir.path().join("cache-habits");
+    let img = f.ubuntu.path().to_str().unwrap();
+    let o = guestctl(&["cat", img, "/etc/hostname", "/etc/hostname"], &cache);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "cli-vm\ncli-vm\n");
+    let o = guestctl(&["cat", "-a", img, "/etc/hostname"], &cache);
+    assert_eq!(stdout(&o), "cli-vm\n", "{}", stderr(&o));
+    let o = guestctl(&["ls", "-a", img, "/etc", "-l"], &cache);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.starts_with("- ") && l.ends_with(" /etc/hostname")),
+        "{}",
+        stdout(&o)
+    );
+    let o = guestctl(&["ls", img, "/etc", "-lR", "--csv"], &cache);
+    let out = stdout(&o);
+    assert!(out.starts_with("d,0755,"), "{out}");
+    assert!(out.contains(",7,/etc/hostname\n"), "{out}");
+    let o = guestctl(&["ls", img, "/etc", "-R"], &cache);
+    assert!(
+        stdout(&o).lines().any(|l| l == "hostname"),
+        "{}",
+        stdout(&o)
+    );
+    for cmd in [["inspect", "-a"], ["filesystems", "-a"], ["packages", "-a"]] {
+        let o = guestctl(&[cmd[0], cmd[1], img, "--json"], &cache);
+        assert!(o.status.success(), "{cmd:?}: {}", stderr(&o));
+    }
+    let o = guestctl(&["inspect", "-a", img, "-a", img], &cache);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("several disks"), "{}", stderr(&o));
 }

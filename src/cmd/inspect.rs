@@ -16,6 +16,7 @@ use std::io::Write as _;
 use std::ops::ControlFlow;
 
 use crate::cmd::escape::{shown, shown_opt};
+use crate::cmd::virt_ls::{disk_and_operands, listing, one_disk, LsMode};
 use crate::cmd::{columns, write_stdout};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -42,10 +43,17 @@ pub enum Command {
     /// packages (like virt-inspector).
     Inspect {
         /// The disk image (raw, qcow2, VMDK, VHD, VHDX or VDI).
-        disk: PathBuf,
+        #[arg(required_unless_present = "add")]
+        disk: Option<PathBuf>,
+        /// The disk image, as virt-inspector takes it (`-a DISK`).
+        #[arg(short = 'a', long = "add", value_name = "DISK")]
+        add: Vec<PathBuf>,
         /// Print the result as JSON (schema: docs/inspect-json.md).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "xml")]
         json: bool,
+        /// Print virt-inspector's XML (differences: docs/inspect-json.md).
+        #[arg(long)]
+        xml: bool,
         /// Do not use the inspection cache (neither read nor write it).
         #[arg(long)]
         no_cache: bool,
@@ -58,7 +66,11 @@ pub enum Command {
     /// List the partitions, logical volumes and filesystems of a disk image.
     Filesystems {
         /// The disk image.
-        disk: PathBuf,
+        #[arg(required_unless_present = "add")]
+        disk: Option<PathBuf>,
+        /// The disk image (`-a DISK`, as virt-filesystems takes it).
+        #[arg(short = 'a', long = "add", value_name = "DISK")]
+        add: Vec<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -68,7 +80,11 @@ pub enum Command {
     /// List the installed packages of each operating system on a disk image.
     Packages {
         /// The disk image.
-        disk: PathBuf,
+        #[arg(required_unless_present = "add")]
+        disk: Option<PathBuf>,
+        /// The disk image (`-a DISK`).
+        #[arg(short = 'a', long = "add", value_name = "DISK")]
+        add: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = PackagesFormat::Table)]
         format: PackagesFormat,
@@ -83,10 +99,22 @@ pub enum Command {
     },
     /// List a directory inside a disk image.
     Ls {
-        /// The disk image.
-        disk: PathBuf,
-        /// `/PATH` in the guest OS (with its mounts), or `DEVICE:/PATH` on one filesystem.
-        path: String,
+        /// `DISK DIR...`, or `DIR...` after `-a DISK`. A directory is `/PATH` in the
+        /// guest OS (with its mounts), or `DEVICE:/PATH` on one filesystem.
+        #[arg(required = true, value_name = "DISK|DIR")]
+        args: Vec<String>,
+        /// The disk image (`-a DISK`, as virt-ls takes it).
+        #[arg(short = 'a', long = "add", value_name = "DISK")]
+        add: Vec<PathBuf>,
+        /// virt-ls's long rows: type, permissions, size, path.
+        #[arg(short = 'l', long)]
+        long: bool,
+        /// Everything below the directory (with `-l`: a row for each, depth first).
+        #[arg(short = 'R', long)]
+        recursive: bool,
+        /// The long rows as CSV (implies `-l`).
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
         /// The OS root to use on a multi-OS disk (`/dev/sda3`); default: the first.
         #[arg(long)]
         root: Option<String>,
@@ -98,10 +126,14 @@ pub enum Command {
     },
     /// Print a file from inside a disk image.
     Cat {
-        /// The disk image.
-        disk: PathBuf,
-        /// `/PATH` in the guest OS (with its mounts), or `DEVICE:/PATH` on one filesystem.
-        path: String,
+        /// `DISK FILE...`, or `FILE...` after `-a DISK`. A file is `/PATH` in the guest
+        /// OS (with its mounts), or `DEVICE:/PATH` on one filesystem; several are
+        /// printed one after the other.
+        #[arg(required = true, value_name = "DISK|FILE")]
+        args: Vec<String>,
+        /// The disk image (`-a DISK`, as virt-cat takes it).
+        #[arg(short = 'a', long = "add", value_name = "DISK")]
+        add: Vec<PathBuf>,
         /// The OS root to use on a multi-OS disk; default: the first.
         #[arg(long)]
         root: Option<String>,
@@ -320,21 +352,32 @@ fn namespace(
     root: Option<&str>,
     open: &OpenArgs,
 ) -> anyhow::Result<(GuestFs, String)> {
+    namespace_in(&launch_disk(disk, open)?, spec, root)
+}
+
+fn launch_disk(disk: &Path, open: &OpenArgs) -> anyhow::Result<guestctl_inspect::Launched> {
     check_disk(disk)?;
-    let launched = guestctl_inspect::launch(
+    guestctl_inspect::launch(
         disk,
         &LaunchOptions {
             allow_backing: open.allow_backing,
         },
     )
-    .context("cannot open")?;
+    .context("cannot open")
+}
+
+fn namespace_in(
+    launched: &guestctl_inspect::Launched,
+    spec: &str,
+    root: Option<&str>,
+) -> anyhow::Result<(GuestFs, String)> {
     let (dev, path) = split_device_path(spec);
     if !path.starts_with('/') {
         bail!("{spec}: guest paths are absolute: /PATH, or DEVICE:/PATH such as /dev/sda1:/etc");
     }
     let g = match dev {
-        Some(d) => device_namespace(&launched, d),
-        None => os_namespace(&launched, root),
+        Some(d) => device_namespace(launched, d),
+        None => os_namespace(launched, root),
     }
     .context("cannot read")?;
     Ok((g, path.to_string()))
@@ -404,13 +447,19 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Inspect {
             disk,
+            add,
             json,
+            xml,
             no_cache,
             no_packages,
             open,
         } => {
+            let disk = one_disk(disk, add)?;
             let ins = inspect_one(&disk, &image_options(&open, no_cache, no_packages))?;
-            if json {
+            if xml {
+                write_stdout(guestctl_inspect::xml::to_xml(&ins).as_bytes())?;
+                warn_diagnostics(&ins);
+            } else if json {
                 print_json(&ins)?;
             } else {
                 write_stdout(render_inspection(&ins).as_bytes())?;
@@ -422,7 +471,13 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Filesystems { disk, json, open } => {
+        Command::Filesystems {
+            disk,
+            add,
+            json,
+            open,
+        } => {
+            let disk = one_disk(disk, add)?;
             check_disk(&disk)?;
             let launched = guestctl_inspect::launch(
                 &disk,
@@ -463,11 +518,13 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Packages {
             disk,
+            add,
             format,
             json,
             no_cache,
             open,
         } => {
+            let disk = one_disk(disk, add)?;
             let ins = inspect_one(&disk, &image_options(&open, no_cache, false))?;
             if ins.operatingsystems.is_empty() {
                 bail!(
@@ -483,13 +540,37 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Ls {
-            disk,
-            path,
+            args,
+            add,
+            long,
+            recursive,
+            csv,
             root,
             json,
             open,
         } => {
-            let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
+            let (disk, paths) = disk_and_operands(add, args)?;
+            let mode = LsMode {
+                long: long || csv,
+                recursive,
+                csv,
+            };
+            let [path] = paths.as_slice() else {
+                if paths.is_empty() {
+                    bail!("no directory given: guestctl ls DISK /PATH...");
+                }
+                let launched = launch_disk(&disk, &open)?;
+                for path in &paths {
+                    let (g, p) = namespace_in(&launched, path, root.as_deref())?;
+                    write_stdout(listing(&g, &p, mode)?.as_bytes())?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            };
+            let (g, p) = namespace(&disk, path, root.as_deref(), &open)?;
+            if mode.long || mode.recursive {
+                write_stdout(listing(&g, &p, mode)?.as_bytes())?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let entries = g
                 .read_dir_detailed(&p)
                 .with_context(|| format!("cannot list in {}", disk.display()))?;
@@ -537,27 +618,34 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Cat {
-            disk,
-            path,
+            args,
+            add,
             root,
             open,
         } => {
-            let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
+            let (disk, paths) = disk_and_operands(add, args)?;
+            if paths.is_empty() {
+                bail!("no file given: guestctl cat DISK /PATH...");
+            }
+            let launched = launch_disk(&disk, &open)?;
             // Streamed: a sparse file of any size costs one chunk of memory.
             let mut out = std::io::stdout().lock();
-            let mut write_err = None;
-            g.read_file_chunks(&p, &mut |chunk| match out.write_all(chunk) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(e) => {
-                    write_err = Some(e);
-                    ControlFlow::Break(())
+            for path in &paths {
+                let (g, p) = namespace_in(&launched, path, root.as_deref())?;
+                let mut write_err = None;
+                g.read_file_chunks(&p, &mut |chunk| match out.write_all(chunk) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(e) => {
+                        write_err = Some(e);
+                        ControlFlow::Break(())
+                    }
+                })
+                .with_context(|| format!("cannot read in {}", disk.display()))?;
+                if let Some(e) = write_err {
+                    return Err(e.into());
                 }
-            })
-            .with_context(|| format!("cannot read in {}", disk.display()))?;
-            match write_err {
-                Some(e) => Err(e.into()),
-                None => Ok(out.flush().map(|()| ExitCode::SUCCESS)?),
             }
+            Ok(out.flush().map(|()| ExitCode::SUCCESS)?)
         }
         Command::Cache(CacheCommand::Clear) => {
             let cache = Cache::open_default()

@@ -55,8 +55,10 @@ use std::path::{Path, PathBuf};
 pub const FINGERPRINT_HEAD: usize = 64 * 1024;
 /// Bytes at the end of the image that go into the fingerprint.
 pub const FINGERPRINT_TAIL: usize = 4096;
-/// Version of the entry layout; entries of another layout are misses.
-pub const ENTRY_FORMAT: u32 = 3;
+/// Version of the entry layout; entries of another layout are misses. postcard
+/// is not self-describing, so a field added to [`Inspection`] changes the layout
+/// too (3: the body checksum; 4: package details, osinfo and the Windows facts).
+pub const ENTRY_FORMAT: u32 = 4;
 /// Length of the body checksum that follows the header line.
 const CHECKSUM_LEN: usize = 16;
 /// File name extension of entries.

@@ -40,10 +40,14 @@ pub mod guestfs;
 pub mod launch;
 mod memfs;
 pub mod os;
+pub mod osinfo;
 pub mod packages;
 pub mod release;
 mod types;
 pub mod windows;
+pub mod windows_apps;
+pub mod windows_system;
+pub mod xml;
 
 #[cfg(test)]
 #[allow(
@@ -53,6 +57,14 @@ pub mod windows;
     clippy::arithmetic_side_effects
 )]
 mod tests;
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+mod windows_tests;
 
 pub use batch::{batch, BatchItem, BatchOptions};
 pub use cache::{Cache, CacheKey};
@@ -63,7 +75,7 @@ pub use memfs::MemFs;
 pub use os::{inspect_os, InspectOptions};
 pub use packages::list_applications;
 pub use types::{
-    Application, Diagnostic, FilesystemInfo, Inspection, Mountpoint, OperatingSystem,
+    Application, Diagnostic, DriveMapping, FilesystemInfo, Inspection, Mountpoint, OperatingSystem,
     SCHEMA_VERSION,
 };
 

@@ -93,6 +93,7 @@ pub fn inspect_os(launched: &Launched, opts: &InspectOptions) -> Inspection {
                 o.index,
                 &alone,
                 &sysroot,
+                opts.packages,
                 &mut diagnostics,
             ));
         } else if let Some(e) = detection_blocker(&alone) {
@@ -105,6 +106,9 @@ pub fn inspect_os(launched: &Launched, opts: &InspectOptions) -> Inspection {
                 ),
             });
         }
+    }
+    for os in &mut operatingsystems {
+        os.osinfo = crate::osinfo::osinfo_of(os);
     }
     Inspection {
         schema_version: SCHEMA_VERSION,
@@ -430,6 +434,7 @@ fn inspect_linux(
         root: root.device.clone(),
         name: "linux".into(),
         distro,
+        osinfo: None,
         product_name: info.product_name,
         product_variant: None,
         major_version: major,
@@ -440,6 +445,8 @@ fn inspect_linux(
         package_format,
         package_management,
         windows_systemroot: None,
+        windows_current_control_set: None,
+        drive_mappings: Vec::new(),
         mountpoints,
         filesystems,
         applications,

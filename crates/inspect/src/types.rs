@@ -38,6 +38,15 @@ pub struct Mountpoint {
     pub device: String,
 }
 
+/// A Windows drive letter and the device it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriveMapping {
+    /// The drive letter, upper case, without a colon (`C`).
+    pub name: String,
+    /// The partition (`/dev/sda2`).
+    pub device: String,
+}
+
 /// One operating system found on the image (one per root filesystem).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatingSystem {
@@ -48,6 +57,11 @@ pub struct OperatingSystem {
     /// The distro as libguestfs names it (`ubuntu`, `debian`, `fedora`, `rocky`,
     /// `alpinelinux`, `archlinux`, `windows`, ...); `null` if unknown.
     pub distro: Option<String>,
+    /// libosinfo's short ID (`debian12`, `ubuntu24.04`, `win10`, `unknown`), as
+    /// virt-inspector derives it ([`crate::osinfo`]); `null` only for a Windows
+    /// guest missing a fact the ID needs.
+    #[serde(default)]
+    pub osinfo: Option<String>,
     /// Product name (`PRETTY_NAME`, or Windows' `ProductName`).
     pub product_name: Option<String>,
     /// Windows' `InstallationType` (`Client`, `Server`); `null` on Linux.
@@ -68,6 +82,14 @@ pub struct OperatingSystem {
     pub package_management: Option<String>,
     /// Windows' system root (`/Windows`); `null` on Linux.
     pub windows_systemroot: Option<String>,
+    /// Windows: the ControlSet in use (`ControlSet001`), as `Select\Current` names
+    /// it; `null` on Linux.
+    #[serde(default)]
+    pub windows_current_control_set: Option<String>,
+    /// Windows: drive letters from the SYSTEM hive's `MountedDevices`, matched to
+    /// this disk's partitions, sorted by letter; empty on Linux.
+    #[serde(default)]
+    pub drive_mappings: Vec<DriveMapping>,
     /// Mountpoints from fstab mapped to the devices found, `/` first.
     pub mountpoints: Vec<Mountpoint>,
     /// The filesystems belonging to this OS (its mountpoints and swap).

@@ -1,13 +1,17 @@
-//! Windows inspection (libguestfs's `inspect_fs_windows.ml`): product name, version
-//! and build from the SOFTWARE hive, the computer name from the SYSTEM hive (under
-//! the ControlSet that `Select\Current` names), the architecture from the PE header
-//! of `System32\cmd.exe`.
+//! Windows inspection (libguestfs's `inspect_fs_windows.ml`): product name, version,
+//! build and applications from the SOFTWARE hive; hostname, control set and drive
+//! letters from the SYSTEM hive ([`crate::windows_system`]); the architecture from
+//! the PE header of `System32\cmd.exe`.
 
 use crate::guestfs::GuestFs;
 use crate::launch::Launched;
+use crate::launch::ProbedVolume;
 use crate::os::MAX_HIVE_BYTES;
-use crate::types::{Diagnostic, Mountpoint, OperatingSystem};
+use crate::types::{Application, Diagnostic, DriveMapping, Mountpoint, OperatingSystem};
+use crate::windows_apps::software_applications;
+use crate::windows_system::{system_facts, DiskLocation, MountedDevice, SystemFacts};
 use guestctl_hive::Hive;
+use guestctl_volume::{PartitionInfo, Volume, VolumeKind};
 
 /// Bytes read from the start of `cmd.exe` for its PE header.
 pub const PE_HEADER_LEN: u64 = 4096;
@@ -64,20 +68,46 @@ pub fn software_version(bytes: &[u8]) -> Result<WindowsVersion, guestctl_hive::H
     Ok(out)
 }
 
-/// Read the computer name from a SYSTEM hive's bytes.
+/// Read the hostname from a SYSTEM hive's bytes (see [`system_facts`]).
 pub fn system_hostname(bytes: &[u8]) -> Result<Option<String>, guestctl_hive::HiveError> {
-    let hive = Hive::new(bytes)?;
-    let current = match hive.open_key("Select")? {
-        Some(k) => k.value("Current")?.and_then(|v| v.as_u64()).unwrap_or(1),
-        None => 1,
+    Ok(system_facts(bytes)?.hostname)
+}
+
+/// Match `MountedDevices` entries to this disk's partitions: an MBR entry by
+/// disk signature and partition offset, a GPT entry by partition GUID. Entries
+/// naming another disk are left out. Sorted by letter.
+pub fn drive_mappings(mounted: &[MountedDevice], volumes: &[ProbedVolume]) -> Vec<DriveMapping> {
+    let mut out: Vec<DriveMapping> = mounted
+        .iter()
+        .filter_map(|m| {
+            let v = volumes.iter().find(|v| is_at(&v.volume, m.location))?;
+            Some(DriveMapping {
+                name: m.letter.to_string(),
+                device: v.device(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+fn is_at(v: &Volume, at: DiskLocation) -> bool {
+    let VolumeKind::Partition { table, .. } = &v.kind else {
+        return false;
     };
-    let path = format!("ControlSet{current:03}\\Control\\ComputerName\\ComputerName");
-    let Some(key) = hive.open_key(&path)? else {
-        return Ok(None);
-    };
-    Ok(key
-        .value("ComputerName")?
-        .and_then(|v| v.as_str().map(|s| s.trim_end_matches('\0').to_string())))
+    match (table, at) {
+        (
+            PartitionInfo::Mbr { disk_signature, .. },
+            DiskLocation::Mbr {
+                disk_signature: sig,
+                offset,
+            },
+        ) => *disk_signature == sig && v.start == offset,
+        (PartitionInfo::Gpt { part_guid, .. }, DiskLocation::Gpt { partition_guid }) => {
+            part_guid.0 == partition_guid
+        }
+        _ => false,
+    }
 }
 
 pub(crate) fn inspect_windows(
@@ -85,6 +115,7 @@ pub(crate) fn inspect_windows(
     index: usize,
     g: &GuestFs,
     sysroot: &str,
+    packages: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> OperatingSystem {
     let device = launched
@@ -104,14 +135,20 @@ pub(crate) fn inspect_windows(
         g.read_file(&p, MAX_HIVE_BYTES).ok()
     };
     let mut ver = WindowsVersion::default();
-    match read("System32/config/SOFTWARE").map(|b| software_version(&b)) {
-        Some(Ok(v)) => ver = v,
-        Some(Err(e)) => diag("System32/config/SOFTWARE", e),
-        None => {}
+    let mut applications: Vec<Application> = Vec::new();
+    if let Some(bytes) = read("System32/config/SOFTWARE") {
+        match software_version(&bytes) {
+            Ok(v) => ver = v,
+            Err(e) => diag("System32/config/SOFTWARE", e),
+        }
+        match software_applications(&bytes).map(|a| if packages { a } else { Vec::new() }) {
+            Ok(a) => applications = a,
+            Err(e) => diag("System32/config/SOFTWARE", e),
+        }
     }
-    let mut hostname = None;
-    match read("System32/config/SYSTEM").map(|b| system_hostname(&b)) {
-        Some(Ok(h)) => hostname = h,
+    let mut system = SystemFacts::default();
+    match read("System32/config/SYSTEM").map(|b| system_facts(&b)) {
+        Some(Ok(f)) => system = f,
         Some(Err(e)) => diag("System32/config/SYSTEM", e),
         None => {}
     }
@@ -125,16 +162,20 @@ pub(crate) fn inspect_windows(
         root: device.clone(),
         name: "windows".into(),
         distro: Some("windows".into()),
+        osinfo: None,
         product_name: ver.product_name,
         product_variant: ver.product_variant,
         major_version: major,
         minor_version: minor,
         build_id: ver.build_id,
         arch,
-        hostname,
+        hostname: system.hostname,
         package_format: None,
         package_management: None,
         windows_systemroot: Some(sysroot.to_string()),
+        windows_current_control_set: (!system.current_control_set.is_empty())
+            .then_some(system.current_control_set),
+        drive_mappings: drive_mappings(&system.mounted_devices, &launched.volumes),
         mountpoints: vec![Mountpoint {
             mountpoint: "/".into(),
             device,
@@ -144,6 +185,6 @@ pub(crate) fn inspect_windows(
             .get(index)
             .map(|v| vec![v.info()])
             .unwrap_or_default(),
-        applications: Vec::new(),
+        applications,
     }
 }

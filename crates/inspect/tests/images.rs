@@ -85,6 +85,18 @@ fn uuid_of<'a>(ins: &'a Inspection, device: &str) -> Option<&'a str> {
         .and_then(|f| f.uuid.as_deref())
 }
 
+/// libosinfo's ID for a generated guest, from its os-release VERSION_ID.
+fn expected_osinfo(c: &guestctl_mockdisk::GuestContent) -> String {
+    let v = c.version_id.as_str();
+    let major_minor = v.split('.').take(2).collect::<Vec<_>>().join(".");
+    match c.distro.as_str() {
+        "ubuntu" | "fedora" => format!("{}{v}", c.distro),
+        "debian" | "rocky" => format!("{}{}", c.distro, v.split('.').next().unwrap_or("")),
+        "alpinelinux" => format!("alpinelinux{major_minor}"),
+        other => other.to_string(),
+    }
+}
+
 fn check_os(name: &str, ins: &Inspection, os: &OperatingSystem, want: &GuestManifest) {
     let c = &want.content;
     let ctx = format!("{name} ({})", os.root);
@@ -152,6 +164,20 @@ fn check_os(name: &str, ins: &Inspection, os: &OperatingSystem, want: &GuestMani
         })
         .collect();
     assert_eq!(got, exp, "{ctx}: packages");
+    // The generator writes a summary and a homepage for every package, in
+    // every package format; the listing must carry them.
+    for app in &os.applications {
+        assert!(
+            app.summary.as_deref().is_some_and(|s| !s.is_empty()) && app.url.is_some(),
+            "{ctx}: details of {}: {app:?}",
+            app.name
+        );
+    }
+    assert_eq!(
+        os.osinfo.as_deref(),
+        Some(expected_osinfo(c).as_str()),
+        "{ctx}: osinfo"
+    );
     // Mountpoints: same mountpoints, each on the filesystem with the manifest's UUID.
     let mut got_m: Vec<(String, String)> = os
         .mountpoints

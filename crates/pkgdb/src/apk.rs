@@ -1,6 +1,7 @@
 //! apk installed database (`/lib/apk/db/installed`): one `K:value` line per
 //! field, packages separated by blank lines. `P:` name, `V:` version
-//! (`1.2.3-r4`), `A:` architecture; other keys (file lists `F:`/`R:`/`Z:`, …)
+//! (`1.2.3-r4`), `A:` architecture, `U:` URL, `o:` origin (the source
+//! package), `T:` the one-line description; other keys (file lists `F:`/`R:`/`Z:`, …)
 //! are skipped.
 //!
 //! The release keeps its `r` (`r4`) so that [`Package::full_version`] prints
@@ -9,7 +10,7 @@
 use crate::error::limit;
 use crate::text::{text, Lines};
 use crate::{
-    check_len, split_evr, Package, PackageFormat, PkgError, MAX_PACKAGES, MAX_STANZA_BYTES,
+    check_len, detail, split_evr, Package, PackageFormat, PkgError, MAX_PACKAGES, MAX_STANZA_BYTES,
 };
 
 #[derive(Default)]
@@ -19,6 +20,9 @@ struct Record<'a> {
     name: Option<&'a [u8]>,
     version: Option<&'a [u8]>,
     arch: Option<&'a [u8]>,
+    url: Option<&'a [u8]>,
+    origin: Option<&'a [u8]>,
+    summary: Option<&'a [u8]>,
     any: bool,
 }
 
@@ -56,6 +60,9 @@ pub fn parse_apk_installed(bytes: &[u8]) -> Result<Vec<Package>, PkgError> {
             b'P' => rec.name = Some(value),
             b'V' => rec.version = Some(value),
             b'A' => rec.arch = Some(value),
+            b'U' => rec.url = Some(value),
+            b'o' => rec.origin = Some(value),
+            b'T' => rec.summary = Some(value),
             _ => {}
         }
     }
@@ -94,12 +101,17 @@ fn finish(rec: &mut Record<'_>, out: &mut Vec<Package>) -> Result<(), PkgError> 
             out.len().saturating_add(1),
         ));
     }
+    let keep = |b: Option<&[u8]>| b.and_then(|b| detail(&text(b)));
     out.push(Package {
         name,
         epoch,
         version: v.to_owned(),
         release: rel.to_owned(),
         arch,
+        url: keep(r.url),
+        source_package: keep(r.origin),
+        summary: keep(r.summary),
+        ..Package::default()
     });
     Ok(())
 }
@@ -174,6 +186,14 @@ R:fstab";
             (p[2].version.as_str(), p[2].release.as_str(), p[2].epoch),
             ("1.2.4", "r2", 0)
         );
+        assert_eq!(p[2].url.as_deref(), Some("https://musl.libc.org/"));
+        assert_eq!(p[2].source_package.as_deref(), Some("musl"));
+        assert_eq!(
+            p[2].summary.as_deref(),
+            Some("the musl c library (libc) implementation")
+        );
+        assert_eq!((&p[0].url, &p[0].summary), (&None, &None));
+        assert_eq!(p[1].url, None);
     }
 
     #[test]

@@ -1,27 +1,49 @@
 //! dpkg status (`/var/lib/dpkg/status`): RFC 822-like stanzas separated by
 //! blank lines; continuation lines start with a space or tab.
 //!
-//! Which packages are listed: those whose `Status:` state (its third word) is
-//! `installed`, `triggers-awaited` or `triggers-pending` — the states in which
-//! the package's files are on disk and configured, whatever the wanted action
-//! (`install`, `hold`, `deinstall`, `purge`). Excluded: `not-installed`,
-//! `config-files`, `half-installed`, `unpacked` and `half-configured`.
-//! libguestfs tests `strstr(status, "installed")`, which also admits
-//! `half-installed` and `not-installed` by accident of spelling; we follow
-//! dpkg's meaning instead (`dpkg -l` shows those as not installed).
+//! Which packages are listed: those whose state is `installed`,
+//! `triggers-awaited` or `triggers-pending` — the states in which the package's
+//! files are on disk and configured, whatever the wanted action (`install`,
+//! `hold`, `deinstall`, `purge`). Excluded: `not-installed`, `config-files`,
+//! `half-installed`, `unpacked` and `half-configured`.
+//!
+//! Finding the state: dpkg writes `Status: WANT EFLAG STATE`, and its three word
+//! lists are disjoint (want: `unknown install hold deinstall purge`; eflag: `ok
+//! reinstreq`; state: the eight words above). The state is therefore the one
+//! word of the field that is a state word, wherever it stands, so a field
+//! written by another tool as `installed ok` or `installed` still counts. A
+//! field with no state word, or with two, is not a package we can call
+//! installed. libguestfs tests `strstr(status, "installed")`, which also admits
+//! `half-installed` and `not-installed` by accident of spelling; `dpkg -l` shows
+//! those as not installed, and so do we.
 
 use crate::error::limit;
 use crate::text::{text, trim, Lines};
 use crate::{
-    check_len, split_evr, Package, PackageFormat, PkgError, MAX_PACKAGES, MAX_STANZA_BYTES,
+    check_len, detail, split_evr, Package, PackageFormat, PkgError, MAX_PACKAGES, MAX_STANZA_BYTES,
 };
+
+/// dpkg's package states (the third word of `Status:`), none of which is also
+/// a want or an error flag word.
+pub const DPKG_STATES: &[&str] = &[
+    "not-installed",
+    "config-files",
+    "half-installed",
+    "unpacked",
+    "half-configured",
+    "triggers-awaited",
+    "triggers-pending",
+    "installed",
+];
 
 /// Is a dpkg `Status:` value one whose package counts as installed (see the
 /// module rule)? `status` is the whole value, e.g. `install ok installed`.
 pub fn dpkg_state_is_installed(status: &str) -> bool {
-    let mut words = status.split_ascii_whitespace();
-    let state = words.nth(2);
-    words.next().is_none()
+    let mut states = status
+        .split_ascii_whitespace()
+        .filter(|w| DPKG_STATES.contains(w));
+    let state = states.next();
+    states.next().is_none()
         && matches!(
             state,
             Some("installed" | "triggers-awaited" | "triggers-pending")
@@ -36,6 +58,13 @@ struct Stanza<'a> {
     status: Option<&'a [u8]>,
     version: Option<&'a [u8]>,
     arch: Option<&'a [u8]>,
+    homepage: Option<&'a [u8]>,
+    source: Option<&'a [u8]>,
+    summary: Option<&'a [u8]>,
+    /// The continuation lines of `Description` (the body), as found.
+    body: Vec<&'a [u8]>,
+    /// Whether continuation lines now belong to `Description`.
+    in_description: bool,
     any_field: bool,
 }
 
@@ -71,7 +100,10 @@ pub fn parse_dpkg_status(bytes: &[u8]) -> Result<Vec<Package>, PkgError> {
                 if !st.any_field {
                     return Err(syntax(line_no, "continuation line without a field"));
                 }
-                // Continuation of a multi-line field (Description, Conffiles, …): not needed.
+                // Continuation of a multi-line field: only Description's is kept.
+                if st.in_description {
+                    st.body.push(line);
+                }
                 continue;
             }
             Some(b'#') => continue, // deb822 comment
@@ -86,6 +118,7 @@ pub fn parse_dpkg_status(bytes: &[u8]) -> Result<Vec<Package>, PkgError> {
             return Err(syntax(line_no, "malformed field name"));
         }
         st.any_field = true;
+        st.in_description = false;
         // Field names are case-insensitive in deb822.
         if name.eq_ignore_ascii_case(b"Package") {
             st.package = Some(value);
@@ -95,11 +128,46 @@ pub fn parse_dpkg_status(bytes: &[u8]) -> Result<Vec<Package>, PkgError> {
             st.version = Some(value);
         } else if name.eq_ignore_ascii_case(b"Architecture") {
             st.arch = Some(value);
+        } else {
+            st.set_detail(name, value);
         }
     }
     finish(&mut st, &mut out)?;
     out.sort_unstable();
     Ok(out)
+}
+
+impl<'a> Stanza<'a> {
+    fn set_detail(&mut self, name: &[u8], value: &'a [u8]) {
+        if name.eq_ignore_ascii_case(b"Homepage") {
+            self.homepage = Some(value);
+        } else if name.eq_ignore_ascii_case(b"Source") {
+            self.source = Some(value);
+        } else if name.eq_ignore_ascii_case(b"Description") {
+            self.summary = Some(value);
+            self.in_description = true;
+        }
+    }
+
+    /// Copy the details into `p`: `Source` loses a `(version)` after the name,
+    /// the body's lines lose their first space (a ` .` line stays `.`, as
+    /// virt-inspector keeps it).
+    fn details_into(&self, p: &mut Package) {
+        let keep = |b: Option<&[u8]>| b.and_then(|b| detail(&text(b)));
+        p.url = keep(self.homepage);
+        p.source_package = keep(self.source.and_then(|s| s.split(|c| *c == b' ').next()));
+        p.summary = keep(self.summary);
+        if !self.body.is_empty() {
+            let mut body = Vec::with_capacity(self.body.iter().map(|l| l.len()).sum());
+            for (i, line) in self.body.iter().enumerate() {
+                if i > 0 {
+                    body.push(b'\n');
+                }
+                body.extend_from_slice(line.get(1..).unwrap_or_default());
+            }
+            p.description = detail(&text(&body));
+        }
+    }
 }
 
 fn syntax(line: usize, reason: &str) -> PkgError {
@@ -149,13 +217,16 @@ fn finish(st: &mut Stanza<'_>, out: &mut Vec<Package>) -> Result<(), PkgError> {
             out.len().saturating_add(1),
         ));
     }
-    out.push(Package {
+    let mut p = Package {
         name,
         epoch,
         version: upstream.to_owned(),
         release: revision.to_owned(),
         arch,
-    });
+        ..Package::default()
+    };
+    s.details_into(&mut p);
+    out.push(p);
     Ok(())
 }
 
@@ -289,6 +360,41 @@ Triggers-Pending: ldconfig
     }
 
     #[test]
+    fn details() {
+        let pkgs = parse_dpkg_status(SAMPLE.as_bytes()).unwrap();
+        let z = &pkgs[3];
+        assert_eq!(z.url.as_deref(), Some("http://zlib.net/"));
+        assert_eq!(z.source_package.as_deref(), Some("zlib"));
+        assert_eq!(z.summary.as_deref(), Some("compression library - runtime"));
+        assert_eq!(
+            z.description.as_deref(),
+            Some(
+                "zlib is a library implementing the deflate compression method found\n\
+                 in gzip and PKZIP.  This package includes the shared library."
+            )
+        );
+        let b = &pkgs[0];
+        assert_eq!(b.source_package, None);
+        assert_eq!(b.url, None);
+        let body = b.description.as_deref().unwrap();
+        assert!(
+            body.starts_with("This package contains the basic"),
+            "{body}"
+        );
+        assert!(
+            body.ends_with("systems.\n.\nPackage: not-a-real-field"),
+            "{body}"
+        );
+        // Conffiles' continuation lines are not part of any description.
+        assert!(!body.contains("/etc/issue 53a6"), "{body}");
+        // The i386 zlib1g has a summary and no body.
+        assert_eq!(pkgs[4].description, None);
+        let src = "Package: a\nStatus: install ok installed\nVersion: 1\nSource: glibc (2.36-9)\n";
+        let p = parse_dpkg_status(src.as_bytes()).unwrap();
+        assert_eq!(p[0].source_package.as_deref(), Some("glibc"));
+    }
+
+    #[test]
     fn status_rule() {
         assert!(dpkg_state_is_installed("install ok installed"));
         assert!(dpkg_state_is_installed("hold ok installed"));
@@ -299,8 +405,26 @@ Triggers-Pending: ldconfig
         assert!(!dpkg_state_is_installed("purge ok not-installed"));
         assert!(!dpkg_state_is_installed("install ok unpacked"));
         assert!(!dpkg_state_is_installed("install ok half-configured"));
-        assert!(!dpkg_state_is_installed("installed"));
-        assert!(!dpkg_state_is_installed("install ok installed extra"));
+        // The state word counts wherever it stands, in a field of any length.
+        assert!(dpkg_state_is_installed("installed ok"));
+        assert!(dpkg_state_is_installed("installed"));
+        assert!(dpkg_state_is_installed("install ok installed extra"));
+        assert!(!dpkg_state_is_installed("not-installed ok"));
+        assert!(!dpkg_state_is_installed("half-installed"));
+        // No state word, or two of them: not known to be installed.
+        assert!(!dpkg_state_is_installed("install ok"));
+        assert!(!dpkg_state_is_installed(""));
+        assert!(!dpkg_state_is_installed("installed not-installed"));
+    }
+
+    #[test]
+    fn short_status_fields_list_their_packages() {
+        let s = "Package: a\nStatus: installed ok\nVersion: 1.0-1\n\n\
+                 Package: b\nStatus: not-installed\nVersion: 2\n\n\
+                 Package: c\nStatus: installed\nVersion: 3\n";
+        let p = parse_dpkg_status(s.as_bytes()).unwrap();
+        let names: Vec<&str> = p.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "c"]);
     }
 
     #[test]

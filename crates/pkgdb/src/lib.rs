@@ -31,7 +31,7 @@ mod rpmdb;
 mod text;
 
 pub use apk::parse_apk_installed;
-pub use dpkg::{dpkg_state_is_installed, parse_dpkg_status};
+pub use dpkg::{dpkg_state_is_installed, parse_dpkg_status, DPKG_STATES};
 pub use error::{PkgError, PkgErrorKind};
 pub use pacman::{parse_alpm_db_version, parse_pacman_desc};
 pub use rpm::{RpmHeader, RpmHeaderError};
@@ -52,6 +52,9 @@ pub const MAX_PACKAGES: usize = 200_000;
 pub const MAX_STANZA_BYTES: usize = 1 << 20;
 /// Longest name, version, release or architecture string kept, in bytes.
 pub const MAX_STRING_LEN: usize = 4096;
+/// Longest detail (URL, summary, description, ...) kept, in bytes; longer ones
+/// are cut. Real descriptions stay under a few KiB.
+pub const MAX_DETAIL_LEN: usize = 64 * 1024;
 /// Largest single rpm header blob, in bytes (rpm's own `headerMaxbytes`).
 pub const MAX_HEADER_BYTES: usize = 256 * 1024 * 1024;
 /// Largest pacman `desc` file, in bytes (libguestfs uses 8 KiB; real ones with
@@ -90,13 +93,14 @@ impl fmt::Display for PackageFormat {
     }
 }
 
-/// One installed package, with its version split as virt-inspector splits it.
+/// One installed package, with its version split as virt-inspector splits it,
+/// and the details the package database keeps about it.
 ///
 /// Ordering is by name, then epoch, version, release and architecture
 /// (string order, not the package manager's version order).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Package {
-    /// Package name.
+    /// Package name (Windows: the Uninstall subkey's name).
     pub name: String,
     /// Epoch, 0 when none.
     pub epoch: u32,
@@ -106,6 +110,33 @@ pub struct Package {
     pub release: String,
     /// Architecture (`amd64`, `x86_64`, `noarch`, …); `""` when the database has none.
     pub arch: String,
+    /// The name shown to users (Windows' `DisplayName`).
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Where the application is installed (Windows' `InstallLocation`).
+    #[serde(default)]
+    pub install_path: Option<String>,
+    /// Who publishes it (Windows' `Publisher`).
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// Upstream home page: dpkg `Homepage`, rpm `URL`, apk `U`, pacman `%URL%`,
+    /// Windows' `URLInfoAbout`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The source package it was built from: dpkg `Source` (its name, without a
+    /// version in parentheses), rpm `SOURCERPM` (the file name less
+    /// `-VERSION-RELEASE.src.rpm`), apk `o`, pacman `%BASE%`.
+    #[serde(default)]
+    pub source_package: Option<String>,
+    /// One-line description: the first line of dpkg's `Description`, rpm
+    /// `Summary`, apk `T`, pacman `%DESC%`.
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// Longer description: the body of dpkg's `Description` (continuation lines
+    /// less their first space, joined by newlines), rpm `Description`, Windows'
+    /// `Comments`.
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 impl Package {
@@ -162,6 +193,21 @@ pub(crate) fn check_len(what: &'static str, s: &str) -> Result<(), PkgError> {
     Ok(())
 }
 
+/// A detail string (URL, summary, description...) as kept: `None` when empty,
+/// cut to [`MAX_DETAIL_LEN`] bytes at a character boundary otherwise. Details
+/// are informative, so an overlong one is shortened rather than failing the
+/// listing.
+pub(crate) fn detail(s: &str) -> Option<String> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut end = s.len().min(MAX_DETAIL_LEN);
+    while !s.is_char_boundary(end) {
+        end = end.saturating_sub(1);
+    }
+    s.get(..end).map(str::to_owned)
+}
+
 pub(crate) fn check_db_size(len: usize) -> Result<(), PkgError> {
     if len > MAX_DB_BYTES {
         return Err(error::limit("database size in bytes", MAX_DB_BYTES, len));
@@ -189,6 +235,7 @@ mod tests {
             version: version.into(),
             release: release.into(),
             arch: "x".into(),
+            ..Package::default()
         }
     }
 
@@ -198,6 +245,16 @@ mod tests {
         assert_eq!(pkg(0, "1.2", "").full_version(), "1.2");
         assert_eq!(pkg(0, "1.2.3", "r4").full_version(), "1.2.3-r4");
         assert_eq!(pkg(2, "1.0", "3.el9").full_version(), "2:1.0-3.el9");
+    }
+
+    #[test]
+    fn details_are_cut_not_refused() {
+        assert_eq!(detail(""), None);
+        assert_eq!(detail("x").as_deref(), Some("x"));
+        let long = "é".repeat(MAX_DETAIL_LEN);
+        let cut = detail(&long).unwrap();
+        assert!(cut.len() <= MAX_DETAIL_LEN && cut.len() + 2 > MAX_DETAIL_LEN);
+        assert!(cut.chars().all(|c| c == 'é'));
     }
 
     #[test]
@@ -225,10 +282,13 @@ mod tests {
         let json = serde_json::to_string(&a).unwrap();
         assert_eq!(
             json,
-            r#"{"name":"p","epoch":0,"version":"1","release":"","arch":"x"}"#
+            r#"{"name":"p","epoch":0,"version":"1","release":"","arch":"x","display_name":null,"install_path":null,"publisher":null,"url":null,"source_package":null,"summary":null,"description":null}"#
         );
         let back: Package = serde_json::from_str(&json).unwrap();
         assert_eq!(back, a);
+        // The details may be absent from JSON written before they existed.
+        let old = r#"{"name":"p","epoch":0,"version":"1","release":"","arch":"x"}"#;
+        assert_eq!(serde_json::from_str::<Package>(old).unwrap(), a);
         assert_eq!(
             serde_json::to_string(&PackageFormat::Pacman).unwrap(),
             "\"pacman\""

@@ -4,7 +4,7 @@
 
 use crate::error::limit;
 use crate::text::{text, Lines};
-use crate::{check_len, split_evr, Package, PackageFormat, PkgError, MAX_DESC_BYTES};
+use crate::{check_len, detail, split_evr, Package, PackageFormat, PkgError, MAX_DESC_BYTES};
 
 fn syntax(line: usize, reason: String) -> PkgError {
     PkgError::Syntax {
@@ -15,7 +15,8 @@ fn syntax(line: usize, reason: String) -> PkgError {
 }
 
 /// Parse one pacman `desc` file: `%NAME%`, `%VERSION%` (`[epoch:]pkgver-pkgrel`)
-/// and `%ARCH%` are required (as libguestfs requires them), a pkgrel too.
+/// and `%ARCH%` are required (as libguestfs requires them), a pkgrel too;
+/// `%URL%`, `%BASE%` and `%DESC%` are kept when present.
 pub fn parse_pacman_desc(bytes: &[u8]) -> Result<Package, PkgError> {
     if bytes.len() > MAX_DESC_BYTES {
         return Err(limit(
@@ -27,6 +28,9 @@ pub fn parse_pacman_desc(bytes: &[u8]) -> Result<Package, PkgError> {
     let mut name = None;
     let mut version = None;
     let mut arch = None;
+    let mut url = None;
+    let mut base = None;
+    let mut desc = None;
     // Which section the following value lines belong to; only the first value is kept.
     let mut current: Option<&mut Option<(usize, &[u8])>> = None;
     for (line_no, line) in Lines::new(bytes) {
@@ -46,6 +50,9 @@ pub fn parse_pacman_desc(bytes: &[u8]) -> Result<Package, PkgError> {
             b"%NAME%" => Some(&mut name),
             b"%VERSION%" => Some(&mut version),
             b"%ARCH%" => Some(&mut arch),
+            b"%URL%" => Some(&mut url),
+            b"%BASE%" => Some(&mut base),
+            b"%DESC%" => Some(&mut desc),
             _ => None,
         };
     }
@@ -63,6 +70,7 @@ pub fn parse_pacman_desc(bytes: &[u8]) -> Result<Package, PkgError> {
     check_len("pacman package name length", &name)?;
     check_len("pacman version length", &version)?;
     check_len("pacman architecture length", &arch)?;
+    let keep = |v: Option<(usize, &[u8])>| v.and_then(|(_, b)| detail(&text(b)));
     match split_evr(&version) {
         Some((epoch, v, rel)) if !rel.is_empty() => Ok(Package {
             name,
@@ -70,6 +78,10 @@ pub fn parse_pacman_desc(bytes: &[u8]) -> Result<Package, PkgError> {
             version: v.to_owned(),
             release: rel.to_owned(),
             arch,
+            url: keep(url),
+            source_package: keep(base),
+            summary: keep(desc),
+            ..Package::default()
         }),
         _ => Err(syntax(
             vline,
@@ -139,6 +151,15 @@ pgp
         );
         assert_eq!(p.arch, "any");
         assert_eq!(p.full_version(), "20240312.3b128b60-1");
+        assert_eq!(p.source_package.as_deref(), Some("linux-firmware"));
+        assert_eq!(p.summary.as_deref(), Some("Firmware files for Linux"));
+        assert_eq!(
+            p.url.as_deref(),
+            Some(
+                "https://git.kernel.org/?p=linux/kernel/git/firmware/linux-firmware.git;a=summary"
+            )
+        );
+        assert_eq!(p.description, None);
     }
 
     #[test]

@@ -26,6 +26,10 @@ pub const TAG_RELEASE: u32 = 1002;
 pub const TAG_EPOCH: u32 = 1003;
 /// Tag `SUMMARY` (i18n string).
 pub const TAG_SUMMARY: u32 = 1004;
+/// Tag `DESCRIPTION` (i18n string).
+pub const TAG_DESCRIPTION: u32 = 1005;
+/// Tag `URL` (string).
+pub const TAG_URL: u32 = 1020;
 /// Tag `OS` (string).
 pub const TAG_OS: u32 = 1021;
 /// Tag `ARCH` (string).
@@ -312,10 +316,10 @@ fn as_i32(v: u32) -> i32 {
 /// Expected type of the tags read by this crate (rpm's `hdrchkTagType`), `None` = any.
 fn expected_type(tag: u32) -> Option<RpmType> {
     match tag {
-        TAG_NAME | TAG_VERSION | TAG_RELEASE | TAG_OS | TAG_ARCH | TAG_SOURCERPM => {
+        TAG_NAME | TAG_VERSION | TAG_RELEASE | TAG_OS | TAG_ARCH | TAG_SOURCERPM | TAG_URL => {
             Some(RpmType::String)
         }
-        TAG_SUMMARY => Some(RpmType::I18nString),
+        TAG_SUMMARY | TAG_DESCRIPTION => Some(RpmType::I18nString),
         TAG_EPOCH => Some(RpmType::Int32),
         _ => None,
     }
@@ -658,13 +662,38 @@ impl<'a> RpmHeader<'a> {
             .map(Cow::into_owned)
             .unwrap_or_default();
         let epoch = self.u32(TAG_EPOCH).unwrap_or(0);
+        let keep = |s: Option<Cow<'_, str>>| s.and_then(|s| crate::detail(&s));
         Ok(crate::Package {
             name,
             epoch,
             version,
             release,
             arch,
+            url: keep(self.string(TAG_URL)),
+            source_package: keep(self.string(TAG_SOURCERPM).map(source_rpm_name)),
+            summary: keep(self.i18n_string(TAG_SUMMARY)),
+            description: keep(self.i18n_string(TAG_DESCRIPTION)),
+            ..crate::Package::default()
         })
+    }
+}
+
+/// The source package's name in a `SOURCERPM` file name:
+/// `zlib-1.2.13-1.fc40.src.rpm` → `zlib` (less `.src.rpm`, then less the last
+/// two `-` fields, version and release, which cannot contain `-`). A name not
+/// of that form is kept whole.
+pub fn source_rpm_name(file: Cow<'_, str>) -> Cow<'_, str> {
+    let stem = file
+        .strip_suffix(".src.rpm")
+        .or_else(|| file.strip_suffix(".nosrc.rpm"));
+    let name = stem
+        .and_then(|s| s.rsplit_once('-'))
+        .and_then(|(nv, _release)| nv.rsplit_once('-'))
+        .map(|(name, _version)| name)
+        .filter(|n| !n.is_empty());
+    match name {
+        Some(n) => Cow::Owned(n.to_owned()),
+        None => file,
     }
 }
 

@@ -495,3 +495,45 @@ fn random_mutations_never_panic() {
         let _ = RpmHeader::parse(&junk);
     }
 }
+
+#[test]
+fn details() {
+    let mut tags = sample_tags("bash", None);
+    tags.push(s(TAG_URL, "https://www.gnu.org/software/bash"));
+    tags.push(strs(
+        TAG_DESCRIPTION,
+        9,
+        &["The GNU Bourne Again shell.\nLine two.", "Die Shell"],
+    ));
+    let p = RpmHeader::parse(&encode(&tags, &[]))
+        .unwrap()
+        .to_package()
+        .unwrap();
+    assert_eq!(p.url.as_deref(), Some("https://www.gnu.org/software/bash"));
+    assert_eq!(p.source_package.as_deref(), Some("bash"));
+    assert_eq!(p.summary.as_deref(), Some("A test package"));
+    assert_eq!(
+        p.description.as_deref(),
+        Some("The GNU Bourne Again shell.\nLine two.")
+    );
+    // Absent tags leave the details empty.
+    let p = RpmHeader::parse(&sample(None))
+        .unwrap()
+        .to_package()
+        .unwrap();
+    assert_eq!((p.url, p.description), (None, None));
+}
+
+#[test]
+fn source_rpm_names() {
+    use std::borrow::Cow;
+    let name = |f: &str| source_rpm_name(Cow::Borrowed(f)).into_owned();
+    assert_eq!(name("zlib-1.2.13-1.fc40.src.rpm"), "zlib");
+    assert_eq!(
+        name("python-three-part-2.0-1.el9.src.rpm"),
+        "python-three-part"
+    );
+    assert_eq!(name("odd-1.0-1.nosrc.rpm"), "odd");
+    assert_eq!(name("not-a-file-name"), "not-a-file-name");
+    assert_eq!(name("-1-2.src.rpm"), "-1-2.src.rpm");
+}
