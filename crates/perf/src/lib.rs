@@ -47,6 +47,7 @@ mod error;
 pub mod fingerprint;
 pub mod measure;
 pub mod memory;
+pub mod paired;
 pub mod peer;
 pub mod process;
 pub mod record;
@@ -56,6 +57,7 @@ pub mod standard;
 pub mod store;
 pub mod suite;
 pub mod targets;
+pub mod worker;
 pub mod workload;
 
 pub use compare::{compare_runs, BaselineComparison, CompareConfig, MatchStatus, TestComparison};
