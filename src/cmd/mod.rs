@@ -8,6 +8,7 @@
 pub mod inspect;
 pub mod mock_disk;
 pub mod perf;
+pub mod perf_paired;
 
 use std::io::Write as _;
 

@@ -68,6 +68,10 @@ pub enum Command {
     /// instructions`, which runs it under valgrind.
     #[command(name = "run-routine", hide = true)]
     RunRoutine(RunRoutineArgs),
+    /// Internal: serve the standard suite over the worker protocol (JSON Lines on
+    /// stdin/stdout), for paired runs of `validate`.
+    #[command(hide = true)]
+    Worker,
 }
 
 /// What `perf validate` measures.
@@ -191,6 +195,8 @@ pub struct ValidateArgs {
     /// (software emulation, for machines where KVM is missing or broken).
     #[arg(long)]
     peer_force_tcg: bool,
+    #[command(flatten)]
+    paired: crate::cmd::perf_paired::PairedArgs,
     #[command(flatten)]
     export: ExportArgs,
 }
@@ -368,7 +374,22 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report(a),
         Command::History(a) => history(a),
         Command::RunRoutine(a) => run_routine(a),
+        Command::Worker => worker(),
     }
+}
+
+fn worker() -> anyhow::Result<ExitCode> {
+    // Memory per iteration, as in a validate run.
+    guestctl_perf::memory::set_counting(true);
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout().lock();
+    guestctl_perf::worker::serve(
+        guestctl_perf::standard::standard_suite(),
+        &mut input,
+        &mut out,
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_routine(a: RunRoutineArgs) -> anyhow::Result<ExitCode> {
@@ -566,6 +587,7 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
              run one at a time, every scaling point included)"
         );
     }
+    let mut unpaired_note: Option<String> = None;
     let mut suite = guestctl_perf::standard::standard_suite();
     if let Some(f) = &a.filter {
         suite = suite.filter(f);
@@ -583,6 +605,35 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
                 "every test selected is a scaling point above the instruction metric's cap; \
                  add --all-scaling-points to measure them"
             );
+        }
+    }
+    if !instructions {
+        let ctx = crate::cmd::perf_paired::Context {
+            warmup: a.warmup.max(1),
+            threshold,
+            targets: targets.clone(),
+        };
+        match crate::cmd::perf_paired::try_paired(&a.paired, &ctx, &rd, baseline.as_ref(), &suite)?
+        {
+            crate::cmd::perf_paired::Paired::Done(p) => {
+                return finish(
+                    &a,
+                    &rd,
+                    p.outcome.current,
+                    p.action,
+                    Some(p.outcome.comparison),
+                    Some(&p.outcome.baseline),
+                    None,
+                    &[],
+                    &p.failures,
+                );
+            }
+            crate::cmd::perf_paired::Paired::Unpaired(note) => {
+                if let Some(n) = note {
+                    eprintln!("note: {n}");
+                    unpaired_note = Some(n);
+                }
+            }
         }
     }
     let plan = RunPlan {
@@ -608,6 +659,9 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
              them): {}",
             list.join("; ")
         ));
+    }
+    if let Some(n) = unpaired_note {
+        results.add_note(n);
     }
     let mut flamegraphs: Vec<(String, String)> = Vec::new();
     let failures = if instructions {
@@ -663,14 +717,10 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         results.add_note(note);
     }
 
-    let run = results.to_run();
-    store::write_atomic(
-        &rd.current_path(),
-        &guestctl_perf::report::to_json_bytes(&run),
-    )?;
-    let hist = guestctl_dashboard::History::open(rd.root());
-    hist.append_run(&run, guestctl_dashboard::EntryKind::Run)
-        .context("appending to the performance history")?;
+    let mut run = results.to_run();
+    if !instructions {
+        run.binary = crate::cmd::perf_paired::this_binary();
+    }
     let (action, comparison) = match &baseline {
         Some(b) => {
             let cfg = CompareConfig {
@@ -686,12 +736,9 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
             )
         }
         None if failures.is_empty() => {
-            store::write_atomic(
-                &rd.baseline_path(),
-                &guestctl_perf::report::to_json_bytes(&run),
-            )?;
-            hist.append_run(&run, guestctl_dashboard::EntryKind::Baseline)
-                .context("recording the new baseline in the history")?;
+            if !instructions {
+                crate::cmd::perf_paired::keep_binary(&rd);
+            }
             (
                 BaselineAction::Created {
                     path: rd.baseline_path().display().to_string(),
@@ -701,6 +748,49 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         }
         None => (BaselineAction::None, None),
     };
+    finish(
+        &a,
+        &rd,
+        run,
+        action,
+        comparison,
+        baseline.as_ref(),
+        baseline.as_ref(),
+        &flamegraphs,
+        &failures,
+    )
+}
+
+/// Writes current.json, the history, the reports and exports of a validate run (and
+/// baseline.json when `action` created it), prints the table and returns the exit
+/// status.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    a: &ValidateArgs,
+    rd: &ResultsDir,
+    run: guestctl_perf::RunResults,
+    action: BaselineAction,
+    comparison: Option<guestctl_perf::BaselineComparison>,
+    baseline_for_html: Option<&guestctl_perf::RunResults>,
+    stored_baseline: Option<&guestctl_perf::RunResults>,
+    flamegraphs: &[(String, String)],
+    failures: &[guestctl_perf::suite::Failure],
+) -> anyhow::Result<ExitCode> {
+    store::write_atomic(
+        &rd.current_path(),
+        &guestctl_perf::report::to_json_bytes(&run),
+    )?;
+    let hist = guestctl_dashboard::History::open(rd.root());
+    hist.append_run(&run, guestctl_dashboard::EntryKind::Run)
+        .context("appending to the performance history")?;
+    if matches!(action, BaselineAction::Created { .. }) {
+        store::write_atomic(
+            &rd.baseline_path(),
+            &guestctl_perf::report::to_json_bytes(&run),
+        )?;
+        hist.append_run(&run, guestctl_dashboard::EntryKind::Baseline)
+            .context("recording the new baseline in the history")?;
+    }
     let report = Report::new(run, action, comparison);
     store::write_atomic(&rd.report_md_path(), markdown_report(&report).as_bytes())?;
     store::write_atomic(&rd.report_json_path(), &report.to_json())?;
@@ -711,10 +801,10 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     let html_path = rd.root().join(guestctl_dashboard::REPORT_HTML_FILE);
     let html = guestctl_dashboard::render_html(&guestctl_dashboard::HtmlInput {
         current: &report.run,
-        baseline: baseline.as_ref(),
+        baseline: baseline_for_html,
         comparison: report.comparison.as_ref(),
         history: &read.entries,
-        flamegraphs: &flamegraphs,
+        flamegraphs,
     });
     store::write_atomic(&html_path, html.as_bytes())?;
     a.export.write(&report)?;
@@ -732,10 +822,10 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         print_verdict(text.as_bytes())?;
     }
     if !failures.is_empty() {
-        for f in &failures {
+        for f in failures {
             eprintln!("error: {}", f.error);
         }
-        if baseline.is_none() {
+        if stored_baseline.is_none() && matches!(report.baseline, BaselineAction::None) {
             eprintln!("no baseline was created because tests failed");
         }
         return Ok(ExitCode::from(EXIT_ERROR));

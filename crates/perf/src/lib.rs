@@ -40,6 +40,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod binaries;
 pub mod callgrind;
 pub mod compare;
 pub mod drift;
@@ -57,6 +58,7 @@ pub mod standard;
 pub mod store;
 pub mod suite;
 pub mod targets;
+pub mod units;
 pub mod worker;
 pub mod workload;
 

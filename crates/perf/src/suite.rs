@@ -253,6 +253,7 @@ impl PerfTestSuite {
                 notes: self.notes.clone(),
             },
             tests: self.results.clone(),
+            binary: None,
         }
     }
 

@@ -9,12 +9,14 @@
 pub mod outcome;
 pub mod plan;
 pub mod run;
+pub mod selfcheck;
 
 use std::path::Path;
 
 pub use outcome::{paired_outcome, test_meta, PairedOutcome, TestMeta};
 pub use plan::PairedPlan;
-pub use run::{run_paired_test, PairedRun, Sides};
+pub use run::{measure_rounds, prepare_both, run_paired_test, PairedRun, Sides};
+pub use selfcheck::{run_self_check, self_check_notes, Scenario, SELF_CHECK_SPINS};
 
 use crate::measure::Observer;
 use crate::suite::Failure;

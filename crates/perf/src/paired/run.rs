@@ -67,17 +67,31 @@ fn calibrate(name: &str, plan: &PairedPlan, sides: &mut Sides<'_>) -> Result<f64
     Ok(both.iter().sum::<f64>() / both.len().max(1) as f64)
 }
 
-/// Runs test `name` paired: `prepare` on both sides in `dir`, a calibration, then
-/// the rounds of `plan`.
+/// Sets test `name` up on both sides, in the same workload directory `dir`.
+pub fn prepare_both(name: &str, sides: &mut Sides<'_>, dir: &Path) -> Result<(), PerfError> {
+    std::fs::create_dir_all(dir).map_err(|e| PerfError::io("creating", dir, e))?;
+    sides.baseline.prepare(name, dir)?;
+    sides.current.prepare(name, dir)
+}
+
+/// Runs test `name` paired: `prepare` on both sides in `dir`, then
+/// [`measure_rounds`].
 pub fn run_paired_test(
     name: &str,
     plan: &PairedPlan,
     sides: &mut Sides<'_>,
     dir: &Path,
 ) -> Result<PairedRun, PerfError> {
-    std::fs::create_dir_all(dir).map_err(|e| PerfError::io("creating", dir, e))?;
-    sides.baseline.prepare(name, dir)?;
-    sides.current.prepare(name, dir)?;
+    prepare_both(name, sides, dir)?;
+    measure_rounds(name, plan, sides)
+}
+
+/// Measures the prepared test `name`: a calibration, then the rounds of `plan`.
+pub fn measure_rounds(
+    name: &str,
+    plan: &PairedPlan,
+    sides: &mut Sides<'_>,
+) -> Result<PairedRun, PerfError> {
     let (k, rounds) = plan.schedule(calibrate(name, plan, sides)?);
     let mut out = PairedRun {
         name: name.to_string(),

@@ -3,11 +3,10 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
-use super::{
-    describe_change_in, format_bytes, markdown::warning_text, memory_medians, signed_pct, Report,
-};
+use super::{describe_change_in, format_bytes, memory_medians, signed_pct, Report};
 use crate::compare::MatchStatus;
 use crate::targets::TargetStatus;
+use crate::units::warning_text;
 
 /// The results as a table for a terminal, followed by warnings and the verdict lines.
 pub fn terminal_table(report: &Report) -> String {
@@ -130,17 +129,34 @@ pub fn terminal_table(report: &Report) -> String {
                 ));
             }
         }
-        let r = c.regressions().len();
-        let i = c.improvements().len();
+        out.push_str(&format!("{}\n", super::how_compared(c)));
+        let time = |v: Vec<&crate::compare::TestComparison>| {
+            v.into_iter()
+                .filter(|t| t.method != crate::compare::Method::Deterministic)
+                .count()
+        };
+        let r = time(c.regressions());
+        let i = time(c.improvements());
         let overall = c
             .overall_ratio
             .map(|r| format!(", overall {}", signed_pct(r)))
             .unwrap_or_default();
         out.push_str(&format!(
             "{r} regression(s), {i} improvement(s), {} unchanged, {} inconclusive{overall}\n",
-            c.unchanged().len(),
-            c.inconclusive().len()
+            time(c.unchanged()),
+            time(c.inconclusive())
         ));
+        let beyond = c
+            .tests
+            .iter()
+            .filter(|t| t.method == crate::compare::Method::Deterministic)
+            .filter(|t| t.verdict() == Some(guestctl_stats::Verdict::Regression))
+            .count();
+        if beyond > 0 {
+            out.push_str(&format!(
+                "{beyond} deterministic figure(s) above the threshold (a regression too)\n"
+            ));
+        }
     } else if let super::BaselineAction::Created { path } = &report.baseline {
         out.push_str(&format!("baseline created: {path}\n"));
     }
@@ -171,10 +187,9 @@ fn warning_lines(tests: &[crate::record::TestResult]) -> String {
              iterations",
             |w| matches!(w, guestctl_stats::Warning::HighVariance { .. }),
         ),
-        (
-            "fewer than 10 iterations",
-            |w| matches!(w, guestctl_stats::Warning::FewSamples { .. }),
-        ),
+        ("fewer than 10 iterations", |w| {
+            matches!(w, guestctl_stats::Warning::FewSamples { .. })
+        }),
         (
             "outliers beyond Tukey's fences (kept in the statistics)",
             |w| matches!(w, guestctl_stats::Warning::Outliers { .. }),
