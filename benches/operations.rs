@@ -1,4 +1,4 @@
-//! Criterion benchmarks of the spec's five operations, for developers'
+//! Criterion benchmarks of the five required operations (docs/requirements.md), for developers'
 //! micro-benchmarking (`cargo bench --bench operations`). They drive the very
 //! routines `guestctl perf validate` measures (`guestctl_perf::standard`), on the
 //! same generated disks, so a number here and a number in the validation report
@@ -38,9 +38,7 @@ fn operations(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    routine
-                        .prepare()
-                        .unwrap_or_else(|e| panic!("{name}: {e}"));
+                    routine.prepare().unwrap_or_else(|e| panic!("{name}: {e}"));
                     let start = Instant::now();
                     routine.run().unwrap_or_else(|e| panic!("{name}: {e}"));
                     total += start.elapsed();

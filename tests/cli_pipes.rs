@@ -10,7 +10,10 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 
-use guestctl_mockdisk::{MockDisk, MockDiskBuilder, MockDiskType};
+mod helpers;
+
+use guestctl_mockdisk::MockDisk;
+use helpers::{guestctl_cmd, small_disk};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -24,17 +27,12 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let ubuntu = MockDiskBuilder::new()
-            .disk_type(MockDiskType::Small)
-            .os_type("ubuntu")
-            .hostname("pipe-vm")
-            .num_files(10)
-            .num_packages(3000)
+        let ubuntu = small_disk("ubuntu", "pipe-vm", 3000)
             .write_manifest(false)
             .build(dir.path().join("ubuntu.img"))
             .unwrap();
         let results = dir.path().join("bench.json");
-        let o = Command::new(env!("CARGO_BIN_EXE_guestctl"))
+        let o = Command::new(helpers::guestctl_bin())
             .args([
                 "perf", "bench", "--name", "true", "--runs", "3", "--warmup", "0",
             ])
@@ -53,9 +51,7 @@ fn fixture() -> &'static Fixture {
 }
 
 fn spawn(args: &[&str], cache: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_guestctl"))
-        .args(args)
-        .env("GUESTCTL_CACHE_DIR", cache)
+    guestctl_cmd(args, cache)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -88,7 +84,7 @@ fn assert_quiet(args: &[&str], status: ExitStatus, err: &str) {
 fn mock_disk_summary_into_a_closed_pipe_is_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("m.img");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guestctl"))
+    let mut child = Command::new(helpers::guestctl_bin())
         .args(["mock-disk", "create", "--type", "minimal", "--os", "alpine"])
         .arg(&img)
         .stdout(Stdio::piped())

@@ -2,7 +2,12 @@
 //! exit codes, clear errors on hostile images, and the image bytes unchanged after
 //! every command.
 
-use guestctl_mockdisk::{DiskFormat, Layout, MockDisk, MockDiskBuilder, MockDiskType};
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+use guestctl_mockdisk::{DiskFormat, Layout, MockDisk};
+use helpers::small_disk;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -23,22 +28,12 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let ubuntu = MockDiskBuilder::new()
-            .disk_type(MockDiskType::Small)
-            .os_type("ubuntu")
-            .hostname("cli-vm")
-            .num_files(10)
-            .num_packages(25)
+        let ubuntu = small_disk("ubuntu", "cli-vm", 25)
             .build(dir.path().join("ubuntu.img"))
             .unwrap();
-        let lvm_qcow2 = MockDiskBuilder::new()
-            .disk_type(MockDiskType::Small)
-            .os_type("fedora")
-            .hostname("lvm-vm")
+        let lvm_qcow2 = small_disk("fedora", "lvm-vm", 15)
             .layout(Layout::Lvm)
             .format(DiskFormat::Qcow2)
-            .num_files(10)
-            .num_packages(15)
             .build(dir.path().join("fedora-lvm.qcow2"))
             .unwrap();
         Fixture {
@@ -50,11 +45,7 @@ fn fixture() -> &'static Fixture {
 }
 
 fn guestctl(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guestctl"))
-        .args(args)
-        .env("GUESTCTL_CACHE_DIR", cache)
-        .output()
-        .unwrap()
+    helpers::guestctl_cmd(args, cache).output().unwrap()
 }
 
 fn hash(p: &Path) -> u64 {
@@ -302,15 +293,6 @@ fn symlink_loop_in_a_real_filesystem_is_a_clear_error() {
     assert_eq!(v["operatingsystems"][0]["hostname"], "loopy");
 }
 
-/// Find an executable in PATH or the sbin directories (mkntfs lives in /usr/sbin).
-fn find_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
 fn is_mounted(dir: &Path) -> bool {
     let want = dir.to_string_lossy().into_owned();
     std::fs::read_to_string("/proc/self/mountinfo")
@@ -327,9 +309,10 @@ fn is_mounted(dir: &Path) -> bool {
 /// populates an image offline. Returns `Err(reason)` when the tools or FUSE are
 /// not available here.
 fn build_windows_ntfs(dir: &Path, software: &[u8], system: &[u8]) -> Result<Vec<u8>, String> {
-    let mkntfs = find_tool("mkntfs").ok_or("mkntfs not installed (package ntfs-3g)")?;
-    let ntfs3g = find_tool("ntfs-3g").ok_or("ntfs-3g not installed")?;
-    let umount = find_tool("umount").ok_or("umount not found")?;
+    use guestctl_testkit::find;
+    let mkntfs = find("mkntfs").ok_or("mkntfs is not installed (package ntfs-3g)")?;
+    let ntfs3g = find("ntfs-3g").ok_or("ntfs-3g is not installed (package ntfs-3g)")?;
+    let umount = find("umount").ok_or("umount is not installed (package mount)")?;
     if !Path::new("/dev/fuse").exists() {
         return Err("/dev/fuse is missing: cannot mount with ntfs-3g".into());
     }
@@ -423,6 +406,10 @@ fn mbr_disk(part: &[u8]) -> Vec<u8> {
     disk
 }
 
+/// Needs mkntfs and ntfs-3g (package ntfs-3g), /dev/fuse and the right to mount
+/// with it (root, as CI runs). When any is missing the test says which and skips;
+/// under `GUESTCTL_REQUIRE_TOOLS` it fails instead, since a machine that sets it
+/// promises everything the tests need.
 #[test]
 fn windows_guest_end_to_end_on_real_ntfs() {
     let dir = tempfile::tempdir().unwrap();
@@ -432,7 +419,7 @@ fn windows_guest_end_to_end_on_real_ntfs() {
     let part = match build_windows_ntfs(dir.path(), &software, &system) {
         Ok(p) => p,
         Err(why) => {
-            eprintln!("SKIPPED windows_guest_end_to_end_on_real_ntfs: {why}");
+            guestctl_testkit::unavailable(&why);
             return;
         }
     };
@@ -521,7 +508,11 @@ fn errors_say_each_thing_once() {
     let o = guestctl(&["inspect", q.to_str().unwrap()], &cache);
     assert!(!o.status.success());
     assert_eq!(stderr(&o).matches("cut.qcow2").count(), 1, "{}", stderr(&o));
-    assert!(stderr(&o).contains("shorter than a qcow2 header"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("shorter than a qcow2 header"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -529,11 +520,20 @@ fn mock_disk_into_a_missing_directory_says_to_create_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("no/such/dir/x.img");
     let o = guestctl(
-        &["mock-disk", "create", "--type", "minimal", out.to_str().unwrap()],
+        &[
+            "mock-disk",
+            "create",
+            "--type",
+            "minimal",
+            out.to_str().unwrap(),
+        ],
         &dir.path().join("cache"),
     );
     assert!(!o.status.success());
     let err = stderr(&o);
-    assert!(err.contains("does not exist") && err.contains("mkdir -p"), "{err}");
+    assert!(
+        err.contains("does not exist") && err.contains("mkdir -p"),
+        "{err}"
+    );
     assert_eq!(err.matches("x.img").count(), 1, "{err}");
 }

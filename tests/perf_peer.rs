@@ -37,7 +37,11 @@ fn validate(dir: &Path, peer_program: &Path) -> std::process::Output {
 fn missing_peer_is_skipped_with_a_note_in_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = validate(dir.path(), &dir.path().join("no-such-virt-inspector"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("peer libguestfs skipped"), "{stderr}");
     let md = std::fs::read_to_string(dir.path().join("results/report.md")).unwrap();
@@ -73,7 +77,11 @@ fn peer_runs_are_paired_and_reported_with_backend_and_ratio() {
         std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     let out = validate(dir.path(), &fake);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("results/current.json")).unwrap())
             .unwrap();
@@ -83,15 +91,26 @@ fn peer_runs_are_paired_and_reported_with_backend_and_ratio() {
         .filter(|t| t["params"]["peer"] == "libguestfs")
         .collect();
     assert_eq!(peer.len(), 2, "{tests:?}");
-    let ours = peer.iter().find(|t| t["params"]["tool"] == "guestctl").unwrap();
-    let theirs = peer.iter().find(|t| t["params"]["tool"] == "libguestfs").unwrap();
+    let ours = peer
+        .iter()
+        .find(|t| t["params"]["tool"] == "guestctl")
+        .unwrap();
+    let theirs = peer
+        .iter()
+        .find(|t| t["params"]["tool"] == "libguestfs")
+        .unwrap();
     assert_eq!(ours["name"], "peer/guestctl/ubuntu-small");
     assert_eq!(theirs["params"]["backend"], "TCG");
     assert_eq!(ours["samples"].as_array().unwrap().len(), 2);
     let cmd = theirs["process"]["command"].as_array().unwrap();
-    assert!(cmd.iter().any(|a| a == "LIBGUESTFS_BACKEND_SETTINGS=force_tcg"));
+    assert!(cmd
+        .iter()
+        .any(|a| a == "LIBGUESTFS_BACKEND_SETTINGS=force_tcg"));
     let md = std::fs::read_to_string(dir.path().join("results/report.md")).unwrap();
     assert!(md.contains("## Peer: libguestfs"), "{md}");
-    assert!(md.contains("| ubuntu-small |") && md.contains("| TCG |"), "{md}");
+    assert!(
+        md.contains("| ubuntu-small |") && md.contains("| TCG |"),
+        "{md}"
+    );
     assert!(md.contains("× faster") || md.contains("× slower"), "{md}");
 }

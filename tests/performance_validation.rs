@@ -1,4 +1,4 @@
-//! The spec's "Manual Testing" target: `cargo test --release --test
+//! The manual-testing entry point: `cargo test --release --test
 //! performance_validation`. The framework's API end to end with real (small) work,
 //! the `guestctl perf` commands, and scripts/validate-performance.sh's exit codes.
 
@@ -110,7 +110,7 @@ fn workload_generator_feeds_a_suite() {
         })
         .unwrap();
     assert_eq!(suite.results()[0].samples.len(), 10);
-    // The spec's builder is re-exported for tests.
+    // The mock disk builder is re-exported for tests.
     let dir = tempfile::tempdir().unwrap();
     let disk = MockDiskBuilder::new()
         .disk_type(MockDiskType::Minimal)
@@ -133,7 +133,7 @@ const QUICK: [&str; 6] = [
     "0",
 ];
 
-fn quick_args<'a>(dir: &'a str) -> Vec<&'a str> {
+fn quick_args(dir: &str) -> Vec<&str> {
     let mut v = QUICK.to_vec();
     v.extend(["--results-dir", dir]);
     v
@@ -382,7 +382,7 @@ fn compare_bench_and_baseline_commands() {
     assert!(err.contains("bad.json is truncated"), "{err}");
 }
 
-/// Issue 6 through the CLI: every validate run lands in history.jsonl and
+/// History through the CLI: every validate run lands in history.jsonl and
 /// report.html, the exports are written on request, `perf history` shows the trend,
 /// and `baseline accept --if-no-regressions` refuses a regressed run.
 #[test]

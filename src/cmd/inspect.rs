@@ -167,8 +167,7 @@ fn check_disk(disk: &Path) -> anyhow::Result<()> {
 
 fn inspect_one(disk: &Path, opts: &ImageOptions) -> anyhow::Result<Inspection> {
     check_disk(disk)?;
-    guestctl_inspect::inspect_image(disk, opts)
-        .context("cannot inspect")
+    guestctl_inspect::inspect_image(disk, opts).context("cannot inspect")
 }
 
 fn table() -> Table {

@@ -489,7 +489,7 @@ fn print(bytes: &[u8]) -> anyhow::Result<()> {
     crate::cmd::write_stdout(bytes).context("writing to stdout")
 }
 
-/// [`print`] for the commands whose exit status is the verdict (`validate`,
+/// [`print()`] for the commands whose exit status is the verdict (`validate`,
 /// `compare`, `report`): a reader that goes away early does not turn a regression
 /// (status 2) into success.
 fn print_verdict(bytes: &[u8]) -> anyhow::Result<()> {

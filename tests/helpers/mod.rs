@@ -1,4 +1,4 @@
-//! Shared helpers of the root package's integration tests: the spec's mock disk
+//! Shared helpers of the root package's integration tests: the mock disk
 //! builder (from guestctl-mockdisk), running the `guestctl` binary and the validation
 //! script, and crafting results files.
 
@@ -28,6 +28,25 @@ pub fn guestctl(args: &[&str]) -> Output {
         .current_dir(repo())
         .output()
         .unwrap()
+}
+
+/// `guestctl ARGS` with its inspection cache in `cache` (never the user's), to
+/// spawn or run.
+pub fn guestctl_cmd(args: &[&str], cache: &Path) -> Command {
+    let mut c = Command::new(guestctl_bin());
+    c.args(args).env("GUESTCTL_CACHE_DIR", cache);
+    c
+}
+
+/// A Small mock disk of `os` named `hostname`, with 10 user files and `packages`
+/// packages: the CLI tests' fixture disk. Callers add layout, format and so on.
+pub fn small_disk(os: &str, hostname: &str, packages: usize) -> MockDiskBuilder {
+    MockDiskBuilder::new()
+        .disk_type(MockDiskType::Small)
+        .os_type(os)
+        .hostname(hostname)
+        .num_files(10)
+        .num_packages(packages)
 }
 
 /// Runs scripts/validate-performance.sh with the test binary (no build) and `args`,

@@ -86,7 +86,7 @@ fn be64(b: &[u8], at: usize) -> Result<u64, BlockError> {
 
 impl Qcow2Header {
     /// Parse and validate a header from the first bytes of an image of `file_len` bytes.
-    /// `head` should hold at least [`V3_HEADER_LEN`] bytes (or the whole image if shorter).
+    /// `head` should hold at least `V3_HEADER_LEN` bytes (or the whole image if shorter).
     pub fn parse(head: &[u8], file_len: u64) -> Result<Self, BlockError> {
         let ctx = |e: BlockError| e.with_context("qcow2 header");
         if head.get(0..4) != Some(&QCOW2_MAGIC[..]) {

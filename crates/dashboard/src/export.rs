@@ -170,7 +170,7 @@ fn failures(t: &TestResult, cmp: Option<&BaselineComparison>) -> Vec<(String, St
         }
     }
     if let Some(tc) = &t.target {
-        // Our own target decides; without one, the spec's week-12 target.
+        // Our own target decides; without one, the required week-12 target (docs/requirements.md).
         let (target, status, which) = match (tc.target_ns, tc.status) {
             (Some(v), Some(s)) => (Some(v), Some(s), "target"),
             _ => (

@@ -1,7 +1,7 @@
 //! Filesystem benchmarks on real images (built with mke2fs, mkfs.vfat + mcopy and
 //! mkntfs + ntfscp into a temp dir, read through `FileDevice` with the page cache
 //! warm): open + read `/etc/os-release`, read a 1.5 MB `dpkg/status`, lstat, and a
-//! root listing. Targets (issue 4): open + small read well under 1 ms; a 1-2 MB
+//! root listing. Targets: open + small read well under 1 ms; a 1-2 MB
 //! file in a few ms.
 #![allow(missing_docs, clippy::unwrap_used)]
 

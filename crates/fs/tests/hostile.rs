@@ -7,23 +7,10 @@
 
 use guestctl_block::{BlockDevice, MemDevice};
 use guestctl_fs::{exercise, open, open_as, probe, FsErrorKind, FAT_MAX_DIR_ENTRIES};
+use guestctl_testkit::have;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-
-fn have(tool: &str) -> bool {
-    let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-        .iter()
-        .any(|d| Path::new(d).join(tool).exists());
-    if !found {
-        assert!(
-            std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(),
-            "{tool} is required but missing"
-        );
-        eprintln!("skipping: {tool} not installed");
-    }
-    found
-}
 
 fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap();

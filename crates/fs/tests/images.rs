@@ -8,25 +8,12 @@
 
 use guestctl_block::{BlockDevice, FileDevice, MemDevice, SliceDevice};
 use guestctl_fs::{open, probe, DirEntry, FileType, Filesystem, FsErrorKind};
+use guestctl_testkit::have;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-
-fn have(tool: &str) -> bool {
-    let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-        .iter()
-        .any(|d| Path::new(d).join(tool).exists());
-    if !found {
-        assert!(
-            std::env::var_os("GUESTCTL_REQUIRE_TOOLS").is_none(),
-            "{tool} is required but missing"
-        );
-        eprintln!("skipping: {tool} not installed");
-    }
-    found
-}
 
 fn run(cmd: &mut Command) {
     let out = cmd
@@ -560,24 +547,26 @@ fn ntfs_image() {
     assert_eq!(hash_file(&img), before, "image changed");
 }
 
-/// The `ntfs` crate ships a test image (made with ntfs-3g as root) with a directory
-/// of 512 subdirectories, whose index needs $INDEX_ALLOCATION, and a sparse file.
-/// Used when the crate's source is in the local registry.
-#[test]
-fn ntfs_crate_test_image_if_present() {
+/// `testdata/testfs1` of the `ntfs` crate's source in the cargo registry, if there.
+fn ntfs_crate_test_image() -> Option<PathBuf> {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
-    let Some(home) = home else { return };
-    let Ok(dirs) = std::fs::read_dir(home.join("registry/src")) else {
-        return;
-    };
-    let img = dirs
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    std::fs::read_dir(home.join("registry/src"))
+        .ok()?
         .flatten()
         .map(|d| d.path().join("ntfs-0.4.0/testdata/testfs1"))
-        .find(|p| p.exists());
-    let Some(img) = img else {
-        eprintln!("skipping: ntfs-0.4.0 test image not in the registry");
+        .find(|p| p.exists())
+}
+
+/// The `ntfs` crate ships a test image (made with ntfs-3g as root) with a directory
+/// of 512 subdirectories, whose index needs $INDEX_ALLOCATION, and a sparse file.
+/// Read from the crate's source in the local cargo registry (always there when
+/// the workspace was built from the registry).
+#[test]
+fn ntfs_crate_test_image_if_present() {
+    let Some(img) = ntfs_crate_test_image() else {
+        guestctl_testkit::unavailable("the ntfs-0.4.0 test image is not in the cargo registry");
         return;
     };
     let fs = open(dev(&img)).unwrap();

@@ -355,7 +355,7 @@ impl Cache {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap (STYLE.md)
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 mod tests {
     use super::*;
     use std::os::unix::fs::FileExt;

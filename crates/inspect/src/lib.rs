@@ -4,7 +4,7 @@
 //!
 //! The five operations, each a public function the perf suite calls directly:
 //!
-//! 1. [`launch`] — open an image (raw, qcow2), scan its partitions and LVM, probe
+//! 1. [`launch()`] — open an image (raw, qcow2), scan its partitions and LVM, probe
 //!    every volume → [`Launched`] (its [`Launched::filesystems`] is
 //!    `guestctl filesystems`).
 //! 2. [`inspect_os`] — find and describe every OS (libguestfs's rules) →
@@ -12,7 +12,7 @@
 //! 3. [`list_applications`] — the installed packages of one OS (dpkg, rpm sqlite,
 //!    apk, pacman through `guestctl-pkgdb`).
 //! 4. [`Cache::lookup`] — a cached [`Inspection`] for an unchanged image.
-//! 5. [`batch`] — many images on a bounded pool, results in input order.
+//! 5. [`batch()`] — many images on a bounded pool, results in input order.
 //!
 //! [`inspect_image`] chains them for one image (cache → launch → inspect → store).
 //! Paths inside a guest are resolved by [`GuestFs`], which follows symlinks itself

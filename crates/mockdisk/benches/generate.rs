@@ -14,7 +14,9 @@ use std::time::Duration;
 fn large(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut g = c.benchmark_group("large_1000_files_2000_packages");
-    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(15));
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(15));
     for os in [OsType::Ubuntu, OsType::Fedora, OsType::Alpine, OsType::Arch] {
         let path = dir.path().join(format!("{}.img", os.name()));
         let b = MockDiskBuilder::new()
@@ -24,7 +26,9 @@ fn large(c: &mut Criterion) {
             .num_files(1000)
             .num_packages(2000)
             .write_manifest(false);
-        g.bench_function(os.name(), |bench| bench.iter(|| b.build(&path).expect("build")));
+        g.bench_function(os.name(), |bench| {
+            bench.iter(|| b.build(&path).expect("build"))
+        });
     }
     g.finish();
 }
@@ -32,10 +36,17 @@ fn large(c: &mut Criterion) {
 fn small(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("small.img");
-    let b = MockDiskBuilder::new().disk_type(MockDiskType::Small).os_type("ubuntu").num_files(100).num_packages(200).write_manifest(false);
+    let b = MockDiskBuilder::new()
+        .disk_type(MockDiskType::Small)
+        .os_type("ubuntu")
+        .num_files(100)
+        .num_packages(200)
+        .write_manifest(false);
     let mut g = c.benchmark_group("small_100_files_200_packages");
     g.sample_size(10);
-    g.bench_function("ubuntu", |bench| bench.iter(|| b.build(&path).expect("build")));
+    g.bench_function("ubuntu", |bench| {
+        bench.iter(|| b.build(&path).expect("build"))
+    });
     g.finish();
 }
 

@@ -10,7 +10,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .format(a[5].parse()?)
         .num_files(a[6].parse()?)
         .num_packages(a[7].parse()?)
-        .on_progress({ let t = std::time::Instant::now(); move |s| eprintln!("{:7.3} {s}", t.elapsed().as_secs_f64()) })
+        .on_progress({
+            let t = std::time::Instant::now();
+            move |s| eprintln!("{:7.3} {s}", t.elapsed().as_secs_f64())
+        })
         .build(&a[8])?;
     eprintln!("{:.3} s", d.manifest().generation_seconds);
     Ok(())

@@ -4,17 +4,20 @@
 //! temporary file, convert it if asked, then rename it into place with its
 //! manifest.
 
-use crate::builder::{DiskFormat, Layout, MockDisk, MockDiskBuilder, MockDiskType, PartitionTable, Stage};
+use crate::builder::{
+    DiskFormat, Layout, MockDisk, MockDiskBuilder, MockDiskType, PartitionTable, Stage,
+};
 use crate::error::MockDiskError;
 use crate::guest::{self, FstabLine, GuestContent, GuestSpec, OsType};
 use crate::lvm::{self, LvPlan, VgPlan};
 use crate::manifest::{
-    self, DiskManifest, FilesystemManifest, GuestManifest, LvManifest, LvmManifest, Manifest, MountManifest, PartitionManifest,
+    self, DiskManifest, FilesystemManifest, GuestManifest, LvManifest, LvmManifest, Manifest,
+    MountManifest, PartitionManifest,
 };
 use crate::rng::Rng;
+use crate::sizing::{self, FsKind, Need};
 use crate::temp::TempPath;
 use crate::tools::{self, Tool};
-use crate::sizing::{self, FsKind, Need};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -194,7 +197,9 @@ fn progress(b: &MockDiskBuilder, s: Stage) {
 fn validate_size(t: MockDiskType) -> Result<u64, MockDiskError> {
     let size = t.size_bytes();
     if !size.is_multiple_of(SECTOR) {
-        return Err(MockDiskError::InvalidInput(format!("disk size {size} is not a multiple of {SECTOR} bytes")));
+        return Err(MockDiskError::InvalidInput(format!(
+            "disk size {size} is not a multiple of {SECTOR} bytes"
+        )));
     }
     if !(MockDiskType::MIN_CUSTOM_BYTES..=MockDiskType::MAX_CUSTOM_BYTES).contains(&size) {
         return Err(MockDiskError::InvalidInput(format!(
@@ -208,15 +213,27 @@ fn validate_size(t: MockDiskType) -> Result<u64, MockDiskError> {
 
 fn check_target(path: &Path) -> Result<(), MockDiskError> {
     if path.file_name().is_none() {
-        return Err(MockDiskError::InvalidInput(format!("{} does not name a file", path.display())));
+        return Err(MockDiskError::InvalidInput(format!(
+            "{} does not name a file",
+            path.display()
+        )));
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let meta = std::fs::metadata(dir).map_err(|e| MockDiskError::io(dir, e))?;
     if !meta.is_dir() {
-        return Err(MockDiskError::InvalidInput(format!("{} is not a directory", dir.display())));
+        return Err(MockDiskError::InvalidInput(format!(
+            "{} is not a directory",
+            dir.display()
+        )));
     }
     if std::fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(MockDiskError::InvalidInput(format!("{} is a directory", path.display())));
+        return Err(MockDiskError::InvalidInput(format!(
+            "{} is a directory",
+            path.display()
+        )));
     }
     Ok(())
 }
@@ -274,11 +291,24 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     let os = b.parsed_os_type()?;
     let size = validate_size(b.disk_type)?;
     check_target(path)?;
-    let guests: Vec<OsType> = if b.layout == Layout::DualBoot { vec![os, second_os(b, os)?] } else { vec![os] };
+    let guests: Vec<OsType> = if b.layout == Layout::DualBoot {
+        vec![os, second_os(b, os)?]
+    } else {
+        vec![os]
+    };
     let has_esp = b.partition_table == PartitionTable::Gpt && size >= ESP_MIN_DISK;
 
-    let dirs = b.tool_path.clone().unwrap_or_else(tools::default_search_path);
-    let find_opt = |t: Tool, needed: bool| if needed { tools::find(t, &dirs).map(Some) } else { Ok(None) };
+    let dirs = b
+        .tool_path
+        .clone()
+        .unwrap_or_else(tools::default_search_path);
+    let find_opt = |t: Tool, needed: bool| {
+        if needed {
+            tools::find(t, &dirs).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
     let tools = Tools {
         mke2fs: tools::find(tools::MKE2FS, &dirs)?,
         e2fsck: tools::find(tools::E2FSCK, &dirs)?,
@@ -299,18 +329,19 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
         Layout::Ext3 => FsKind::Ext3,
         _ => FsKind::Ext4,
     };
-    let ext_fs = |purpose: &str, kind: FsKind, label: String, mp: &str, guest: usize, part: Part| {
-        let mut r = ids(purpose);
-        FsSpec {
-            kind,
-            uuid: r.uuid(),
-            hash_seed: r.uuid(),
-            label,
-            mountpoint: Some(mp.to_string()),
-            guest: Some(guest),
-            source: Some((guest, part)),
-        }
-    };
+    let ext_fs =
+        |purpose: &str, kind: FsKind, label: String, mp: &str, guest: usize, part: Part| {
+            let mut r = ids(purpose);
+            FsSpec {
+                kind,
+                uuid: r.uuid(),
+                hash_seed: r.uuid(),
+                label,
+                mountpoint: Some(mp.to_string()),
+                guest: Some(guest),
+                source: Some((guest, part)),
+            }
+        };
     let part_uuid = |i: usize| ids(&format!("partition-{i}")).uuid();
     let mut parts: Vec<PartSpec> = Vec::new();
     if has_esp {
@@ -339,9 +370,25 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
         let vg_name = vg_name(os).to_string();
         let mut lvs = Vec::new();
         let mut fss = Vec::new();
-        for (name, part, mp) in [("root", Part::Root, "/"), ("usr", Part::Usr, "/usr"), ("var", Part::Var, "/var")] {
-            lvs.push(LvPlan { name: name.into(), id: lvm::lvm_id(&mut r), start_extent: 0, extent_count: 0 });
-            fss.push(ext_fs(&format!("fs-lv-{name}"), FsKind::Ext4, name.into(), mp, 0, part));
+        for (name, part, mp) in [
+            ("root", Part::Root, "/"),
+            ("usr", Part::Usr, "/usr"),
+            ("var", Part::Var, "/var"),
+        ] {
+            lvs.push(LvPlan {
+                name: name.into(),
+                id: lvm::lvm_id(&mut r),
+                start_extent: 0,
+                extent_count: 0,
+            });
+            fss.push(ext_fs(
+                &format!("fs-lv-{name}"),
+                FsKind::Ext4,
+                name.into(),
+                mp,
+                0,
+                part,
+            ));
         }
         let plan = VgPlan {
             vg_name,
@@ -370,7 +417,10 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     } else {
         for (g, gos) in guests.iter().enumerate() {
             let (label, name) = if guests.len() > 1 {
-                (format!("{}-root", gos.name()), format!("{}-root", gos.name()))
+                (
+                    format!("{}-root", gos.name()),
+                    format!("{}-root", gos.name()),
+                )
             } else {
                 ("root".to_string(), "root".to_string())
             };
@@ -380,7 +430,14 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
                 mbr_type: 0x83,
                 uuid: part_uuid(parts.len()),
                 name,
-                fs: Some(ext_fs(&format!("fs-root-{g}"), root_kind, label, "/", g, Part::Root)),
+                fs: Some(ext_fs(
+                    &format!("fs-root-{g}"),
+                    root_kind,
+                    label,
+                    "/",
+                    g,
+                    Part::Root,
+                )),
                 start_lba: 0,
                 size_lba: 0,
             });
@@ -402,7 +459,10 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     }
 
     // fstab of each guest.
-    let esp_fs = parts.iter().find(|p| p.role == Role::Efi).and_then(|p| p.fs.clone());
+    let esp_fs = parts
+        .iter()
+        .find(|p| p.role == Role::Efi)
+        .and_then(|p| p.fs.clone());
     let mut fstabs: Vec<Vec<FstabLine>> = vec![Vec::new(); guests.len()];
     let mut mounts: Vec<Vec<MountManifest>> = vec![Vec::new(); guests.len()];
     {
@@ -413,13 +473,28 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
                 (_, "/") => ("defaults", 1),
                 _ => ("defaults", 2),
             };
-            fstabs[g].push(FstabLine { spec: spec.clone(), mountpoint: mp.clone(), fs_type: fs.kind.name().into(), options: options.into(), pass });
-            mounts[g].push(MountManifest { mountpoint: mp, spec, filesystem_uuid: fs.uuid.clone(), fs_type: fs.kind.name().into() });
+            fstabs[g].push(FstabLine {
+                spec: spec.clone(),
+                mountpoint: mp.clone(),
+                fs_type: fs.kind.name().into(),
+                options: options.into(),
+                pass,
+            });
+            mounts[g].push(MountManifest {
+                mountpoint: mp,
+                spec,
+                filesystem_uuid: fs.uuid.clone(),
+                fs_type: fs.kind.name().into(),
+            });
         };
         for g in 0..guests.len() {
             if let Some((plan, fss)) = &vg {
                 for (lv, fs) in plan.lvs.iter().zip(fss) {
-                    add(g, format!("/dev/mapper/{}", lvm::dm_name(&plan.vg_name, &lv.name)), fs);
+                    add(
+                        g,
+                        format!("/dev/mapper/{}", lvm::dm_name(&plan.vg_name, &lv.name)),
+                        fs,
+                    );
                 }
             }
             for p in &parts {
@@ -441,10 +516,18 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
         .enumerate()
         .map(|(g, gos)| GuestSpec {
             os: *gos,
-            hostname: if g == 0 { b.hostname.clone() } else { second_hostname(&b.hostname, *gos) },
+            hostname: if g == 0 {
+                b.hostname.clone()
+            } else {
+                second_hostname(&b.hostname, *gos)
+            },
             num_files: b.num_files,
             num_packages: b.num_packages,
-            seed: if g == 0 { seed } else { Rng::derive(seed, "second-guest").next_u64() },
+            seed: if g == 0 {
+                seed
+            } else {
+                Rng::derive(seed, "second-guest").next_u64()
+            },
             fstab: fstabs[g].clone(),
         })
         .collect();
@@ -456,7 +539,14 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
                     progress(b, Stage::Populating { os: spec.os });
                     let dir = TempPath::new_dir("guestctl-mockdisk-stage-")?;
                     let content = guest::populate(dir.path(), spec)?;
-                    Ok(Staged { os: spec.os, dir, usr: None, var: None, content, fstab: spec.fstab.clone() })
+                    Ok(Staged {
+                        os: spec.os,
+                        dir,
+                        usr: None,
+                        var: None,
+                        content,
+                        fstab: spec.fstab.clone(),
+                    })
                 })
             })
             .collect();
@@ -469,7 +559,11 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     }
 
     // Size everything from what was staged.
-    let align = if size >= 8 * MIB { MIB / SECTOR } else { 4 * KIB / SECTOR };
+    let align = if size >= 8 * MIB {
+        MIB / SECTOR
+    } else {
+        4 * KIB / SECTOR
+    };
     let total_lba = size / SECTOR;
     let (first_usable, last_usable) = match b.partition_table {
         PartitionTable::Gpt => (GPT_RESERVED_SECTORS, total_lba - GPT_RESERVED_SECTORS - 1),
@@ -485,22 +579,44 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
         needs_total_bytes += esp_size(size);
     }
     let avail = end.saturating_sub(cursor) * SECTOR;
-    let describe = |what: &str| format!("{what} ({} files, {} packages)", b.num_files, b.num_packages);
+    let describe = |what: &str| {
+        format!(
+            "{what} ({} files, {} packages)",
+            b.num_files, b.num_packages
+        )
+    };
     let need_of = |st: &Staged, part: Part| sizing::measure(st.dir_of(part));
 
     let mut lvm_manifest = None;
     if let Some((plan, fss)) = vg.as_mut() {
-        let st = staged.first().ok_or_else(|| MockDiskError::InvalidInput("no guest".into()))?;
-        let needs: Vec<Need> = fss.iter().map(|fs| need_of(st, fs.source.map_or(Part::Root, |s| s.1))).collect::<Result<_, _>>()?;
+        let st = staged
+            .first()
+            .ok_or_else(|| MockDiskError::InvalidInput("no guest".into()))?;
+        let needs: Vec<Need> = fss
+            .iter()
+            .map(|fs| need_of(st, fs.source.map_or(Part::Root, |s| s.1)))
+            .collect::<Result<_, _>>()?;
         let pv_bytes = avail;
-        let (pe_start, extent) = if size >= 64 * MIB { (MIB, 4 * MIB) } else { (128 * KIB, 256 * KIB) };
-        let mins: Vec<u64> = needs.iter().zip(fss.iter()).map(|(n, fs)| sizing::min_fs_size(n, fs.kind)).collect();
+        let (pe_start, extent) = if size >= 64 * MIB {
+            (MIB, 4 * MIB)
+        } else {
+            (128 * KIB, 256 * KIB)
+        };
+        let mins: Vec<u64> = needs
+            .iter()
+            .zip(fss.iter())
+            .map(|(n, fs)| sizing::min_fs_size(n, fs.kind))
+            .collect();
         let min_extents: Vec<u64> = mins.iter().map(|m| m.div_ceil(extent)).collect();
         let pe_count = pv_bytes.saturating_sub(pe_start) / extent;
         let want: u64 = min_extents.iter().sum();
         if want > pe_count {
             needs_total_bytes += pe_start + want * extent;
-            return Err(MockDiskError::DoesNotFit { what: describe("the LVM volume group"), needed: needs_total_bytes, available: size });
+            return Err(MockDiskError::DoesNotFit {
+                what: describe("the LVM volume group"),
+                needed: needs_total_bytes,
+                available: size,
+            });
         }
         let counts = share(pe_count, &min_extents);
         let mut next = 0;
@@ -509,22 +625,38 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
             lv.extent_count = *c;
             next += c;
         }
-        let p = parts.iter_mut().find(|p| p.role == Role::Lvm).ok_or_else(|| MockDiskError::InvalidInput("no PV".into()))?;
+        let p = parts
+            .iter_mut()
+            .find(|p| p.role == Role::Lvm)
+            .ok_or_else(|| MockDiskError::InvalidInput("no PV".into()))?;
         p.start_lba = cursor;
         p.size_lba = pv_bytes / SECTOR;
         plan.pv_size = pv_bytes;
         plan.pe_start = pe_start;
         plan.extent_size = extent;
         plan.pe_count = pe_count;
-        plan.device_hint = format!("/dev/sda{}", parts.iter().position(|q| q.role == Role::Lvm).unwrap_or(0) + 1);
+        plan.device_hint = format!(
+            "/dev/sda{}",
+            parts.iter().position(|q| q.role == Role::Lvm).unwrap_or(0) + 1
+        );
         lvm_manifest = Some(());
     } else {
-        let roots: Vec<usize> = parts.iter().enumerate().filter(|(_, p)| p.role == Role::Root).map(|(i, _)| i).collect();
+        let roots: Vec<usize> = parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.role == Role::Root)
+            .map(|(i, _)| i)
+            .collect();
         let mut mins = Vec::new();
         for &i in &roots {
-            let fs = parts[i].fs.as_ref().ok_or_else(|| MockDiskError::InvalidInput("root without fs".into()))?;
+            let fs = parts[i]
+                .fs
+                .as_ref()
+                .ok_or_else(|| MockDiskError::InvalidInput("root without fs".into()))?;
             let g = fs.source.map_or(0, |s| s.0);
-            let st = staged.get(g).ok_or_else(|| MockDiskError::InvalidInput("no guest".into()))?;
+            let st = staged
+                .get(g)
+                .ok_or_else(|| MockDiskError::InvalidInput("no guest".into()))?;
             let n = need_of(st, Part::Root)?;
             mins.push(align_up(sizing::min_fs_size(&n, fs.kind) / SECTOR, align));
         }
@@ -532,15 +664,30 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
         let avail_lba = align_down(avail / SECTOR, align.max(8));
         if want > avail / SECTOR {
             needs_total_bytes += want * SECTOR;
-            let what = if roots.len() > 1 { "the two root filesystems" } else { "the root filesystem" };
-            return Err(MockDiskError::DoesNotFit { what: describe(what), needed: needs_total_bytes, available: size });
+            let what = if roots.len() > 1 {
+                "the two root filesystems"
+            } else {
+                "the root filesystem"
+            };
+            return Err(MockDiskError::DoesNotFit {
+                what: describe(what),
+                needed: needs_total_bytes,
+                available: size,
+            });
         }
         // The last partition takes everything up to the end, the others their share.
-        let shares = share(avail_lba / align.max(1), &mins.iter().map(|m| m / align.max(1)).collect::<Vec<_>>());
+        let shares = share(
+            avail_lba / align.max(1),
+            &mins.iter().map(|m| m / align.max(1)).collect::<Vec<_>>(),
+        );
         for (k, &i) in roots.iter().enumerate() {
             let p = &mut parts[i];
             p.start_lba = cursor;
-            p.size_lba = if k + 1 == roots.len() { end - cursor } else { shares[k] * align };
+            p.size_lba = if k + 1 == roots.len() {
+                end - cursor
+            } else {
+                shares[k] * align
+            };
             cursor += p.size_lba;
         }
         if root_kind == FsKind::Ext3 {
@@ -557,7 +704,14 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     }
 
     // The image, under a temporary name beside the target.
-    let raw = TempPath::beside(path, if b.format == DiskFormat::Raw { "tmp" } else { "raw.tmp" });
+    let raw = TempPath::beside(
+        path,
+        if b.format == DiskFormat::Raw {
+            "tmp"
+        } else {
+            "raw.tmp"
+        },
+    );
     {
         let f = File::create_new(raw.path()).map_err(|e| MockDiskError::io(path, e))?;
         f.set_len(size).map_err(|e| MockDiskError::io(path, e))?;
@@ -565,7 +719,15 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     progress(b, Stage::Partitioning);
     let script = sfdisk_script(b.partition_table, &disk_guid, mbr_id, total_lba, &parts);
     tools::run(
-        Command::new(&tools.sfdisk).args(["--no-reread", "--no-tell-kernel", "--quiet", "--wipe", "never"]).arg(raw.path()),
+        Command::new(&tools.sfdisk)
+            .args([
+                "--no-reread",
+                "--no-tell-kernel",
+                "--quiet",
+                "--wipe",
+                "never",
+            ])
+            .arg(raw.path()),
         Some(script.as_bytes()),
     )?;
 
@@ -578,21 +740,37 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     let mut jobs: Vec<(String, FsSpec, u64, u64)> = Vec::new();
     for p in &parts {
         if let Some(fs) = &p.fs {
-            let what = if fs.kind == FsKind::Vfat { "EFI".to_string() } else { p.name.clone() };
+            let what = if fs.kind == FsKind::Vfat {
+                "EFI".to_string()
+            } else {
+                p.name.clone()
+            };
             jobs.push((what, fs.clone(), p.start_lba * SECTOR, p.size_lba * SECTOR));
         }
     }
     if let Some((plan, fss)) = &vg {
         progress(b, Stage::Lvm);
-        let pv = parts.iter().find(|p| p.role == Role::Lvm).ok_or_else(|| MockDiskError::InvalidInput("no PV".into()))?;
-        let bytes = plan
-            .header_bytes()
-            .ok_or_else(|| MockDiskError::InvalidInput("the LVM metadata does not fit its metadata area".into()))?;
-        let f = std::fs::OpenOptions::new().write(true).open(raw.path()).map_err(|e| MockDiskError::io(raw.path(), e))?;
-        f.write_all_at(&bytes, pv.start_lba * SECTOR).map_err(|e| MockDiskError::io(raw.path(), e))?;
+        let pv = parts
+            .iter()
+            .find(|p| p.role == Role::Lvm)
+            .ok_or_else(|| MockDiskError::InvalidInput("no PV".into()))?;
+        let bytes = plan.header_bytes().ok_or_else(|| {
+            MockDiskError::InvalidInput("the LVM metadata does not fit its metadata area".into())
+        })?;
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(raw.path())
+            .map_err(|e| MockDiskError::io(raw.path(), e))?;
+        f.write_all_at(&bytes, pv.start_lba * SECTOR)
+            .map_err(|e| MockDiskError::io(raw.path(), e))?;
         for (lv, fs) in plan.lvs.iter().zip(fss) {
             let off = pv.start_lba * SECTOR + plan.pe_start + lv.start_extent * plan.extent_size;
-            jobs.push((lv.name.clone(), fs.clone(), off, lv.extent_count * plan.extent_size));
+            jobs.push((
+                lv.name.clone(),
+                fs.clone(),
+                off,
+                lv.extent_count * plan.extent_size,
+            ));
         }
     }
 
@@ -611,35 +789,56 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
         let handles: Vec<_> = jobs
             .iter()
             .map(|(what, fs, off, len)| {
-                let (tools, staged, conf, esp_stage, e2fs_device) = (&tools, &staged, &conf, &esp_stage, &e2fs_device);
+                let (tools, staged, conf, esp_stage, e2fs_device) =
+                    (&tools, &staged, &conf, &esp_stage, &e2fs_device);
                 let describe = &describe;
                 s.spawn(move || -> Result<(), MockDiskError> {
                     progress(b, Stage::Formatting { what: what.clone() });
                     match fs.kind {
                         FsKind::Vfat => {
-                            let src = esp_stage.as_ref().map(|d| d.path()).ok_or_else(|| MockDiskError::InvalidInput("no ESP staging".into()))?;
+                            let src = esp_stage.as_ref().map(|d| d.path()).ok_or_else(|| {
+                                MockDiskError::InvalidInput("no ESP staging".into())
+                            })?;
                             make_fat(tools, img, fs, *off, *len, src)
                         }
                         _ => {
-                            let (g, part) = fs.source.ok_or_else(|| MockDiskError::InvalidInput("ext fs without source".into()))?;
-                            let st = staged.get(g).ok_or_else(|| MockDiskError::InvalidInput("no guest".into()))?;
+                            let (g, part) = fs.source.ok_or_else(|| {
+                                MockDiskError::InvalidInput("ext fs without source".into())
+                            })?;
+                            let st = staged
+                                .get(g)
+                                .ok_or_else(|| MockDiskError::InvalidInput("no guest".into()))?;
                             let need = sizing::measure(st.dir_of(part))?;
-                            make_ext(&tools.mke2fs, conf, img, fs, *off, *len, st.dir_of(part), &need)
-                                .and_then(|()| index_directories(&tools.e2fsck, e2fs_device, *off))
-                                .map_err(|e| match e {
-                                    MockDiskError::DoesNotFit { needed, available, .. } => MockDiskError::DoesNotFit {
-                                        what: describe(&format!("the {what} filesystem")),
-                                        needed: size + needed.saturating_sub(available),
-                                        available: size,
-                                    },
-                                    e => e,
-                                })
+                            make_ext(
+                                &tools.mke2fs,
+                                conf,
+                                img,
+                                fs,
+                                *off,
+                                *len,
+                                st.dir_of(part),
+                                &need,
+                            )
+                            .and_then(|()| index_directories(&tools.e2fsck, e2fs_device, *off))
+                            .map_err(|e| match e {
+                                MockDiskError::DoesNotFit {
+                                    needed, available, ..
+                                } => MockDiskError::DoesNotFit {
+                                    what: describe(&format!("the {what} filesystem")),
+                                    needed: size + needed.saturating_sub(available),
+                                    available: size,
+                                },
+                                e => e,
+                            })
                         }
                     }
                 })
             })
             .collect();
-        handles.into_iter().map(join).collect::<Result<Vec<()>, _>>()
+        handles
+            .into_iter()
+            .map(join)
+            .collect::<Result<Vec<()>, _>>()
     })?;
     drop(esp_stage);
     drop(conf_dir);
@@ -648,9 +847,24 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     let image = if b.format == DiskFormat::Qcow2 {
         progress(b, Stage::Converting);
         let q = TempPath::beside(path, "qcow2.tmp");
-        let qemu = tools.qemu_img.as_ref().ok_or_else(|| MockDiskError::InvalidInput("qemu-img not found".into()))?;
+        let qemu = tools
+            .qemu_img
+            .as_ref()
+            .ok_or_else(|| MockDiskError::InvalidInput("qemu-img not found".into()))?;
         tools::run(
-            Command::new(qemu).args(["convert", "-q", "-f", "raw", "-O", "qcow2", "-o", "compat=1.1"]).arg(raw.path()).arg(q.path()),
+            Command::new(qemu)
+                .args([
+                    "convert",
+                    "-q",
+                    "-f",
+                    "raw",
+                    "-O",
+                    "qcow2",
+                    "-o",
+                    "compat=1.1",
+                ])
+                .arg(raw.path())
+                .arg(q.path()),
             None,
         )?;
         drop(raw);
@@ -681,7 +895,11 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
                 PartitionTable::Mbr => format!("0x{:02x}", p.mbr_type),
             },
             uuid: p.uuid.clone(),
-            name: if b.partition_table == PartitionTable::Gpt { p.name.clone() } else { String::new() },
+            name: if b.partition_table == PartitionTable::Gpt {
+                p.name.clone()
+            } else {
+                String::new()
+            },
             role: p.role.name().into(),
             filesystem: p.fs.as_ref().map(|fs| fs_manifest(fs, p.size_lba * SECTOR)),
         })
@@ -708,7 +926,9 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
                         device: format!("/dev/mapper/{}", lvm::dm_name(&plan.vg_name, &lv.name)),
                         start_extent: lv.start_extent,
                         extent_count: lv.extent_count,
-                        disk_offset_bytes: pv_start + plan.pe_start + lv.start_extent * plan.extent_size,
+                        disk_offset_bytes: pv_start
+                            + plan.pe_start
+                            + lv.start_extent * plan.extent_size,
                         size_bytes: lv.extent_count * plan.extent_size,
                         filesystem: fs_manifest(fs, lv.extent_count * plan.extent_size),
                     })
@@ -729,8 +949,15 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
                 None => parts
                     .iter()
                     .enumerate()
-                    .find(|(_, p)| p.role == Role::Root && p.fs.as_ref().and_then(|f| f.guest) == Some(g))
-                    .map(|(i, p)| (format!("/dev/sda{}", i + 1), p.fs.as_ref().map(|f| f.uuid.clone()).unwrap_or_default()))
+                    .find(|(_, p)| {
+                        p.role == Role::Root && p.fs.as_ref().and_then(|f| f.guest) == Some(g)
+                    })
+                    .map(|(i, p)| {
+                        (
+                            format!("/dev/sda{}", i + 1),
+                            p.fs.as_ref().map(|f| f.uuid.clone()).unwrap_or_default(),
+                        )
+                    })
                     .unwrap_or_default(),
             };
             let _ = &st.fstab;
@@ -768,7 +995,8 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     manifest.generation_seconds = started.elapsed().as_secs_f64();
     let mtmp = if b.write_manifest {
         let t = TempPath::beside(path, "manifest.tmp");
-        std::fs::write(t.path(), manifest.to_json() + "\n").map_err(|e| MockDiskError::io(t.path(), e))?;
+        std::fs::write(t.path(), manifest.to_json() + "\n")
+            .map_err(|e| MockDiskError::io(t.path(), e))?;
         Some(t)
     } else {
         None
@@ -780,7 +1008,10 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
             return Err(e);
         }
     }
-    Ok(MockDisk { path: path.to_path_buf(), manifest })
+    Ok(MockDisk {
+        path: path.to_path_buf(),
+        manifest,
+    })
 }
 
 /// Split `n` units in proportion to `mins` (each gets at least its minimum when
@@ -793,7 +1024,13 @@ fn share(n: u64, mins: &[u64]) -> Vec<u64> {
     let extra = n.saturating_sub(total);
     let mut out: Vec<u64> = mins
         .iter()
-        .map(|&m| m + if total == 0 { extra / mins.len() as u64 } else { (u128::from(extra) * u128::from(m) / u128::from(total)) as u64 })
+        .map(|&m| {
+            m + if total == 0 {
+                extra / mins.len() as u64
+            } else {
+                (u128::from(extra) * u128::from(m) / u128::from(total)) as u64
+            }
+        })
         .collect();
     let given: u64 = out.iter().sum();
     if let Some(last) = out.last_mut() {
@@ -811,7 +1048,9 @@ fn second_hostname(first: &str, os: OsType) -> String {
     }
 }
 
-fn join<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, MockDiskError>>) -> Result<T, MockDiskError> {
+fn join<T>(
+    h: std::thread::ScopedJoinHandle<'_, Result<T, MockDiskError>>,
+) -> Result<T, MockDiskError> {
     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
@@ -821,7 +1060,9 @@ fn join<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, MockDiskError>>) -> Re
 fn split_lvm(st: &mut Staged) -> Result<(), MockDiskError> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let root = st.dir.path().to_path_buf();
-    let root_mtime = std::fs::metadata(&root).map(|m| filetime::FileTime::from_last_modification_time(&m)).map_err(|e| MockDiskError::io(&root, e))?;
+    let root_mtime = std::fs::metadata(&root)
+        .map(|m| filetime::FileTime::from_last_modification_time(&m))
+        .map_err(|e| MockDiskError::io(&root, e))?;
     for part in [Part::Usr, Part::Var] {
         let src = st.dir.path().join(part.dir());
         let meta = std::fs::symlink_metadata(&src).map_err(|e| MockDiskError::io(&src, e))?;
@@ -829,9 +1070,15 @@ fn split_lvm(st: &mut Staged) -> Result<(), MockDiskError> {
         // Replace the fresh empty directory with the subtree (same filesystem: /tmp).
         std::fs::remove_dir(t.path()).map_err(|e| MockDiskError::io(t.path(), e))?;
         std::fs::rename(&src, t.path()).map_err(|e| MockDiskError::io(&src, e))?;
-        std::fs::DirBuilder::new().mode(0o755).create(&src).map_err(|e| MockDiskError::io(&src, e))?;
-        std::fs::set_permissions(&src, std::fs::Permissions::from_mode(meta.permissions().mode()))
+        std::fs::DirBuilder::new()
+            .mode(0o755)
+            .create(&src)
             .map_err(|e| MockDiskError::io(&src, e))?;
+        std::fs::set_permissions(
+            &src,
+            std::fs::Permissions::from_mode(meta.permissions().mode()),
+        )
+        .map_err(|e| MockDiskError::io(&src, e))?;
         let mtime = filetime::FileTime::from_last_modification_time(&meta);
         filetime::set_file_mtime(&src, mtime).map_err(|e| MockDiskError::io(&src, e))?;
         match part {
@@ -843,7 +1090,13 @@ fn split_lvm(st: &mut Staged) -> Result<(), MockDiskError> {
     filetime::set_file_mtime(&root, root_mtime).map_err(|e| MockDiskError::io(&root, e))
 }
 
-fn sfdisk_script(table: PartitionTable, disk_guid: &str, mbr_id: u32, total_lba: u64, parts: &[PartSpec]) -> String {
+fn sfdisk_script(
+    table: PartitionTable,
+    disk_guid: &str,
+    mbr_id: u32,
+    total_lba: u64,
+    parts: &[PartSpec],
+) -> String {
     let mut s = String::new();
     match table {
         PartitionTable::Gpt => {
@@ -851,7 +1104,10 @@ fn sfdisk_script(table: PartitionTable, disk_guid: &str, mbr_id: u32, total_lba:
             s.push_str(&format!("label-id: {}\n", disk_guid.to_uppercase()));
             s.push_str("unit: sectors\n");
             s.push_str(&format!("first-lba: {GPT_RESERVED_SECTORS}\n"));
-            s.push_str(&format!("last-lba: {}\n", total_lba - GPT_RESERVED_SECTORS - 1));
+            s.push_str(&format!(
+                "last-lba: {}\n",
+                total_lba - GPT_RESERVED_SECTORS - 1
+            ));
             s.push_str("sector-size: 512\n\n");
             for p in parts {
                 s.push_str(&format!(
@@ -870,7 +1126,10 @@ fn sfdisk_script(table: PartitionTable, disk_guid: &str, mbr_id: u32, total_lba:
             s.push_str("unit: sectors\nsector-size: 512\n\n");
             for (i, p) in parts.iter().enumerate() {
                 let boot = if i == 0 { ", bootable" } else { "" };
-                s.push_str(&format!("start={}, size={}, type={:x}{boot}\n", p.start_lba, p.size_lba, p.mbr_type));
+                s.push_str(&format!(
+                    "start={}, size={}, type={:x}{boot}\n",
+                    p.start_lba, p.size_lba, p.mbr_type
+                ));
             }
         }
     }
@@ -880,9 +1139,22 @@ fn sfdisk_script(table: PartitionTable, disk_guid: &str, mbr_id: u32, total_lba:
 /// Make an ext2/3/4 filesystem from `src` at `offset` in `img` (its directories
 /// are all linear: [`index_directories`] follows).
 #[allow(clippy::too_many_arguments)]
-fn make_ext(mke2fs: &Path, conf: &Path, img: &Path, fs: &FsSpec, offset: u64, len: u64, src: &Path, need: &Need) -> Result<(), MockDiskError> {
+fn make_ext(
+    mke2fs: &Path,
+    conf: &Path,
+    img: &Path,
+    fs: &FsSpec,
+    offset: u64,
+    len: u64,
+    src: &Path,
+    need: &Need,
+) -> Result<(), MockDiskError> {
     let inodes = sizing::inode_count(need, len);
-    let ext_opts = format!("offset={offset},lazy_itable_init=1,lazy_journal_init=1,nodiscard,root_owner=0:0,hash_seed={}", fs.hash_seed);
+    let ext_opts = format!(
+        "offset={offset},lazy_itable_init=1,lazy_journal_init=1,nodiscard,root_owner=0:0,\
+         hash_seed={}",
+        fs.hash_seed
+    );
     let mut cmd = Command::new(mke2fs);
     cmd.env("MKE2FS_CONFIG", conf)
         .env("E2FSPROGS_FAKE_TIME", BUILD_EPOCH.to_string())
@@ -901,7 +1173,10 @@ fn make_ext(mke2fs: &Path, conf: &Path, img: &Path, fs: &FsSpec, offset: u64, le
     if fs.kind == FsKind::Ext4 && !sizing::ext4_has_journal(len) {
         cmd.args(["-O", "^has_journal"]);
     }
-    cmd.arg("-d").arg(src).arg(img).arg(format!("{}k", len / KIB));
+    cmd.arg("-d")
+        .arg(src)
+        .arg(img)
+        .arg(format!("{}k", len / KIB));
     tools::run(&mut cmd, None).map(|_| ()).map_err(|e| match e {
         MockDiskError::ToolFailed { ref stderr, .. }
             if stderr.contains("Could not allocate")
@@ -910,7 +1185,11 @@ fn make_ext(mke2fs: &Path, conf: &Path, img: &Path, fs: &FsSpec, offset: u64, le
                 || stderr.contains("too small") =>
         {
             let est = sizing::min_fs_size(need, fs.kind);
-            MockDiskError::DoesNotFit { what: fs.label.clone(), needed: est.max(len + len / 8 + 64 * KIB), available: len }
+            MockDiskError::DoesNotFit {
+                what: fs.label.clone(),
+                needed: est.max(len + len / 8 + 64 * KIB),
+                available: len,
+            }
         }
         e => e,
     })
@@ -950,9 +1229,28 @@ fn index_directories(e2fsck: &Path, device: &Path, offset: u64) -> Result<(), Mo
 }
 
 /// Make the FAT EFI system partition at `offset` and copy `src`'s tree into it.
-fn make_fat(tools: &Tools, img: &Path, fs: &FsSpec, offset: u64, len: u64, src: &Path) -> Result<(), MockDiskError> {
-    let mkfs = tools.mkfs_fat.as_ref().ok_or_else(|| MockDiskError::MissingTool { tool: "mkfs.fat".into(), package: "dosfstools".into() })?;
-    let mcopy = tools.mcopy.as_ref().ok_or_else(|| MockDiskError::MissingTool { tool: "mcopy".into(), package: "mtools".into() })?;
+fn make_fat(
+    tools: &Tools,
+    img: &Path,
+    fs: &FsSpec,
+    offset: u64,
+    len: u64,
+    src: &Path,
+) -> Result<(), MockDiskError> {
+    let mkfs = tools
+        .mkfs_fat
+        .as_ref()
+        .ok_or_else(|| MockDiskError::MissingTool {
+            tool: "mkfs.fat".into(),
+            package: "dosfstools".into(),
+        })?;
+    let mcopy = tools
+        .mcopy
+        .as_ref()
+        .ok_or_else(|| MockDiskError::MissingTool {
+            tool: "mcopy".into(),
+            package: "mtools".into(),
+        })?;
     let volid = fs.uuid.replace('-', "");
     // mkfs.fat's own choice fails between 32 and 256 MiB (it picks FAT32 with
     // too few clusters): FAT16 there, FAT32 above, its choice (FAT12) below.
@@ -1013,7 +1311,8 @@ fn write_esp_tree(dir: &Path, staged: &[Staged], parts: &[PartSpec]) -> Result<(
         w(&format!("EFI/{vendor}/shimx64.efi"), &pe_stub("shim"))?;
         w(&format!("EFI/{vendor}/grubx64.efi"), &pe_stub("GRUB"))?;
         let cfg = format!(
-            "search.fs_uuid {root_uuid} root\nset prefix=($root)'/boot/grub'\nconfigfile $prefix/grub.cfg\n"
+            "search.fs_uuid {root_uuid} root\nset prefix=($root)'/boot/grub'\nconfigfile \
+             $prefix/grub.cfg\n"
         );
         w(&format!("EFI/{vendor}/grub.cfg"), cfg.as_bytes())?;
     }
@@ -1029,8 +1328,10 @@ fn pe_stub(what: &str) -> Vec<u8> {
     v[0x3c] = 0x40; // e_lfanew
     v[0x40..0x44].copy_from_slice(b"PE\0\0");
     v[0x44..0x46].copy_from_slice(&0x8664u16.to_le_bytes()); // Machine
-    v[0x54..0x56].copy_from_slice(&0xf0u16.to_le_bytes()); // SizeOfOptionalHeader
-    v[0x56..0x58].copy_from_slice(&0x0022u16.to_le_bytes()); // Characteristics: executable, large address aware
+                                                             // SizeOfOptionalHeader
+    v[0x54..0x56].copy_from_slice(&0xf0u16.to_le_bytes());
+    // Characteristics: executable, large address aware.
+    v[0x56..0x58].copy_from_slice(&0x0022u16.to_le_bytes());
     v[0x58..0x5a].copy_from_slice(&0x020bu16.to_le_bytes()); // PE32+ magic
     v[0x58 + 68..0x58 + 70].copy_from_slice(&10u16.to_le_bytes()); // Subsystem: EFI application
     v.extend_from_slice(format!("guestctl-mockdisk stand-in for {what}\n").as_bytes());
@@ -1063,12 +1364,30 @@ mod tests {
             start_lba: 40,
             size_lba: 1968,
         };
-        let s = sfdisk_script(PartitionTable::Gpt, "38cc83af-ba41-4c48-8895-1dc23498e65d", 1, 2048, std::slice::from_ref(&p));
+        let s = sfdisk_script(
+            PartitionTable::Gpt,
+            "38cc83af-ba41-4c48-8895-1dc23498e65d",
+            1,
+            2048,
+            std::slice::from_ref(&p),
+        );
         assert!(s.contains("label-id: 38CC83AF-BA41-4C48-8895-1DC23498E65D\n"));
         assert!(s.contains("last-lba: 2013\n"));
-        assert!(s.contains("start=40, size=1968, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=0B7C6A2E-55D1-4B8E-9A43-6F1D2C3B4A59, name=\"root\"\n"));
-        let m = sfdisk_script(PartitionTable::Mbr, "", 0xdeadbeef, 2048, std::slice::from_ref(&p));
-        assert!(m.contains("label-id: 0xdeadbeef\n") && m.contains("type=83, bootable\n"), "{m}");
+        assert!(s.contains(
+            "start=40, size=1968, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, \
+             uuid=0B7C6A2E-55D1-4B8E-9A43-6F1D2C3B4A59, name=\"root\"\n"
+        ));
+        let m = sfdisk_script(
+            PartitionTable::Mbr,
+            "",
+            0xdeadbeef,
+            2048,
+            std::slice::from_ref(&p),
+        );
+        assert!(
+            m.contains("label-id: 0xdeadbeef\n") && m.contains("type=83, bootable\n"),
+            "{m}"
+        );
     }
 
     #[test]

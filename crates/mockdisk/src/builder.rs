@@ -34,7 +34,12 @@ impl MockDiskType {
     /// enough that sector arithmetic never overflows.
     pub const MAX_CUSTOM_BYTES: u64 = 16 * 1024 * 1024 * MIB;
     /// The four named types, smallest first.
-    pub const NAMED: [MockDiskType; 4] = [MockDiskType::Minimal, MockDiskType::Small, MockDiskType::Medium, MockDiskType::Large];
+    pub const NAMED: [MockDiskType; 4] = [
+        MockDiskType::Minimal,
+        MockDiskType::Small,
+        MockDiskType::Medium,
+        MockDiskType::Large,
+    ];
 
     /// The image's apparent size in bytes.
     pub fn size_bytes(self) -> u64 {
@@ -90,7 +95,8 @@ impl FromStr for MockDiskType {
         }
         let bad = || {
             MockDiskError::InvalidInput(format!(
-                "unknown disk type {s:?}; expected minimal, small, medium, large, or a size like 64M or 2G"
+                "unknown disk type {s:?}; expected minimal, small, medium, large, or a size like \
+                 64M or 2G"
             ))
         };
         let lower = lower.strip_prefix("custom:").unwrap_or(&lower);
@@ -102,12 +108,16 @@ impl FromStr for MockDiskType {
             _ => (lower, 1),
         };
         let n: u64 = digits.trim_end_matches("i").parse().map_err(|_| bad())?;
-        n.checked_mul(mult).map(MockDiskType::Custom).ok_or_else(bad)
+        n.checked_mul(mult)
+            .map(MockDiskType::Custom)
+            .ok_or_else(bad)
     }
 }
 
 /// The image file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DiskFormat {
     /// A raw, sparse disk image.
@@ -133,13 +143,17 @@ impl FromStr for DiskFormat {
         match s.to_ascii_lowercase().as_str() {
             "raw" | "img" => Ok(DiskFormat::Raw),
             "qcow2" => Ok(DiskFormat::Qcow2),
-            _ => Err(MockDiskError::InvalidInput(format!("unknown disk format {s:?}; expected raw or qcow2"))),
+            _ => Err(MockDiskError::InvalidInput(format!(
+                "unknown disk format {s:?}; expected raw or qcow2"
+            ))),
         }
     }
 }
 
 /// How the guest's filesystems are laid out on the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     /// An EFI system partition (where the size allows) and one ext4 root.
@@ -159,7 +173,13 @@ pub enum Layout {
 
 impl Layout {
     /// Every layout.
-    pub const ALL: [Layout; 5] = [Layout::Standard, Layout::Lvm, Layout::Ext2, Layout::Ext3, Layout::DualBoot];
+    pub const ALL: [Layout; 5] = [
+        Layout::Standard,
+        Layout::Lvm,
+        Layout::Ext2,
+        Layout::Ext3,
+        Layout::DualBoot,
+    ];
 
     /// The lowercase name (`standard`, `lvm`, `ext2`, `ext3`, `dualboot`).
     pub fn name(self) -> &'static str {
@@ -177,15 +197,23 @@ impl FromStr for Layout {
     type Err = MockDiskError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let lower = s.to_ascii_lowercase().replace(['-', '_'], "");
-        Layout::ALL.into_iter().find(|l| l.name() == lower).ok_or_else(|| {
-            let names: Vec<&str> = Layout::ALL.iter().map(|l| l.name()).collect();
-            MockDiskError::InvalidInput(format!("unknown layout {s:?}; expected one of {}", names.join(", ")))
-        })
+        Layout::ALL
+            .into_iter()
+            .find(|l| l.name() == lower)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Layout::ALL.iter().map(|l| l.name()).collect();
+                MockDiskError::InvalidInput(format!(
+                    "unknown layout {s:?}; expected one of {}",
+                    names.join(", ")
+                ))
+            })
     }
 }
 
 /// The partition table type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum PartitionTable {
     /// GUID partition table (with protective MBR and backup header).
@@ -211,7 +239,9 @@ impl FromStr for PartitionTable {
         match s.to_ascii_lowercase().as_str() {
             "gpt" => Ok(PartitionTable::Gpt),
             "mbr" | "dos" | "msdos" => Ok(PartitionTable::Mbr),
-            _ => Err(MockDiskError::InvalidInput(format!("unknown partition table {s:?}; expected gpt or mbr"))),
+            _ => Err(MockDiskError::InvalidInput(format!(
+                "unknown partition table {s:?}; expected gpt or mbr"
+            ))),
         }
     }
 }
@@ -425,11 +455,19 @@ pub struct MockDisk {
 impl MockDisk {
     /// The (first) guest OS's name, as given to the builder (`ubuntu`, …).
     pub fn os_type(&self) -> &str {
-        self.manifest.guests.first().map(|g| g.os_type.name()).unwrap_or("")
+        self.manifest
+            .guests
+            .first()
+            .map(|g| g.os_type.name())
+            .unwrap_or("")
     }
     /// The (first) guest's hostname.
     pub fn hostname(&self) -> &str {
-        self.manifest.guests.first().map(|g| g.content.hostname.as_str()).unwrap_or("")
+        self.manifest
+            .guests
+            .first()
+            .map(|g| g.content.hostname.as_str())
+            .unwrap_or("")
     }
     /// The image file.
     pub fn path(&self) -> &Path {

@@ -10,7 +10,10 @@ pub enum MockDiskError {
     #[error("invalid request: {0}")]
     InvalidInput(String),
     /// The content does not fit the requested size.
-    #[error("the content does not fit: {what} needs at least {needed} bytes but the disk has {available}; choose a larger disk type or fewer files/packages")]
+    #[error(
+        "the content does not fit: {what} needs at least {needed} bytes but the disk has \
+         {available}; choose a larger disk type or fewer files/packages"
+    )]
     DoesNotFit {
         /// What did not fit.
         what: String,
@@ -20,7 +23,10 @@ pub enum MockDiskError {
         available: u64,
     },
     /// A system tool the generator needs is not installed.
-    #[error("`{tool}` was not found on PATH; install the Debian package `{package}` (apt-get install {package})")]
+    #[error(
+        "`{tool}` was not found on PATH; install the Debian package `{package}` (apt-get install \
+         {package})"
+    )]
     MissingTool {
         /// The program.
         tool: String,

@@ -20,19 +20,27 @@
 //! # Ok(()) }
 //! ```
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 mod assemble;
-mod lvm;
-mod sizing;
-mod temp;
-pub mod tools;
 pub mod builder;
 pub mod error;
 pub mod guest;
+mod lvm;
 pub mod manifest;
 pub mod rng;
+mod sizing;
+mod temp;
+pub mod tools;
 
-pub use builder::{build_batch, DiskFormat, Layout, MockDisk, MockDiskBuilder, MockDiskType, PartitionTable, ProgressFn, Stage};
+pub use builder::{
+    build_batch, DiskFormat, Layout, MockDisk, MockDiskBuilder, MockDiskType, PartitionTable,
+    ProgressFn, Stage,
+};
 pub use error::MockDiskError;
-pub use temp::{install_interrupt_cleanup, remove_temporaries, staging_root};
 pub use guest::{GuestContent, OsType, PackageInfo};
-pub use manifest::{FilesystemManifest, GuestManifest, LvManifest, LvmManifest, Manifest, PartitionManifest};
+pub use manifest::{
+    FilesystemManifest, GuestManifest, LvManifest, LvmManifest, Manifest, PartitionManifest,
+};
+pub use temp::{install_interrupt_cleanup, remove_temporaries, staging_root};

@@ -3,11 +3,11 @@
 //! (The lvm tools refuse plain files, so we cannot ask `pvcreate`.)
 //!
 //! On-disk layout of the PV, as LVM2 writes it:
-//! - sector 1: label header (`LABELONE`, sector number, CRC, offset 32,
-//!   `LVM2 001`) followed by the PV header (PV UUID, device size, data-area and
-//!   metadata-area lists, and the version 2 extension);
-//! - byte 4096: the metadata area; its first 512 bytes are the MDA header (CRC,
-//!   magic, version, start, size, raw locations) and the VG text follows at +512;
+//! - sector 1: label header (`LABELONE`, sector number, CRC, offset 32, `LVM2 001`) followed by the
+//!   PV header (PV UUID, device size, data-area and metadata-area lists, and the version 2
+//!   extension);
+//! - byte 4096: the metadata area; its first 512 bytes are the MDA header (CRC, magic, version,
+//!   start, size, raw locations) and the VG text follows at +512;
 //! - byte `pe_start`: the first physical extent.
 
 use crate::rng::Rng;
@@ -29,7 +29,11 @@ pub(crate) fn calc_crc(initial: u32, buf: &[u8]) -> u32 {
     for &b in buf {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     crc
@@ -150,7 +154,8 @@ impl VgPlan {
         {
             let sec = buf.get_mut(lbl..lbl + SECTOR)?;
             sec.get_mut(0..8)?.copy_from_slice(b"LABELONE");
-            sec.get_mut(8..16)?.copy_from_slice(&LABEL_SECTOR.to_le_bytes());
+            sec.get_mut(8..16)?
+                .copy_from_slice(&LABEL_SECTOR.to_le_bytes());
             // crc at 16..20 filled below
             sec.get_mut(20..24)?.copy_from_slice(&32u32.to_le_bytes());
             sec.get_mut(24..32)?.copy_from_slice(b"LVM2 001");
@@ -161,8 +166,10 @@ impl VgPlan {
                 Some(())
             };
             put(sec, self.pv_id.as_bytes())?; // pv_uuid[32], undashed
-            put(sec, &self.pv_size.to_le_bytes())?; // device_size_xl
-            // data areas: one from pe_start to the end (size 0 = "the rest"), then a terminator
+                                              // device_size_xl
+            put(sec, &self.pv_size.to_le_bytes())?;
+            // data areas: one from pe_start to the end (size 0 = "the rest"),
+            // then a terminator
             put(sec, &self.pe_start.to_le_bytes())?;
             put(sec, &0u64.to_le_bytes())?;
             put(sec, &[0u8; 16])?;
@@ -184,7 +191,8 @@ impl VgPlan {
         if text.len() + 1 > pe_start.checked_sub(text_off)? {
             return None;
         }
-        buf.get_mut(text_off..text_off + text.len())?.copy_from_slice(text.as_bytes());
+        buf.get_mut(text_off..text_off + text.len())?
+            .copy_from_slice(text.as_bytes());
         let text_crc = calc_crc(INITIAL_CRC, text.as_bytes());
 
         // MDA header.
@@ -192,11 +200,15 @@ impl VgPlan {
             let h = buf.get_mut(mda_offset..mda_offset + SECTOR)?;
             h.get_mut(4..20)?.copy_from_slice(FMTT_MAGIC);
             h.get_mut(20..24)?.copy_from_slice(&1u32.to_le_bytes()); // version
-            h.get_mut(24..32)?.copy_from_slice(&MDA_OFFSET.to_le_bytes()); // start (absolute on the PV)
-            h.get_mut(32..40)?.copy_from_slice(&mda_size.to_le_bytes()); // size
+            h.get_mut(24..32)?
+                .copy_from_slice(&MDA_OFFSET.to_le_bytes()); // start (absolute on the PV)
+                                                             // size
+            h.get_mut(32..40)?.copy_from_slice(&mda_size.to_le_bytes());
             // raw_locns[0]: offset relative to the MDA start, size, checksum, flags
-            h.get_mut(40..48)?.copy_from_slice(&(SECTOR as u64).to_le_bytes());
-            h.get_mut(48..56)?.copy_from_slice(&(text.len() as u64).to_le_bytes());
+            h.get_mut(40..48)?
+                .copy_from_slice(&(SECTOR as u64).to_le_bytes());
+            h.get_mut(48..56)?
+                .copy_from_slice(&(text.len() as u64).to_le_bytes());
             h.get_mut(56..60)?.copy_from_slice(&text_crc.to_le_bytes());
             h.get_mut(60..64)?.copy_from_slice(&0u32.to_le_bytes());
             // raw_locns[1] all zero: the terminator
@@ -216,8 +228,9 @@ mod tests {
     fn crc_matches_lvm_nibble_table_algorithm() {
         // LVM2's calc_crc uses a 16-entry table; reproduce it independently.
         const TAB: [u32; 16] = [
-            0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344,
-            0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
+            0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158,
+            0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4,
+            0xa00ae278, 0xbdbdf21c,
         ];
         let data = b"The quick brown fox jumps over the lazy dog";
         let mut crc = INITIAL_CRC;
@@ -228,12 +241,18 @@ mod tests {
         }
         assert_eq!(calc_crc(INITIAL_CRC, data), crc);
         // With the standard init and final xor it is plain CRC-32.
-        assert_eq!(calc_crc(0xffff_ffff, b"123456789") ^ 0xffff_ffff, 0xcbf4_3926);
+        assert_eq!(
+            calc_crc(0xffff_ffff, b"123456789") ^ 0xffff_ffff,
+            0xcbf4_3926
+        );
     }
 
     #[test]
     fn dashed_and_dm_names() {
-        assert_eq!(dashed("abcdefghijklmnopqrstuvwxyzABCDEF"), "abcdef-ghij-klmn-opqr-stuv-wxyz-ABCDEF");
+        assert_eq!(
+            dashed("abcdefghijklmnopqrstuvwxyzABCDEF"),
+            "abcdef-ghij-klmn-opqr-stuv-wxyz-ABCDEF"
+        );
         assert_eq!(dm_name("ubuntu-vg", "ubuntu-lv"), "ubuntu--vg-ubuntu--lv");
     }
 
@@ -247,7 +266,12 @@ mod tests {
             pe_start: 1 << 20,
             extent_size: 4 << 20,
             pe_count: 15,
-            lvs: vec![LvPlan { name: "root".into(), id: lvm_id(&mut r), start_extent: 0, extent_count: 15 }],
+            lvs: vec![LvPlan {
+                name: "root".into(),
+                id: lvm_id(&mut r),
+                start_extent: 0,
+                extent_count: 15,
+            }],
             device_hint: "/dev/sda2".into(),
             creation_host: "h".into(),
             creation_time: 1,
@@ -264,10 +288,16 @@ mod tests {
         assert_eq!(&b[544..576], p.pv_id.as_bytes());
         assert_eq!(&b[4096 + 4..4096 + 20], FMTT_MAGIC);
         let h = &b[4096..4608];
-        assert_eq!(u32::from_le_bytes(h[0..4].try_into().unwrap()), calc_crc(INITIAL_CRC, &h[4..]));
+        assert_eq!(
+            u32::from_le_bytes(h[0..4].try_into().unwrap()),
+            calc_crc(INITIAL_CRC, &h[4..])
+        );
         let len = u64::from_le_bytes(h[48..56].try_into().unwrap()) as usize;
         let text = &b[4608..4608 + len];
-        assert_eq!(u32::from_le_bytes(h[56..60].try_into().unwrap()), calc_crc(INITIAL_CRC, text));
+        assert_eq!(
+            u32::from_le_bytes(h[56..60].try_into().unwrap()),
+            calc_crc(INITIAL_CRC, text)
+        );
         let text = std::str::from_utf8(text).unwrap();
         assert!(text.starts_with("vg0 {\n"));
         assert!(text.contains("pe_start = 2048\n"));

@@ -170,7 +170,11 @@ impl Manifest {
 
     /// Every filesystem on the disk: on partitions, then on LVs.
     pub fn filesystems(&self) -> Vec<&FilesystemManifest> {
-        let mut v: Vec<&FilesystemManifest> = self.partitions.iter().filter_map(|p| p.filesystem.as_ref()).collect();
+        let mut v: Vec<&FilesystemManifest> = self
+            .partitions
+            .iter()
+            .filter_map(|p| p.filesystem.as_ref())
+            .collect();
         if let Some(lvm) = &self.lvm {
             v.extend(lvm.logical_volumes.iter().map(|l| &l.filesystem));
         }
@@ -186,8 +190,12 @@ impl Manifest {
     /// Read a manifest written by [`crate::MockDiskBuilder::build`].
     pub fn load(path: &Path) -> Result<Manifest, MockDiskError> {
         let text = std::fs::read_to_string(path).map_err(|e| MockDiskError::io(path, e))?;
-        let m: Manifest = serde_json::from_str(&text)
-            .map_err(|e| MockDiskError::InvalidInput(format!("{}: not a mock disk manifest: {e}", path.display())))?;
+        let m: Manifest = serde_json::from_str(&text).map_err(|e| {
+            MockDiskError::InvalidInput(format!(
+                "{}: not a mock disk manifest: {e}",
+                path.display()
+            ))
+        })?;
         if m.schema_version != SCHEMA_VERSION {
             return Err(MockDiskError::InvalidInput(format!(
                 "{}: manifest schema_version {} (this build reads {SCHEMA_VERSION})",

@@ -54,8 +54,24 @@ impl Rng {
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
         format!(
-            "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+            "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:\
+             02x}{:02x}{:02x}",
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            b[4],
+            b[5],
+            b[6],
+            b[7],
+            b[8],
+            b[9],
+            b[10],
+            b[11],
+            b[12],
+            b[13],
+            b[14],
+            b[15]
         )
     }
 }
@@ -66,7 +82,10 @@ mod tests {
     #[test]
     fn deterministic_and_distinct_purposes() {
         assert_eq!(Rng::new(1).next_u64(), Rng::new(1).next_u64());
-        assert_ne!(Rng::derive(1, "a").next_u64(), Rng::derive(1, "b").next_u64());
+        assert_ne!(
+            Rng::derive(1, "a").next_u64(),
+            Rng::derive(1, "b").next_u64()
+        );
         let u = Rng::new(7).uuid();
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");

@@ -66,7 +66,10 @@ pub(crate) fn measure(root: &Path) -> Result<Need, MockDiskError> {
 
 fn walk(dir: &Path, depth: usize, need: &mut Need) -> Result<(), MockDiskError> {
     if depth > MAX_DEPTH || need.inodes > MAX_ENTRIES {
-        return Err(MockDiskError::InvalidInput(format!("{}: staging tree too deep or too large", dir.display())));
+        return Err(MockDiskError::InvalidInput(format!(
+            "{}: staging tree too deep or too large",
+            dir.display()
+        )));
     }
     need.inodes += 1;
     let mut dirent_bytes = 24u64; // "." and ".."
@@ -74,12 +77,16 @@ fn walk(dir: &Path, depth: usize, need: &mut Need) -> Result<(), MockDiskError> 
         let e = e.map_err(|e| MockDiskError::io(dir, e))?;
         let name_len = e.file_name().len() as u64;
         dirent_bytes += 8 + name_len.div_ceil(4) * 4;
-        let ft = e.file_type().map_err(|err| MockDiskError::io(e.path(), err))?;
+        let ft = e
+            .file_type()
+            .map_err(|err| MockDiskError::io(e.path(), err))?;
         if ft.is_dir() {
             walk(&e.path(), depth + 1, need)?;
         } else {
             need.inodes += 1;
-            let m = e.metadata().map_err(|err| MockDiskError::io(e.path(), err))?;
+            let m = e
+                .metadata()
+                .map_err(|err| MockDiskError::io(e.path(), err))?;
             if ft.is_symlink() {
                 // Targets under 60 bytes live in the inode ("fast symlinks").
                 if m.len() >= 60 {
@@ -158,9 +165,17 @@ pub(crate) fn fits(need: &Need, kind: FsKind, fs_bytes: u64) -> bool {
     if kind == FsKind::Ext3 && fs_bytes < EXT3_MIN_BYTES {
         return false;
     }
-    let data = if bs == KIB { need.bytes_1k } else { need.bytes_4k };
+    let data = if bs == KIB {
+        need.bytes_1k
+    } else {
+        need.bytes_4k
+    };
     let inode_bytes = inode_count(need, fs_bytes) * 256;
-    let journal = if has_journal(kind, fs_bytes) { journal_blocks(blocks) * bs } else { 0 };
+    let journal = if has_journal(kind, fs_bytes) {
+        journal_blocks(blocks) * bs
+    } else {
+        0
+    };
     let groups = blocks.div_ceil(8 * bs);
     // Bitmaps and descriptors per group, superblock/GDT backups and reserved GDT
     // blocks (about 1/64 of small filesystems), and a few blocks of slack.
@@ -210,8 +225,16 @@ mod tests {
 
     #[test]
     fn min_size_grows_with_content_and_fits() {
-        let small = Need { inodes: 100, bytes_1k: 200 * KIB, bytes_4k: 400 * KIB };
-        let big = Need { inodes: 10_000, bytes_1k: 50 * MIB, bytes_4k: 60 * MIB };
+        let small = Need {
+            inodes: 100,
+            bytes_1k: 200 * KIB,
+            bytes_4k: 400 * KIB,
+        };
+        let big = Need {
+            inodes: 10_000,
+            bytes_1k: 50 * MIB,
+            bytes_4k: 60 * MIB,
+        };
         let a = min_fs_size(&small, FsKind::Ext4);
         let b = min_fs_size(&big, FsKind::Ext4);
         assert!(a < b);

@@ -13,7 +13,9 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 fn registry() -> MutexGuard<'static, BTreeSet<PathBuf>> {
     static REG: OnceLock<Mutex<BTreeSet<PathBuf>>> = OnceLock::new();
     // A panic while the lock is held cannot leave the set inconsistent.
-    REG.get_or_init(|| Mutex::new(BTreeSet::new())).lock().unwrap_or_else(|p| p.into_inner())
+    REG.get_or_init(|| Mutex::new(BTreeSet::new()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
 }
 
 fn remove_path(p: &Path) {
@@ -60,7 +62,12 @@ pub fn staging_root() -> PathBuf {
     }
     static SHM: OnceLock<bool> = OnceLock::new();
     let shm = Path::new("/dev/shm");
-    let usable = *SHM.get_or_init(|| tempfile::Builder::new().prefix(".guestctl-probe-").tempdir_in(shm).is_ok());
+    let usable = *SHM.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix(".guestctl-probe-")
+            .tempdir_in(shm)
+            .is_ok()
+    });
     if usable {
         shm.to_path_buf()
     } else {
@@ -85,14 +92,23 @@ impl TempPath {
     pub(crate) fn beside(target: &Path, suffix: &str) -> Self {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let name = target.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "image".into());
-        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "image".into());
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         Self::new(dir.join(format!(".{name}.{}.{n}.{suffix}", std::process::id())))
     }
     /// A fresh temporary directory (created) under [`staging_root`].
     pub(crate) fn new_dir(prefix: &str) -> Result<Self, MockDiskError> {
         let base = staging_root();
-        let td = tempfile::Builder::new().prefix(prefix).tempdir_in(&base).map_err(|e| MockDiskError::io(&base, e))?;
+        let td = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(&base)
+            .map_err(|e| MockDiskError::io(&base, e))?;
         let t = Self::new(td.path().to_path_buf());
         // Ownership passes to the guard (which registers it for interrupts too).
         let _ = td.keep();

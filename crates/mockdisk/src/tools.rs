@@ -17,17 +17,35 @@ pub struct Tool {
 }
 
 /// Makes ext2/3/4 filesystems from a directory (`-d`).
-pub const MKE2FS: Tool = Tool { program: "mke2fs", package: "e2fsprogs" };
+pub const MKE2FS: Tool = Tool {
+    program: "mke2fs",
+    package: "e2fsprogs",
+};
 /// Indexes (hash-tree) and compacts the directories of a made ext filesystem (`-D`).
-pub const E2FSCK: Tool = Tool { program: "e2fsck", package: "e2fsprogs" };
+pub const E2FSCK: Tool = Tool {
+    program: "e2fsck",
+    package: "e2fsprogs",
+};
 /// Writes partition tables from a script.
-pub const SFDISK: Tool = Tool { program: "sfdisk", package: "fdisk" };
+pub const SFDISK: Tool = Tool {
+    program: "sfdisk",
+    package: "fdisk",
+};
 /// Makes FAT filesystems at an offset (`--offset`).
-pub const MKFS_FAT: Tool = Tool { program: "mkfs.fat", package: "dosfstools" };
+pub const MKFS_FAT: Tool = Tool {
+    program: "mkfs.fat",
+    package: "dosfstools",
+};
 /// Copies files into a FAT filesystem inside an image (`-i img@@offset`).
-pub const MCOPY: Tool = Tool { program: "mcopy", package: "mtools" };
+pub const MCOPY: Tool = Tool {
+    program: "mcopy",
+    package: "mtools",
+};
 /// Converts raw to qcow2.
-pub const QEMU_IMG: Tool = Tool { program: "qemu-img", package: "qemu-utils" };
+pub const QEMU_IMG: Tool = Tool {
+    program: "qemu-img",
+    package: "qemu-utils",
+};
 
 /// Every tool, for `guestctl mock-disk doctor`-style listings.
 pub const ALL: [Tool; 6] = [MKE2FS, E2FSCK, SFDISK, MKFS_FAT, MCOPY, QEMU_IMG];
@@ -35,7 +53,9 @@ pub const ALL: [Tool; 6] = [MKE2FS, E2FSCK, SFDISK, MKFS_FAT, MCOPY, QEMU_IMG];
 /// Where tools are looked for: the directories of `$PATH`, then `/usr/sbin` and
 /// `/sbin` (Debian leaves those off an ordinary user's PATH, where mke2fs lives).
 pub fn default_search_path() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
     for extra in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {
         let p = PathBuf::from(extra);
         if !dirs.contains(&p) {
@@ -50,8 +70,15 @@ pub fn find(tool: Tool, dirs: &[PathBuf]) -> Result<PathBuf, MockDiskError> {
     use std::os::unix::fs::PermissionsExt;
     dirs.iter()
         .map(|d| d.join(tool.program))
-        .find(|p| std::fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false))
-        .ok_or_else(|| MockDiskError::MissingTool { tool: tool.program.to_string(), package: tool.package.to_string() })
+        .find(|p| {
+            std::fs::metadata(p)
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+        })
+        .ok_or_else(|| MockDiskError::MissingTool {
+            tool: tool.program.to_string(),
+            package: tool.package.to_string(),
+        })
 }
 
 /// Run a prepared command with stdin from `input` (or nothing), capturing its
@@ -63,18 +90,36 @@ pub fn run(cmd: &mut Command, input: Option<&[u8]>) -> Result<String, MockDiskEr
 /// [`run`] for a tool whose exit codes `ok` all mean success (e2fsck exits 1
 /// when it changed the filesystem); any other exit, or a death by signal,
 /// becomes [`MockDiskError::ToolFailed`].
-pub fn run_accepting(cmd: &mut Command, input: Option<&[u8]>, ok: &[i32]) -> Result<String, MockDiskError> {
+pub fn run_accepting(
+    cmd: &mut Command,
+    input: Option<&[u8]>,
+    ok: &[i32],
+) -> Result<String, MockDiskError> {
     use std::io::Write;
     let line = command_line(cmd);
-    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| MockDiskError::ToolFailed { command: line.clone(), status: "could not start".into(), stderr: e.to_string() })?;
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| MockDiskError::ToolFailed {
+        command: line.clone(),
+        status: "could not start".into(),
+        stderr: e.to_string(),
+    })?;
     if let (Some(data), Some(mut stdin)) = (input, child.stdin.take()) {
         // A tool that exits early closes its stdin; its exit status tells why.
         let _ = stdin.write_all(data);
     }
     let out = child
         .wait_with_output()
-        .map_err(|e| MockDiskError::ToolFailed { command: line.clone(), status: "could not wait".into(), stderr: e.to_string() })?;
+        .map_err(|e| MockDiskError::ToolFailed {
+            command: line.clone(),
+            status: "could not wait".into(),
+            stderr: e.to_string(),
+        })?;
     if out.status.code().is_some_and(|c| ok.contains(&c)) {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
@@ -82,21 +127,33 @@ pub fn run_accepting(cmd: &mut Command, input: Option<&[u8]>, ok: &[i32]) -> Res
         if stderr.is_empty() {
             stderr = String::from_utf8_lossy(&out.stdout).trim().to_string();
         }
-        Err(MockDiskError::ToolFailed { command: line, status: out.status.to_string(), stderr })
+        Err(MockDiskError::ToolFailed {
+            command: line,
+            status: out.status.to_string(),
+            stderr,
+        })
     }
 }
 
 fn command_line(cmd: &Command) -> String {
     let quote = |s: &OsStr| {
         let s = s.to_string_lossy();
-        if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_=./,:@+".contains(c)) {
+        if s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_=./,:@+".contains(c))
+        {
             s.into_owned()
         } else {
             format!("'{}'", s.replace('\'', "'\\''"))
         }
     };
-    let prog = Path::new(cmd.get_program()).file_name().map(quote).unwrap_or_default();
-    std::iter::once(prog).chain(cmd.get_args().map(quote)).collect::<Vec<_>>().join(" ")
+    let prog = Path::new(cmd.get_program())
+        .file_name()
+        .map(quote)
+        .unwrap_or_default();
+    std::iter::once(prog)
+        .chain(cmd.get_args().map(quote))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -113,9 +170,15 @@ mod tests {
 
     #[test]
     fn failure_carries_command_and_stderr() {
-        let e = run(Command::new("sh").args(["-c", "echo oops >&2; exit 3"]), None).unwrap_err();
+        let e = run(
+            Command::new("sh").args(["-c", "echo oops >&2; exit 3"]),
+            None,
+        )
+        .unwrap_err();
         match e {
-            MockDiskError::ToolFailed { command, stderr, .. } => {
+            MockDiskError::ToolFailed {
+                command, stderr, ..
+            } => {
                 assert_eq!(command, "sh -c 'echo oops >&2; exit 3'");
                 assert_eq!(stderr, "oops");
             }

@@ -16,26 +16,27 @@
 //!
 //! Where libguestfs deliberately reports something other than the manifest, the
 //! expectation follows libguestfs and says why:
-//! - Debian's product name: os-release's `VERSION_ID=12` has no minor version, so
-//!   libguestfs falls back to `/etc/debian_version` and reports its first line
-//!   (`12.6`) as the product name; the manifest keeps PRETTY_NAME.
-//! - apk releases: libguestfs strips the `r` of `r0`; the manifest keeps it, as
-//!   apk (and guestctl) print it.
-//! - A root whose `/usr` is another filesystem (the LVM layout): libguestfs reads
-//!   the release files of the root filesystem alone, where `/etc/os-release` is a
-//!   dangling symlink into `/usr`, as on a real install; Rocky's product name then
-//!   comes from `/etc/rocky-release` (`Rocky Linux release 9.4 (Blue Onyx)`). The
-//!   other distros end with the same name as from os-release. Likewise Fedora's
-//!   package management: libguestfs says "dnf" only when `/usr/bin/dnf` exists on
-//!   the filesystem it is examining alone, so with `/usr` on its own LV it says
-//!   "yum" (the release data then comes from the /usr filesystem, where the path
-//!   would be `/bin/dnf`).
+//! - Debian's product name: os-release's `VERSION_ID=12` has no minor version, so libguestfs falls
+//!   back to `/etc/debian_version` and reports its first line (`12.6`) as the product name; the
+//!   manifest keeps PRETTY_NAME.
+//! - apk releases: libguestfs strips the `r` of `r0`; the manifest keeps it, as apk (and guestctl)
+//!   print it.
+//! - A root whose `/usr` is another filesystem (the LVM layout): libguestfs reads the release files
+//!   of the root filesystem alone, where `/etc/os-release` is a dangling symlink into `/usr`, as on
+//!   a real install; Rocky's product name then comes from `/etc/rocky-release` (`Rocky Linux
+//!   release 9.4 (Blue Onyx)`). The other distros end with the same name as from os-release.
+//!   Likewise Fedora's package management: libguestfs says "dnf" only when `/usr/bin/dnf` exists on
+//!   the filesystem it is examining alone, so with `/usr` on its own LV it says "yum" (the release
+//!   data then comes from the /usr filesystem, where the path would be `/bin/dnf`).
 //! - LVM roots: libguestfs names `/dev/VG/LV` what the manifest (and fstab) call
 //!   `/dev/mapper/VG-LV`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use guestctl_mockdisk::{DiskFormat, GuestManifest, Layout, Manifest, MockDiskBuilder, MockDiskType, OsType, PartitionTable};
+use guestctl_mockdisk::{
+    DiskFormat, GuestManifest, Layout, Manifest, MockDiskBuilder, MockDiskType, OsType,
+    PartitionTable,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
@@ -47,7 +48,11 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Undo XML escaping.
 fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
 }
 
 /// The text of the first `<tag>…</tag>` in `xml`.
@@ -77,7 +82,9 @@ fn blocks<'a>(xml: &'a str, name: &str) -> Vec<(&'a str, &'a str)> {
         let Some(gt) = after.find('>') else { break };
         let attrs = &after[..gt];
         let body_start = &after[gt + 1..];
-        let Some(end) = body_start.find(&close) else { break };
+        let Some(end) = body_start.find(&close) else {
+            break;
+        };
         out.push((attrs, &body_start[..end]));
         rest = &body_start[end + close.len()..];
     }
@@ -102,26 +109,49 @@ struct InspectedOs {
     apps: BTreeSet<(String, u32, String, String, String)>,
 }
 
-const FIELDS: [&str; 10] =
-    ["name", "distro", "product_name", "major_version", "minor_version", "arch", "hostname", "package_format", "package_management", "root"];
+const FIELDS: [&str; 10] = [
+    "name",
+    "distro",
+    "product_name",
+    "major_version",
+    "minor_version",
+    "arch",
+    "hostname",
+    "package_format",
+    "package_management",
+    "root",
+];
 
 /// Parse virt-inspector's XML into root device -> OS.
 fn parse(xml: &str) -> BTreeMap<String, InspectedOs> {
     let mut out = BTreeMap::new();
     for (_, os) in blocks(xml, "operatingsystem") {
         // The top-level fields come before the first nested list.
-        let head_end = ["<mountpoints>", "<filesystems>", "<applications>"].iter().filter_map(|t| os.find(t)).min().unwrap_or(os.len());
+        let head_end = ["<mountpoints>", "<filesystems>", "<applications>"]
+            .iter()
+            .filter_map(|t| os.find(t))
+            .min()
+            .unwrap_or(os.len());
         let head = &os[..head_end];
-        let fields: BTreeMap<&'static str, Option<String>> = FIELDS.iter().map(|f| (*f, tag(head, f))).collect();
+        let fields: BTreeMap<&'static str, Option<String>> =
+            FIELDS.iter().map(|f| (*f, tag(head, f))).collect();
         let fs_uuid: BTreeMap<String, String> = blocks(os, "filesystem")
             .into_iter()
-            .filter_map(|(attrs, body)| Some((dev_attr(attrs)?, tag(body, "uuid").unwrap_or_default())))
+            .filter_map(|(attrs, body)| {
+                Some((dev_attr(attrs)?, tag(body, "uuid").unwrap_or_default()))
+            })
             .collect();
         let mounts = blocks(os, "mountpoint")
             .into_iter()
             .map(|(attrs, mp)| {
                 let dev = dev_attr(attrs).unwrap_or_default();
-                (unescape(mp), fs_uuid.get(&dev).cloned().unwrap_or_else(|| format!("no uuid for {dev}")))
+                (
+                    unescape(mp),
+                    fs_uuid
+                        .get(&dev)
+                        .cloned()
+                        .unwrap_or_else(|| format!("no uuid for {dev}")),
+                )
             })
             .collect();
         let apps = blocks(os, "application")
@@ -137,7 +167,14 @@ fn parse(xml: &str) -> BTreeMap<String, InspectedOs> {
             })
             .collect();
         let root = fields.get("root").cloned().flatten().unwrap_or_default();
-        out.insert(root, InspectedOs { fields, mounts, apps });
+        out.insert(
+            root,
+            InspectedOs {
+                fields,
+                mounts,
+                apps,
+            },
+        );
     }
     out
 }
@@ -145,7 +182,11 @@ fn parse(xml: &str) -> BTreeMap<String, InspectedOs> {
 /// The root device as libguestfs names it: `/dev/VG/LV` for an LV.
 fn libguestfs_root(m: &Manifest, g: &GuestManifest) -> String {
     if let Some(lvm) = &m.lvm {
-        if let Some(lv) = lvm.logical_volumes.iter().find(|lv| lv.device == g.root_device) {
+        if let Some(lv) = lvm
+            .logical_volumes
+            .iter()
+            .find(|lv| lv.device == g.root_device)
+        {
             return format!("/dev/{}/{}", lvm.vg_name, lv.name);
         }
     }
@@ -161,7 +202,8 @@ fn expected(g: &GuestManifest) -> InspectedOs {
         format!("{}.{}", c.major_version, c.minor_version)
     } else if g.os_type == OsType::Rocky && separate_usr {
         // /etc/os-release points into /usr: from /etc/rocky-release, see the module docs.
-        c.product_name.replacen("Rocky Linux ", "Rocky Linux release ", 1)
+        c.product_name
+            .replacen("Rocky Linux ", "Rocky Linux release ", 1)
     } else {
         c.product_name.clone()
     };
@@ -185,16 +227,34 @@ fn expected(g: &GuestManifest) -> InspectedOs {
     .into_iter()
     .map(|(k, v)| (k, Some(v)))
     .collect();
-    let mounts = g.mounts.iter().map(|m| (m.mountpoint.clone(), m.filesystem_uuid.clone())).collect();
+    let mounts = g
+        .mounts
+        .iter()
+        .map(|m| (m.mountpoint.clone(), m.filesystem_uuid.clone()))
+        .collect();
     let apps = c
         .packages
         .iter()
         .map(|p| {
-            let release = if c.package_format == "apk" { p.release.trim_start_matches('r').to_string() } else { p.release.clone() };
-            (p.name.clone(), p.epoch, p.version.clone(), release, p.arch.clone())
+            let release = if c.package_format == "apk" {
+                p.release.trim_start_matches('r').to_string()
+            } else {
+                p.release.clone()
+            };
+            (
+                p.name.clone(),
+                p.epoch,
+                p.version.clone(),
+                release,
+                p.arch.clone(),
+            )
         })
         .collect();
-    InspectedOs { fields, mounts, apps }
+    InspectedOs {
+        fields,
+        mounts,
+        apps,
+    }
 }
 
 /// Run virt-inspector on `path` and compare with `m`; the differences, one per line.
@@ -208,19 +268,33 @@ fn compare(label: &str, path: &Path, m: &Manifest) -> Vec<String> {
         .env("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg")
         .output()
         .expect("run virt-inspector");
-    eprintln!("{label}: virt-inspector took {:.0} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "{label}: virt-inspector took {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
     if !out.status.success() {
-        return vec![format!("{label}: virt-inspector failed: {}", String::from_utf8_lossy(&out.stderr))];
+        return vec![format!(
+            "{label}: virt-inspector failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )];
     }
     let got = parse(&String::from_utf8_lossy(&out.stdout));
     let mut failures = Vec::new();
     if got.len() != m.guests.len() {
-        failures.push(format!("{label}: virt-inspector found {} OSes at {:?}, manifest has {}", got.len(), got.keys().collect::<Vec<_>>(), m.guests.len()));
+        failures.push(format!(
+            "{label}: virt-inspector found {} OSes at {:?}, manifest has {}",
+            got.len(),
+            got.keys().collect::<Vec<_>>(),
+            m.guests.len()
+        ));
     }
     for g in &m.guests {
         let root = libguestfs_root(m, g);
         let Some(os) = got.get(&root) else {
-            failures.push(format!("{label}: no OS with root {root} (found {:?})", got.keys().collect::<Vec<_>>()));
+            failures.push(format!(
+                "{label}: no OS with root {root} (found {:?})",
+                got.keys().collect::<Vec<_>>()
+            ));
             continue;
         };
         let want = expected(g);
@@ -232,13 +306,24 @@ fn compare(label: &str, path: &Path, m: &Manifest) -> Vec<String> {
             }
         }
         if os.mounts != want.mounts {
-            failures.push(format!("{who}: mountpoints: virt-inspector {:?}, manifest {:?}", os.mounts, want.mounts));
+            failures.push(format!(
+                "{who}: mountpoints: virt-inspector {:?}, manifest {:?}",
+                os.mounts, want.mounts
+            ));
         }
         if os.apps.len() != g.content.packages.len() {
-            failures.push(format!("{who}: {} applications, manifest {} packages", os.apps.len(), g.content.packages.len()));
+            failures.push(format!(
+                "{who}: {} applications, manifest {} packages",
+                os.apps.len(),
+                g.content.packages.len()
+            ));
         }
         for a in os.apps.symmetric_difference(&want.apps).take(10) {
-            let side = if os.apps.contains(a) { "only virt-inspector" } else { "only manifest" };
+            let side = if os.apps.contains(a) {
+                "only virt-inspector"
+            } else {
+                "only manifest"
+            };
             failures.push(format!("{who}: application {a:?}: {side}"));
         }
     }
@@ -246,7 +331,11 @@ fn compare(label: &str, path: &Path, m: &Manifest) -> Vec<String> {
 }
 
 fn require_virt_inspector() {
-    if Command::new("virt-inspector").arg("--version").output().is_err() {
+    if Command::new("virt-inspector")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         panic!("virt-inspector not found: apt-get install libguestfs-tools linux-image-amd64");
     }
 }
@@ -278,18 +367,65 @@ fn virt_inspector_agrees_on_every_layout() {
     require_virt_inspector();
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        (OsType::Ubuntu, Layout::Standard, PartitionTable::Gpt, DiskFormat::Qcow2),
-        (OsType::Fedora, Layout::Lvm, PartitionTable::Gpt, DiskFormat::Raw),
-        (OsType::Rocky, Layout::Lvm, PartitionTable::Mbr, DiskFormat::Raw),
-        (OsType::Debian, Layout::Standard, PartitionTable::Mbr, DiskFormat::Raw),
-        (OsType::Alpine, Layout::Ext2, PartitionTable::Gpt, DiskFormat::Raw),
-        (OsType::Rocky, Layout::Ext3, PartitionTable::Gpt, DiskFormat::Raw),
-        (OsType::Arch, Layout::DualBoot, PartitionTable::Gpt, DiskFormat::Raw),
+        (
+            OsType::Ubuntu,
+            Layout::Standard,
+            PartitionTable::Gpt,
+            DiskFormat::Qcow2,
+        ),
+        (
+            OsType::Fedora,
+            Layout::Lvm,
+            PartitionTable::Gpt,
+            DiskFormat::Raw,
+        ),
+        (
+            OsType::Rocky,
+            Layout::Lvm,
+            PartitionTable::Mbr,
+            DiskFormat::Raw,
+        ),
+        (
+            OsType::Debian,
+            Layout::Standard,
+            PartitionTable::Mbr,
+            DiskFormat::Raw,
+        ),
+        (
+            OsType::Alpine,
+            Layout::Ext2,
+            PartitionTable::Gpt,
+            DiskFormat::Raw,
+        ),
+        (
+            OsType::Rocky,
+            Layout::Ext3,
+            PartitionTable::Gpt,
+            DiskFormat::Raw,
+        ),
+        (
+            OsType::Arch,
+            Layout::DualBoot,
+            PartitionTable::Gpt,
+            DiskFormat::Raw,
+        ),
     ];
     let mut failures = Vec::new();
     for (os, layout, table, format) in cases {
-        let label = format!("{} {} {} {}", os.name(), layout.name(), table.name(), format.name());
-        let path = dir.path().join(format!("{}-{}-{}.{}", os.name(), layout.name(), table.name(), format.name()));
+        let label = format!(
+            "{} {} {} {}",
+            os.name(),
+            layout.name(),
+            table.name(),
+            format.name()
+        );
+        let path = dir.path().join(format!(
+            "{}-{}-{}.{}",
+            os.name(),
+            layout.name(),
+            table.name(),
+            format.name()
+        ));
         let disk = MockDiskBuilder::new()
             .disk_type(MockDiskType::Small)
             .os_type(os.name())
@@ -390,26 +526,48 @@ fn reads_virt_inspector_xml() {
 </operatingsystems>
 "#;
     let got = parse(xml);
-    assert_eq!(got.keys().collect::<Vec<_>>(), ["/dev/fedora/root", "/dev/sda2"]);
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        ["/dev/fedora/root", "/dev/sda2"]
+    );
     let a = &got["/dev/sda2"];
     assert_eq!(a.fields["distro"].as_deref(), Some("alpinelinux"));
-    assert_eq!(a.fields["arch"].as_deref(), Some("x86_64"), "the OS's arch, not an application's");
+    assert_eq!(
+        a.fields["arch"].as_deref(),
+        Some("x86_64"),
+        "the OS's arch, not an application's"
+    );
     assert_eq!(a.fields["hostname"].as_deref(), Some("hv-alpine"));
     assert_eq!(a.fields["minor_version"].as_deref(), Some("20"));
     assert_eq!(
         a.mounts,
         BTreeSet::from([
-            ("/".to_string(), "a5bae3f3-8db5-404c-9add-f74286f735cb".to_string()),
+            (
+                "/".to_string(),
+                "a5bae3f3-8db5-404c-9add-f74286f735cb".to_string()
+            ),
             ("/boot/efi".to_string(), "2F9C-BEA4".to_string())
         ])
     );
     assert_eq!(
         a.apps,
-        BTreeSet::from([("alpine-base".into(), 0, "3.20.3".into(), "0".into(), "x86_64".into())])
+        BTreeSet::from([(
+            "alpine-base".into(),
+            0,
+            "3.20.3".into(),
+            "0".into(),
+            "x86_64".into()
+        )])
     );
     let f = &got["/dev/fedora/root"];
     assert_eq!(f.fields["package_management"].as_deref(), Some("dnf"));
     assert_eq!(f.apps.len(), 2);
-    assert!(f.apps.contains(&("shadow-utils".into(), 2, "4.15.1".into(), "3.fc40".into(), "x86_64".into())));
+    assert!(f.apps.contains(&(
+        "shadow-utils".into(),
+        2,
+        "4.15.1".into(),
+        "3.fc40".into(),
+        "x86_64".into()
+    )));
     assert_eq!(unescape("a &amp;lt; b &lt; c"), "a &lt; b < c");
 }

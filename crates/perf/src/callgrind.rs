@@ -130,7 +130,13 @@ pub const VALGRIND_PACKAGE: &str = "valgrind";
 /// The valgrind program: `$GUESTCTL_VALGRIND`, else `valgrind` on `PATH`; an error
 /// naming the Debian package when it is not installed.
 pub fn find_valgrind() -> Result<PathBuf, PerfError> {
-    if let Some(p) = std::env::var_os("GUESTCTL_VALGRIND") {
+    valgrind_from(std::env::var_os("GUESTCTL_VALGRIND"))
+}
+
+/// [`find_valgrind`] with the value of `$GUESTCTL_VALGRIND` given (so tests need
+/// not change the process's environment).
+fn valgrind_from(chosen: Option<std::ffi::OsString>) -> Result<PathBuf, PerfError> {
+    if let Some(p) = chosen {
         let p = PathBuf::from(p);
         if p.is_file() {
             return Ok(p);
@@ -310,9 +316,9 @@ mod tests {
 
     #[test]
     fn missing_valgrind_names_the_package() {
-        std::env::set_var("GUESTCTL_VALGRIND", "/nonexistent/valgrind");
-        let e = find_valgrind().unwrap_err().to_string();
-        std::env::remove_var("GUESTCTL_VALGRIND");
+        let e = valgrind_from(Some("/nonexistent/valgrind".into()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("apt-get install valgrind"), "{e}");
         assert!(e.contains("/nonexistent/valgrind"), "{e}");
     }

@@ -206,7 +206,11 @@ mod guard_tests {
         assert_eq!(guard(&mut c, 1.10), None, "+173% left, far beyond 2 x 10%");
         assert_eq!(c.verdict, Verdict::Regression);
         let mut c = comparison(1.20);
-        assert_eq!(guard(&mut c, 1.02), None, "a steady machine: the threshold alone");
+        assert_eq!(
+            guard(&mut c, 1.02),
+            None,
+            "a steady machine: the threshold alone"
+        );
         assert_eq!(c.verdict, Verdict::Regression);
         let mut c = comparison(0.30);
         assert_eq!(guard(&mut c, 0.95), None, "-68% left, beyond 2 x 5%");

@@ -18,7 +18,7 @@
 //!    exporters that return strings or bytes; [`store`] writes files atomically under a
 //!    lock.
 //!
-//! The spec's API is [`PerfTestSuite`] (`run_test`, `bench`, `generate_report`,
+//! The API the requirements (docs/requirements.md) describe is [`PerfTestSuite`] (`run_test`, `bench`, `generate_report`,
 //! `compare_with_baseline`) and [`WorkloadGenerator`]; `guestctl perf validate` runs
 //! the registry [`standard::standard_suite`] of [`Operation`]s, and
 //! [`process::bench_command`] measures external commands as whole processes.

@@ -302,7 +302,12 @@ mod tests {
             "op",
             "mib",
             Unit::Nanoseconds,
-            pts(&[(1.0, 950.0), (10.0, 941.0), (100.0, 975.0), (1024.0, 2090.0)]),
+            pts(&[
+                (1.0, 950.0),
+                (10.0, 941.0),
+                (100.0, 975.0),
+                (1024.0, 2090.0),
+            ]),
         )
         .unwrap();
         assert!(step.exponent < 0.15, "{}", step.exponent);
@@ -332,7 +337,12 @@ mod tests {
             "op",
             "mib",
             Unit::Nanoseconds,
-            pts(&[(1.0, 638e3), (10.0, 695e3), (100.0, 885e3), (1024.0, 1590e3)]),
+            pts(&[
+                (1.0, 638e3),
+                (10.0, 695e3),
+                (100.0, 885e3),
+                (1024.0, 1590e3),
+            ]),
         )
         .unwrap();
         assert_eq!(step.growth, Growth::Sublinear);

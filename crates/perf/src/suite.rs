@@ -1,4 +1,4 @@
-//! The spec's [`PerfTestSuite`] (run tests, report, compare with a baseline), and the
+//! The [`PerfTestSuite`] of docs/requirements.md (run tests, report, compare with a baseline), and the
 //! registry of named operations ([`Suite`], [`Operation`]) that `guestctl perf
 //! validate` runs.
 
@@ -18,7 +18,7 @@ use crate::record::{Params, RunResults, RunSettings, TestResult, RESULTS_FORMAT,
 use crate::report::{markdown_results, BaselineAction, Report};
 use crate::targets::Targets;
 
-/// Default warm-up iterations (the spec's best practice: discard the first).
+/// Default warm-up iterations (docs/requirements.md: discard the first).
 pub const DEFAULT_WARMUP: usize = 1;
 
 /// Settings of a [`PerfTestSuite`].
@@ -42,7 +42,7 @@ impl Default for SuiteConfig {
     }
 }
 
-/// A set of test results, filled by running tests: the spec's API.
+/// A set of test results, filled by running tests: the API of docs/requirements.md.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -94,7 +94,7 @@ impl PerfTestSuite {
     }
 
     /// Runs `f` `warmup + iterations` times; `f` measures its own work and returns the
-    /// duration (the spec's form). The warm-up results are discarded.
+    /// duration (the form docs/requirements.md gives). The warm-up results are discarded.
     pub fn run_test<F>(
         &mut self,
         name: &str,

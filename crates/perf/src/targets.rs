@@ -1,4 +1,4 @@
-//! `perf-targets.toml`: the spec's target table, our own tighter targets, and
+//! `perf-targets.toml`: the required target table (docs/requirements.md), our own tighter targets, and
 //! per-test regression thresholds; and the met/missed check of a result.
 //!
 //! **Rule**: a target is *met* when the upper bound of the 95 % bootstrap confidence
@@ -19,18 +19,18 @@ const MAX_TARGETS_FILE: u64 = 1 << 20;
 /// Nanoseconds per millisecond.
 const NS_PER_MS: f64 = 1e6;
 
-/// Targets of one operation, in milliseconds as the spec writes them.
+/// Targets of one operation, in milliseconds as docs/requirements.md writes them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct OperationTargets {
     /// What the operation is.
     #[serde(default)]
     pub description: String,
-    /// The spec's "Baseline" column.
+    /// The required table's "baseline" column (docs/requirements.md).
     pub spec_baseline_ms: Option<f64>,
-    /// The spec's "Week 4 Target" column (an upper bound).
+    /// The required "week 4 target" column (an upper bound).
     pub spec_week4_target_ms: Option<f64>,
-    /// The spec's "Week 12 Target" column (an upper bound).
+    /// The required "week 12 target" column (an upper bound).
     pub spec_week12_target_ms: Option<f64>,
     /// Our own, tighter target (an upper bound).
     pub target_ms: Option<f64>,
@@ -93,13 +93,13 @@ pub struct TargetCheck {
     pub target_ns: Option<f64>,
     /// Status against `target_ns`.
     pub status: Option<TargetStatus>,
-    /// The spec's baseline (for "x× faster than the spec's baseline").
+    /// The required table's baseline (for "x× faster than the baseline").
     pub spec_baseline_ns: Option<f64>,
-    /// The spec's week-12 target, and whether it is met.
+    /// The required week-12 target, and whether it is met.
     pub spec_week12_target_ns: Option<f64>,
     /// Status against `spec_week12_target_ns`.
     pub spec_week12_status: Option<TargetStatus>,
-    /// The spec's week-4 target.
+    /// The required week-4 target.
     pub spec_week4_target_ns: Option<f64>,
     /// Status against `spec_week4_target_ns`.
     pub spec_week4_status: Option<TargetStatus>,

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use guestctl_mockdisk::{build_batch, DiskFormat, MockDisk, MockDiskBuilder, MockDiskType};
+use guestctl_mockdisk::{build_batch, DiskFormat, MockDisk, MockDiskBuilder, MockDiskType, OsType};
 use guestctl_stats::rng::Rng;
 
 use crate::error::PerfError;
@@ -12,9 +12,6 @@ use crate::error::PerfError;
 /// Largest batch generated at once: each disk is a real image of 1 MiB or more, so a
 /// mistyped count could fill the disk.
 pub const MAX_BATCH: usize = 10_000;
-
-/// The guest OS types a varied batch draws from.
-pub const OS_TYPES: [&str; 6] = ["ubuntu", "debian", "fedora", "rocky", "alpine", "arch"];
 
 /// Default seed of the generator (any fixed value; batches are reproducible by seed).
 pub const DEFAULT_WORKLOAD_SEED: u64 = 2026;
@@ -119,7 +116,8 @@ impl WorkloadGenerator {
         let mut rng = Rng::new(self.seed);
         (0..n)
             .map(|i| {
-                let os = OS_TYPES[rng.below(OS_TYPES.len())];
+                // Every OS type the generator writes.
+                let os = OsType::ALL[rng.below(OsType::ALL.len())].name();
                 // Mostly small disks; one in ten Medium, so a batch stays quick.
                 let disk_type = match rng.below(10) {
                     0..=4 => MockDiskType::Minimal,

@@ -35,7 +35,11 @@ fn drift_explains_a_slowdown_on_a_slower_machine() {
     let t = &c.tests[0];
     assert!((t.machine_drift.unwrap() - 1.2).abs() < 1e-9);
     assert_eq!(t.verdict(), Some(Verdict::Inconclusive));
-    assert!(t.note.as_deref().unwrap().contains("+20.0%"), "{:?}", t.note);
+    assert!(
+        t.note.as_deref().unwrap().contains("+20.0%"),
+        "{:?}",
+        t.note
+    );
     assert!(!c.has_regressions());
     let report = Report::new(cur.clone(), BaselineAction::None, Some(c));
     assert!(markdown_report(&report).contains("the machine itself ran +20.0%"));

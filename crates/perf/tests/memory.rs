@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Mutex;
-use std::time::Instant;
 
 use guestctl_perf::memory::{self, CountingAlloc};
 use guestctl_perf::report::{markdown_report, terminal_table};
@@ -224,31 +223,29 @@ fn baselines_without_memory_still_load_and_compare() {
     assert_eq!(back.tests[0].memory, cur.get("op").unwrap().memory);
 }
 
-/// Cost of counting per allocation (printed; the bound is generous, for a shared
-/// machine): allocate-and-free pairs with counting off and on, interleaved rounds,
-/// the best round of each.
-fn counting_overhead_is_small() {
+/// Counting switched off stops the counters dead, and switched on counts each
+/// allocation exactly. Off, the allocator's cost is one relaxed load and no
+/// counter update, which this checks; its cost in time is not asserted (on a
+/// shared machine a timed bound is either noise or too loose to mean anything).
+fn counting_off_touches_no_counter() {
     let _g = lock();
-    let pairs = 100_000;
-    let round = |on: bool| {
-        memory::set_counting(on);
-        let start = Instant::now();
+    let pairs = 10_000u64;
+    let allocate = || {
         for i in 0..pairs {
             std::hint::black_box(Box::new(i));
         }
-        start.elapsed().as_nanos() as f64 / pairs as f64
     };
-    let (mut off, mut on) = (f64::INFINITY, f64::INFINITY);
-    for _ in 0..20 {
-        off = off.min(round(false));
-        on = on.min(round(true));
-    }
+    memory::set_counting(false);
+    let before = memory::counters();
+    allocate();
+    let off = memory::counters();
     memory::set_counting(true);
-    println!("allocate+free: {off:.1} ns without counting, {on:.1} ns with counting");
-    assert!(
-        on < off * 4.0 + 20.0,
-        "counting costs too much: {off} → {on} ns"
-    );
+    allocate();
+    let on = memory::counters();
+    assert_eq!(off, before, "counters moved with counting off");
+    assert_eq!(on.count - off.count, pairs);
+    assert_eq!(on.allocated - off.allocated, pairs * 8);
+    assert_eq!(on.live, off.live, "every box was freed");
 }
 
 /// `perf bench` results carry the peak RSS of every run (from `wait4`): compared like
@@ -304,6 +301,6 @@ fn memory_measurement() {
     counting_off_records_no_memory();
     memory_regression_is_flagged_naming_the_metric();
     baselines_without_memory_still_load_and_compare();
-    counting_overhead_is_small();
+    counting_off_touches_no_counter();
     peak_rss_of_external_commands_is_compared();
 }

@@ -483,7 +483,7 @@ fn targets_met_and_missed_by_median_ci_upper_bound() {
     mock_test(&mut s, "os_inspection", noisy(13, 3e6, 0.02, 20));
     // 4.99 ms median: the CI reaches past 5 ms → missed (not met by luck).
     mock_test(&mut s, "os_inspection/ubuntu", noisy(14, 4.99e6, 0.03, 20));
-    // cache_lookup 0.1 ms: 1 ms is missed, but meets the spec's 100 ms.
+    // cache_lookup 0.1 ms: 1 ms is missed, but meets the required 100 ms.
     mock_test(&mut s, "cache_lookup", noisy(15, 1e6, 0.02, 20));
     mock_test(&mut s, "unrelated", vec![1.0; 10]);
     let t = |n: &str| s.get(n).unwrap().target.clone();

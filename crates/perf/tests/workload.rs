@@ -47,9 +47,9 @@ fn varied_batches_are_reproducible_by_seed_and_varied() {
     assert_eq!(fmt(&a), fmt(&b));
     assert_ne!(fmt(&a), fmt(&c));
     let specs = format!("{:?}", a.varied_specs(40));
-    let os_seen = guestctl_perf::workload::OS_TYPES
+    let os_seen = guestctl_mockdisk::OsType::ALL
         .iter()
-        .filter(|os| specs.contains(&format!("\"{os}\"")))
+        .filter(|os| specs.contains(&format!("\"{}\"", os.name())))
         .count();
     assert!(os_seen >= 4, "{specs}");
     assert!(
@@ -142,7 +142,7 @@ fn standard_suite_runs_mock_disk_generation() {
     assert_eq!(r.params["os_type"], "ubuntu");
 }
 
-/// The spec's five operations run for real: each setup generates its disks, each
+/// The five required operations run for real: each setup generates its disks, each
 /// routine does real inspection work (and fails if the result is wrong), and every
 /// result carries the operation key that perf-targets.toml uses.
 #[test]

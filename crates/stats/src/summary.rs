@@ -10,7 +10,7 @@ use crate::StatsError;
 pub const HIGH_CV: f64 = 0.10;
 
 /// Sample count below which [`Summary::warnings`] reports [`Warning::FewSamples`]
-/// (the spec's best practice: at least 10 iterations).
+/// (docs/requirements.md: at least 10 iterations).
 pub const MIN_RECOMMENDED_SAMPLES: usize = 10;
 
 /// Knobs shared by every resampling computation of this crate.

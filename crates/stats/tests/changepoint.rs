@@ -1,7 +1,7 @@
 //! E-divisive change-point detection on synthetic series with known steps, on pure
 //! noise, and on single outliers (a noisy run is not a change).
 
-#![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md)
+#![allow(clippy::unwrap_used)]
 
 use guestctl_stats::changepoint::{e_divisive, ChangePointOptions, MAX_SERIES_LEN};
 use guestctl_stats::rng::Rng;
@@ -190,16 +190,11 @@ fn short_or_bad_series() {
     assert!(e_divisive(&[5.0; 30], &o).unwrap().is_empty());
 }
 
+/// A history of a few hundred runs (a long-lived test's) still gives its one
+/// change (how long it takes is not asserted: the machines are shared).
 #[test]
-fn a_few_hundred_points_take_well_under_a_second() {
+fn a_change_among_a_few_hundred_points_is_found() {
     let s = series(9, &[(150, 100.0), (150, 103.0)], 1.0);
-    let start = std::time::Instant::now();
     let cps = e_divisive(&s, &opts(9)).unwrap();
-    let elapsed = start.elapsed();
-    eprintln!(
-        "e_divisive on 300 points: {elapsed:?}, {} change point(s)",
-        cps.len()
-    );
     assert!(cps.iter().any(|c| c.index.abs_diff(150) <= 1), "{cps:?}");
-    assert!(elapsed.as_secs_f64() < 10.0, "{elapsed:?}");
 }

@@ -1,7 +1,7 @@
 //! The verdict as a feature, on controlled samples (fixed seeds, fixed
-//! distributions, nothing timing-dependent): issue 3's acceptance numbers.
+//! distributions, nothing timing-dependent): the acceptance numbers of docs/perf-methodology.md.
 
-#![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md)
+#![allow(clippy::unwrap_used)]
 
 use guestctl_stats::rng::Rng;
 use guestctl_stats::*;

@@ -2,7 +2,7 @@
 //! hand), Hodges–Lehmann/Moses (brute force and test duality), geometric mean,
 //! least squares (scipy's linregress).
 
-#![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md)
+#![allow(clippy::unwrap_used)]
 
 use guestctl_stats::rng::Rng;
 use guestctl_stats::*;

@@ -7,10 +7,10 @@ use crate::{
 use guestctl_block::BlockDevice;
 use std::fmt;
 
-/// Most entries read from a GPT entry array. The spec's minimum array is 128 entries
+/// Most entries read from a GPT entry array. The UEFI specification's minimum array is 128 entries
 /// and tools rarely make more; the bound caps the array we read into memory.
 pub const GPT_MAX_ENTRIES: u32 = 1024;
-/// Largest entry size accepted (the spec says 128 × 2^n; 128 in every real table).
+/// Largest entry size accepted (the UEFI specification allows 128 × 2^n; 128 in every real table).
 pub const GPT_MAX_ENTRY_SIZE: u32 = 1024;
 const GPT_SIGNATURE: &[u8; 8] = b"EFI PART";
 const GPT_MIN_HEADER_SIZE: u32 = 92;

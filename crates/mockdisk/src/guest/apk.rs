@@ -145,7 +145,8 @@ pub(crate) fn write(
     tree.file("etc/apk/arch", "x86_64\n", 0o644)?;
     tree.file(
         "etc/apk/repositories",
-        "https://dl-cdn.alpinelinux.org/alpine/v3.20/main\nhttps://dl-cdn.alpinelinux.org/alpine/v3.20/community\n",
+        "https://dl-cdn.alpinelinux.org/alpine/v3.20/main\n\
+         https://dl-cdn.alpinelinux.org/alpine/v3.20/community\n",
         0o644,
     )?;
     tree.dir("etc/apk/keys", 0o755)?;

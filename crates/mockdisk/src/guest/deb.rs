@@ -128,7 +128,12 @@ pub(crate) fn status(distro: &Distro, pkgs: &[Pkg]) -> String {
             let _ = writeln!(s, "Depends: {}", deps.join(", "));
         }
         if p.name == "bash" {
-            s.push_str("Conffiles:\n /etc/bash.bashrc 89269e1298235f1b12b4c16e4065ad0d\n /etc/skel/.bash_logout 22bfb8c1dd94b5f3813a2b25da67463f\n /etc/skel/.bashrc 0f4f6e0dcf7bd0f1bd9d5c2e6b3fa3b4\n /etc/skel/.profile f4e81ade7d6f9fb342541152d08e7a97\n");
+            s.push_str(
+                "Conffiles:\n /etc/bash.bashrc 89269e1298235f1b12b4c16e4065ad0d\n \
+                 /etc/skel/.bash_logout 22bfb8c1dd94b5f3813a2b25da67463f\n /etc/skel/.bashrc \
+                 0f4f6e0dcf7bd0f1bd9d5c2e6b3fa3b4\n /etc/skel/.profile \
+                 f4e81ade7d6f9fb342541152d08e7a97\n",
+            );
         }
         let _ = writeln!(s, "Description: {}", p.summary);
         for line in &p.description {
@@ -199,7 +204,8 @@ pub(crate) fn write(tree: &mut Tree, distro: &Distro, pkgs: &[Pkg]) -> Result<()
     if distro.os == OsType::Ubuntu {
         tree.file(
             "etc/dpkg/origins/ubuntu",
-            "Vendor: Ubuntu\nVendor-URL: http://www.ubuntu.com/\nBugs: https://bugs.launchpad.net/ubuntu/+filebug\nParent: Debian\n",
+            "Vendor: Ubuntu\nVendor-URL: http://www.ubuntu.com/\nBugs: \
+             https://bugs.launchpad.net/ubuntu/+filebug\nParent: Debian\n",
             0o644,
         )?;
         tree.symlink("etc/dpkg/origins/default", "ubuntu")?;
@@ -210,14 +216,21 @@ pub(crate) fn write(tree: &mut Tree, distro: &Distro, pkgs: &[Pkg]) -> Result<()
         )?;
         tree.file(
             "etc/apt/sources.list.d/ubuntu.sources",
-            "Types: deb\nURIs: http://archive.ubuntu.com/ubuntu/\nSuites: noble noble-updates noble-backports\nComponents: main restricted universe multiverse\nSigned-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg\n\nTypes: deb\nURIs: http://security.ubuntu.com/ubuntu/\nSuites: noble-security\nComponents: main restricted universe multiverse\nSigned-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg\n",
+            "Types: deb\nURIs: http://archive.ubuntu.com/ubuntu/\nSuites: noble noble-updates \
+             noble-backports\nComponents: main restricted universe multiverse\nSigned-By: \
+             /usr/share/keyrings/ubuntu-archive-keyring.gpg\n\nTypes: deb\nURIs: \
+             http://security.ubuntu.com/ubuntu/\nSuites: noble-security\nComponents: main \
+             restricted universe multiverse\nSigned-By: \
+             /usr/share/keyrings/ubuntu-archive-keyring.gpg\n",
             0o644,
         )?;
     } else {
         tree.symlink("etc/dpkg/origins/default", "debian")?;
         tree.file(
             "etc/apt/sources.list",
-            "deb http://deb.debian.org/debian bookworm main\ndeb http://deb.debian.org/debian-security bookworm-security main\ndeb http://deb.debian.org/debian bookworm-updates main\n",
+            "deb http://deb.debian.org/debian bookworm main\ndeb \
+             http://deb.debian.org/debian-security bookworm-security main\ndeb \
+             http://deb.debian.org/debian bookworm-updates main\n",
             0o644,
         )?;
     }

@@ -5,14 +5,16 @@
 //! [`populate`] writes all of it into a staging directory on the host (later fed
 //! to `mke2fs -d`) and returns [`GuestContent`], the ground truth for the manifest.
 //!
-//! | OsType | release written | package database | usr-merged |
+//! | OsType | release written, kernel | package database | usr-merged |
 //! |---|---|---|---|
-//! | Ubuntu | 24.04.1 LTS (noble), kernel 6.8.0-41-generic | `/var/lib/dpkg/status` (amd64/all) | yes |
-//! | Debian | 12.6 (bookworm), kernel 6.1.0-22-amd64 | `/var/lib/dpkg/status` (amd64/all) | yes |
-//! | Fedora | 40 (Cloud Edition), kernel 6.8.5-301.fc40 | `/usr/lib/sysimage/rpm/rpmdb.sqlite` (x86_64/noarch) | yes |
-//! | Rocky | 9.4 (Blue Onyx), kernel 5.14.0-427.13.1.el9_4 | `/usr/lib/sysimage/rpm/rpmdb.sqlite` (x86_64/noarch) | yes |
+//! | Ubuntu | 24.04.1 LTS (noble), 6.8.0-41-generic | `/var/lib/dpkg/status` (amd64/all) | yes |
+//! | Debian | 12.6 (bookworm), 6.1.0-22-amd64 | `/var/lib/dpkg/status` (amd64/all) | yes |
+//! | Fedora | 40 (Cloud Edition), 6.8.5-301.fc40 | `rpmdb.sqlite` [^rpm] | yes |
+//! | Rocky | 9.4 (Blue Onyx), 5.14.0-427.13.1.el9_4 | `rpmdb.sqlite` [^rpm] | yes |
 //! | Alpine | 3.20.3, linux-lts | `/lib/apk/db/installed` (x86_64) | no (busybox) |
 //! | Arch | rolling, linux | `/var/lib/pacman/local` (x86_64/any) | yes, sbin too |
+//!
+//! [^rpm]: in `/usr/lib/sysimage/rpm`; x86_64/noarch packages.
 //!
 //! Submodules: `distro` (the facts above), `system` (skeleton, release files,
 //! identity, users, /boot, ELF programs), `names` (package lists), `deb`, `rpm` +
@@ -91,7 +93,8 @@ pub struct PackageInfo {
 /// The ground truth of the guest that was written.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GuestContent {
-    /// The distro as libguestfs names it (`ubuntu`, `debian`, `fedora`, `rocky`, `alpinelinux`, `archlinux`).
+    /// The distro as libguestfs names it (`ubuntu`, `debian`, `fedora`, `rocky`, `alpinelinux`,
+    /// `archlinux`).
     pub distro: String,
     /// PRETTY_NAME from os-release. (virt-inspector reports Debian's as the first
     /// line of /etc/debian_version, `12.6`, since os-release's VERSION_ID has no minor.)
@@ -202,7 +205,8 @@ fn validate(spec: &GuestSpec) -> Result<(), MockDiskError> {
         || h.starts_with(['-', '.'])
     {
         return Err(MockDiskError::InvalidInput(format!(
-            "hostname {h:?} may only contain letters, digits, '-' and '.', and must start with a letter or digit"
+            "hostname {h:?} may only contain letters, digits, '-' and '.', and must start with a \
+             letter or digit"
         )));
     }
     for l in &spec.fstab {

@@ -54,9 +54,25 @@ pub(crate) fn desc(distro: &Distro, p: &Pkg) -> String {
 /// The `files` file of one package.
 fn files(p: &Pkg) -> String {
     match p.name.as_str() {
-        "bash" => "%FILES%\netc/\netc/bash.bashrc\nusr/\nusr/bin/\nusr/bin/bash\nusr/bin/sh\n\n%BACKUP%\netc/bash.bashrc\t6fb6f6b1c9a6b1d6bd5e4b1c1a3e2a0f\n\n".into(),
-        "filesystem" => "%FILES%\nbin\netc/\netc/arch-release\netc/fstab\netc/group\netc/hostname\netc/hosts\netc/passwd\netc/shadow\nlib\nlib64\nsbin\nusr/\nusr/lib/\nusr/lib/os-release\n\n%BACKUP%\netc/fstab\t693c97f2c9a519bb97a17008e92c2b74\netc/group\t45c2c4e3e4c2c0f3e5d8f2d6a3c4e1b0\netc/hosts\t7c5d2f9e8a1b3c4d6e0f1a2b3c4d5e6f\netc/passwd\t3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c\netc/shadow\t1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d\n\n".into(),
-        _ => format!("%FILES%\nusr/\nusr/share/\nusr/share/licenses/\nusr/share/licenses/{0}/\nusr/share/licenses/{0}/LICENSE\n\n", p.name),
+        "bash" => "%FILES%\netc/\netc/bash.bashrc\nusr/\nusr/bin/\nusr/bin/bash\nusr/bin/sh\n\n\
+                   %BACKUP%\netc/bash.bashrc\t6fb6f6b1c9a6b1d6bd5e4b1c1a3e2a0f\n\n"
+            .into(),
+        "filesystem" => {
+            "%FILES%\nbin\netc/\netc/arch-release\netc/fstab\netc/group\netc/hostname\n\
+                         etc/hosts\netc/passwd\netc/shadow\nlib\nlib64\nsbin\nusr/\nusr/lib/\n\
+                         usr/lib/os-release\n\n%BACKUP%\n\
+                         etc/fstab\t693c97f2c9a519bb97a17008e92c2b74\n\
+                         etc/group\t45c2c4e3e4c2c0f3e5d8f2d6a3c4e1b0\n\
+                         etc/hosts\t7c5d2f9e8a1b3c4d6e0f1a2b3c4d5e6f\n\
+                         etc/passwd\t3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c\n\
+                         etc/shadow\t1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d\n\n"
+                .into()
+        }
+        _ => format!(
+            "%FILES%\nusr/\nusr/share/\nusr/share/licenses/\nusr/share/licenses/{0}/\n\
+                      usr/share/licenses/{0}/LICENSE\n\n",
+            p.name
+        ),
     }
 }
 
@@ -74,7 +90,8 @@ pub(crate) fn write(tree: &mut Tree, distro: &Distro, pkgs: &[Pkg]) -> Result<()
     tree.file("etc/pacman.conf", PACMAN_CONF, 0o644)?;
     tree.file(
         "etc/pacman.d/mirrorlist",
-        "##\n## Arch Linux repository mirrorlist\n## Generated on 2024-10-01\n##\n\n## Worldwide\nServer = https://geo.mirror.pkgbuild.com/$repo/os/$arch\n",
+        "##\n## Arch Linux repository mirrorlist\n## Generated on 2024-10-01\n##\n\n## Worldwide\n\
+         Server = https://geo.mirror.pkgbuild.com/$repo/os/$arch\n",
         0o644,
     )?;
     tree.dir("etc/pacman.d/gnupg", 0o755)?;

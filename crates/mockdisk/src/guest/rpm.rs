@@ -244,7 +244,8 @@ pub(crate) fn write(tree: &mut Tree, distro: &Distro, pkgs: &[Pkg]) -> Result<()
     } else {
         tree.file(
             "etc/dnf/dnf.conf",
-            "[main]\ngpgcheck=1\ninstallonly_limit=3\nclean_requirements_on_remove=True\nbest=True\nskip_if_unavailable=False\n",
+            "[main]\ngpgcheck=1\ninstallonly_limit=3\nclean_requirements_on_remove=True\n\
+             best=True\nskip_if_unavailable=False\n",
             0o644,
         )?;
         tree.file("etc/yum.repos.d/rocky.repo", ROCKY_REPO, 0o644)?;
@@ -273,12 +274,16 @@ fn write_db(path: &std::path::Path, distro: &Distro, pkgs: &[Pkg]) -> Result<(),
     )
     .map_err(db_err)?;
     let tx = conn.transaction().map_err(db_err)?;
-    tx.execute_batch("CREATE TABLE IF NOT EXISTS 'Packages' (hnum INTEGER PRIMARY KEY AUTOINCREMENT,blob BLOB NOT NULL)")
-        .map_err(db_err)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS 'Packages' (hnum INTEGER PRIMARY KEY \
+                      AUTOINCREMENT,blob BLOB NOT NULL)",
+    )
+    .map_err(db_err)?;
     for &(name, text, array) in INDEX_TABLES {
         let keytype = if text { "TEXT" } else { "BLOB" };
         let mut sql = format!(
-            "CREATE TABLE IF NOT EXISTS '{name}' (key '{keytype}' NOT NULL, hnum INTEGER NOT NULL, idx INTEGER NOT NULL, FOREIGN KEY (hnum) REFERENCES 'Packages'(hnum));"
+            "CREATE TABLE IF NOT EXISTS '{name}' (key '{keytype}' NOT NULL, hnum INTEGER NOT NULL, \
+             idx INTEGER NOT NULL, FOREIGN KEY (hnum) REFERENCES 'Packages'(hnum));"
         );
         if text {
             sql.push_str(&format!(
@@ -311,7 +316,8 @@ fn write_db(path: &std::path::Path, distro: &Distro, pkgs: &[Pkg]) -> Result<(),
         let mut ins_tid = tx
             .prepare("INSERT INTO 'Installtid' VALUES(?, ?, ?)")
             .map_err(db_err)?;
-        let tid_key = clamp32(distro.epoch_time).to_le_bytes(); // rpm stores int keys in host (x86: little-endian) order
+        // rpm stores int keys in host (x86: little-endian) order.
+        let tid_key = clamp32(distro.epoch_time).to_le_bytes();
         for (i, p) in pkgs.iter().enumerate() {
             let hnum = i64::try_from(i).unwrap_or(i64::MAX).saturating_add(1);
             let (blob, provides, requires) = header(p, distro)?;

@@ -113,7 +113,8 @@ fn release_files(tree: &mut Tree, d: &Distro) -> Result<(), MockDiskError> {
             tree.file("etc/debian_version", "trixie/sid\n", 0o644)?;
             tree.file(
                 "etc/lsb-release",
-                "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=24.04\nDISTRIB_CODENAME=noble\nDISTRIB_DESCRIPTION=\"Ubuntu 24.04.1 LTS\"\n",
+                "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=24.04\nDISTRIB_CODENAME=noble\n\
+                 DISTRIB_DESCRIPTION=\"Ubuntu 24.04.1 LTS\"\n",
                 0o644,
             )?;
             tree.file("etc/issue", "Ubuntu 24.04.1 LTS \\n \\l\n\n", 0o644)?;
@@ -170,7 +171,14 @@ fn release_files(tree: &mut Tree, d: &Distro) -> Result<(), MockDiskError> {
                 "Welcome to Alpine Linux 3.20\nKernel \\r on an \\m (\\l)\n\n",
                 0o644,
             )?;
-            tree.file("etc/motd", "Welcome to Alpine!\n\nThe Alpine Wiki contains a large amount of how-to guides and general\ninformation about administrating Alpine systems.\nSee <https://wiki.alpinelinux.org/>.\n\n", 0o644)?;
+            tree.file(
+                "etc/motd",
+                "Welcome to Alpine!\n\nThe Alpine Wiki contains a large amount \
+                                   of how-to guides and general\ninformation about administrating \
+                                   Alpine systems.\nSee <https://wiki.alpinelinux.org/>.\n\
+                                   \n",
+                0o644,
+            )?;
         }
         OsType::Arch => {
             tree.file("etc/arch-release", "", 0o644)?;
@@ -185,12 +193,23 @@ pub(crate) fn fstab(d: &Distro, lines: &[FstabLine]) -> String {
     let mut s = String::new();
     match d.family {
         Family::Deb => s.push_str(
-            "# /etc/fstab: static file system information.\n#\n# Use 'blkid' to print the universally unique identifier for a\n# device; this may be used with UUID= as a more robust way to name devices\n# that works even if disks are added and removed. See fstab(5).\n#\n# <file system> <mount point>   <type>  <options>       <dump>  <pass>\n",
+            "# /etc/fstab: static file system information.\n#\n# Use 'blkid' to print the \
+             universally unique identifier for a\n# device; this may be used with UUID= as a more \
+             robust way to name devices\n# that works even if disks are added and removed. See \
+             fstab(5).\n#\n# <file system> <mount point>   <type>  <options>       <dump>  \
+             <pass>\n",
         ),
         Family::Rpm => s.push_str(
-            "\n#\n# /etc/fstab\n#\n# Accessible filesystems, by reference, are maintained under '/dev/disk/'.\n# See man pages fstab(5), findfs(8), mount(8) and/or blkid(8) for more info.\n#\n# After editing this file, run 'systemctl daemon-reload' to update systemd\n# units generated from this file.\n#\n",
+            "\n#\n# /etc/fstab\n#\n# Accessible filesystems, by reference, are maintained under \
+             '/dev/disk/'.\n# See man pages fstab(5), findfs(8), mount(8) and/or blkid(8) for more \
+             info.\n#\n# After editing this file, run 'systemctl daemon-reload' to update systemd\n\
+             # units generated from this file.\n#\n",
         ),
-        Family::Pacman => s.push_str("# Static information about the filesystems.\n# See fstab(5) for details.\n\n# <file system> <dir> <type> <options> <dump> <pass>\n"),
+        Family::Pacman => s.push_str(
+            "# Static information about the filesystems.\n# See fstab(5) \
+                                      for details.\n\n# <file system> <dir> <type> <options> \
+                                      <dump> <pass>\n",
+        ),
         Family::Apk => {}
     }
     for l in lines {
@@ -207,10 +226,27 @@ fn identity(tree: &mut Tree, d: &Distro, spec: &GuestSpec) -> Result<(), MockDis
     let h = &spec.hostname;
     tree.file("etc/hostname", format!("{h}\n"), 0o644)?;
     let hosts = match d.family {
-        Family::Deb => format!("127.0.0.1\tlocalhost\n127.0.1.1\t{h}\n\n# The following lines are desirable for IPv6 capable hosts\n::1     ip6-localhost ip6-loopback\nfe00::0 ip6-localnet\nff00::0 ip6-mcastprefix\nff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n"),
-        Family::Rpm => format!("127.0.0.1   localhost localhost.localdomain localhost4 localhost4.localdomain4\n::1         localhost localhost.localdomain localhost6 localhost6.localdomain6\n127.0.1.1   {h}\n"),
-        Family::Apk => format!("127.0.0.1\tlocalhost localhost.localdomain\n::1\t\tlocalhost localhost.localdomain\n127.0.1.1\t{h}\n"),
-        Family::Pacman => format!("# Static table lookup for hostnames.\n# See hosts(5) for details.\n127.0.0.1\tlocalhost\n::1\t\tlocalhost\n127.0.1.1\t{h}\n"),
+        Family::Deb => format!(
+            "127.0.0.1\tlocalhost\n127.0.1.1\t{h}\n\n# The following lines are \
+                                desirable for IPv6 capable hosts\n::1     ip6-localhost \
+                                ip6-loopback\nfe00::0 ip6-localnet\nff00::0 ip6-mcastprefix\n\
+                                ff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n"
+        ),
+        Family::Rpm => format!(
+            "127.0.0.1   localhost localhost.localdomain localhost4 \
+                                localhost4.localdomain4\n::1         localhost \
+                                localhost.localdomain localhost6 localhost6.localdomain6\n\
+                                127.0.1.1   {h}\n"
+        ),
+        Family::Apk => format!(
+            "127.0.0.1\tlocalhost localhost.localdomain\n::1\t\tlocalhost \
+                                localhost.localdomain\n127.0.1.1\t{h}\n"
+        ),
+        Family::Pacman => format!(
+            "# Static table lookup for hostnames.\n# See hosts(5) for \
+                                   details.\n127.0.0.1\tlocalhost\n::1\t\tlocalhost\n\
+                                   127.0.1.1\t{h}\n"
+        ),
     };
     tree.file("etc/hosts", hosts, 0o644)?;
     tree.file("etc/fstab", fstab(d, &spec.fstab), 0o644)?;
@@ -235,8 +271,14 @@ fn identity(tree: &mut Tree, d: &Distro, spec: &GuestSpec) -> Result<(), MockDis
     }
     let shells = match d.family {
         Family::Apk => "# valid login shells\n/bin/sh\n/bin/ash\n",
-        Family::Pacman => "#\n# /etc/shells\n#\n\n/bin/sh\n/bin/bash\n/usr/bin/sh\n/usr/bin/bash\n\n# End of file\n",
-        Family::Deb => "# /etc/shells: valid login shells\n/bin/sh\n/usr/bin/sh\n/bin/bash\n/usr/bin/bash\n/bin/rbash\n/usr/bin/rbash\n/bin/dash\n/usr/bin/dash\n",
+        Family::Pacman => {
+            "#\n# /etc/shells\n#\n\n/bin/sh\n/bin/bash\n/usr/bin/sh\n\
+                           /usr/bin/bash\n\n# End of file\n"
+        }
+        Family::Deb => {
+            "# /etc/shells: valid login shells\n/bin/sh\n/usr/bin/sh\n/bin/bash\n\
+                        /usr/bin/bash\n/bin/rbash\n/usr/bin/rbash\n/bin/dash\n/usr/bin/dash\n"
+        }
         Family::Rpm => "/bin/sh\n/bin/bash\n/usr/bin/sh\n/usr/bin/bash\n",
     };
     tree.file("etc/shells", shells, 0o644)?;
@@ -248,41 +290,123 @@ fn users(tree: &mut Tree, d: &Distro) -> Result<(), MockDiskError> {
     let (passwd, group, shadow_mode): (String, String, u32) = match d.family {
         Family::Deb => (
             format!(
-                "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nbin:x:2:2:bin:/bin:/usr/sbin/nologin\nsys:x:3:3:sys:/dev:/usr/sbin/nologin\nsync:x:4:65534:sync:/bin:/bin/sync\ngames:x:5:60:games:/usr/games:/usr/sbin/nologin\nman:x:6:12:man:/var/cache/man:/usr/sbin/nologin\nlp:x:7:7:lp:/var/spool/lpd:/usr/sbin/nologin\nmail:x:8:8:mail:/var/mail:/usr/sbin/nologin\nnews:x:9:9:news:/var/spool/news:/usr/sbin/nologin\nuucp:x:10:10:uucp:/var/spool/uucp:/usr/sbin/nologin\nproxy:x:13:13:proxy:/bin:/usr/sbin/nologin\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\nbackup:x:34:34:backup:/var/backups:/usr/sbin/nologin\nlist:x:38:38:Mailing List Manager:/var/list:/usr/sbin/nologin\nirc:x:39:39:ircd:/run/ircd:/usr/sbin/nologin\n_apt:x:42:65534::/nonexistent:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nsystemd-network:x:998:998:systemd Network Management:/:/usr/sbin/nologin\nsystemd-timesync:x:997:997:systemd Time Synchronization:/:/usr/sbin/nologin\nmessagebus:x:100:102::/nonexistent:/usr/sbin/nologin\nsshd:x:101:65534::/run/sshd:/usr/sbin/nologin\n{u}:x:1000:1000:{g}:/home/{u}:/bin/bash\n",
+                "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n\
+                 bin:x:2:2:bin:/bin:/usr/sbin/nologin\nsys:x:3:3:sys:/dev:/usr/sbin/nologin\n\
+                 sync:x:4:65534:sync:/bin:/bin/sync\n\
+                 games:x:5:60:games:/usr/games:/usr/sbin/nologin\n\
+                 man:x:6:12:man:/var/cache/man:/usr/sbin/nologin\n\
+                 lp:x:7:7:lp:/var/spool/lpd:/usr/sbin/nologin\n\
+                 mail:x:8:8:mail:/var/mail:/usr/sbin/nologin\n\
+                 news:x:9:9:news:/var/spool/news:/usr/sbin/nologin\n\
+                 uucp:x:10:10:uucp:/var/spool/uucp:/usr/sbin/nologin\n\
+                 proxy:x:13:13:proxy:/bin:/usr/sbin/nologin\n\
+                 www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n\
+                 backup:x:34:34:backup:/var/backups:/usr/sbin/nologin\nlist:x:38:38:Mailing List \
+                 Manager:/var/list:/usr/sbin/nologin\n\
+                 irc:x:39:39:ircd:/run/ircd:/usr/sbin/nologin\n\
+                 _apt:x:42:65534::/nonexistent:/usr/sbin/nologin\n\
+                 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n\
+                 systemd-network:x:998:998:systemd Network Management:/:/usr/sbin/nologin\n\
+                 systemd-timesync:x:997:997:systemd Time Synchronization:/:/usr/sbin/nologin\n\
+                 messagebus:x:100:102::/nonexistent:/usr/sbin/nologin\n\
+                 sshd:x:101:65534::/run/sshd:/usr/sbin/nologin\n\
+                 {u}:x:1000:1000:{g}:/home/{u}:/bin/bash\n",
                 g = d.user_gecos
             ),
             format!(
-                "root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nadm:x:4:{u}\ntty:x:5:\ndisk:x:6:\nlp:x:7:\nmail:x:8:\nnews:x:9:\nuucp:x:10:\nman:x:12:\nproxy:x:13:\nkmem:x:15:\ndialout:x:20:\nfax:x:21:\nvoice:x:22:\ncdrom:x:24:{u}\nfloppy:x:25:\ntape:x:26:\nsudo:x:27:{u}\naudio:x:29:\ndip:x:30:{u}\nwww-data:x:33:\nbackup:x:34:\noperator:x:37:\nlist:x:38:\nirc:x:39:\nsrc:x:40:\nshadow:x:42:\nutmp:x:43:\nvideo:x:44:\nsasl:x:45:\nplugdev:x:46:\nstaff:x:50:\ngames:x:60:\nusers:x:100:{u}\nnogroup:x:65534:\nsystemd-journal:x:999:\nsystemd-network:x:998:\nsystemd-timesync:x:997:\ninput:x:101:\nmessagebus:x:102:\n{u}:x:1000:\n"
+                "root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nadm:x:4:{u}\ntty:x:5:\ndisk:x:6:\n\
+                 lp:x:7:\nmail:x:8:\nnews:x:9:\nuucp:x:10:\nman:x:12:\nproxy:x:13:\nkmem:x:15:\n\
+                 dialout:x:20:\nfax:x:21:\nvoice:x:22:\ncdrom:x:24:{u}\nfloppy:x:25:\ntape:x:26:\n\
+                 sudo:x:27:{u}\naudio:x:29:\ndip:x:30:{u}\nwww-data:x:33:\nbackup:x:34:\n\
+                 operator:x:37:\nlist:x:38:\nirc:x:39:\nsrc:x:40:\nshadow:x:42:\nutmp:x:43:\n\
+                 video:x:44:\nsasl:x:45:\nplugdev:x:46:\nstaff:x:50:\ngames:x:60:\n\
+                 users:x:100:{u}\nnogroup:x:65534:\nsystemd-journal:x:999:\n\
+                 systemd-network:x:998:\nsystemd-timesync:x:997:\ninput:x:101:\nmessagebus:x:102:\n\
+                 {u}:x:1000:\n"
             ),
             0o640,
         ),
         Family::Rpm => (
             format!(
-                "root:x:0:0:root:/root:/bin/bash\nbin:x:1:1:bin:/bin:/sbin/nologin\ndaemon:x:2:2:daemon:/sbin:/sbin/nologin\nadm:x:3:4:adm:/var/adm:/sbin/nologin\nlp:x:4:7:lp:/var/spool/lpd:/sbin/nologin\nsync:x:5:0:sync:/sbin:/bin/sync\nshutdown:x:6:0:shutdown:/sbin:/sbin/shutdown\nhalt:x:7:0:halt:/sbin:/sbin/halt\nmail:x:8:12:mail:/var/spool/mail:/sbin/nologin\noperator:x:11:0:operator:/root:/sbin/nologin\ngames:x:12:100:games:/usr/games:/sbin/nologin\nftp:x:14:50:FTP User:/var/ftp:/sbin/nologin\nnobody:x:65534:65534:Kernel Overflow User:/:/sbin/nologin\ndbus:x:81:81:System message bus:/:/sbin/nologin\ntss:x:59:59:Account used for TPM access:/:/usr/sbin/nologin\nsystemd-coredump:x:999:997:systemd Core Dumper:/:/sbin/nologin\nsshd:x:74:74:Privilege-separated SSH:/usr/share/empty.sshd:/sbin/nologin\nchrony:x:998:996:chrony system user:/var/lib/chrony:/sbin/nologin\n{u}:x:1000:1000:{g}:/home/{u}:/bin/bash\n",
+                "root:x:0:0:root:/root:/bin/bash\nbin:x:1:1:bin:/bin:/sbin/nologin\n\
+                 daemon:x:2:2:daemon:/sbin:/sbin/nologin\nadm:x:3:4:adm:/var/adm:/sbin/nologin\n\
+                 lp:x:4:7:lp:/var/spool/lpd:/sbin/nologin\nsync:x:5:0:sync:/sbin:/bin/sync\n\
+                 shutdown:x:6:0:shutdown:/sbin:/sbin/shutdown\nhalt:x:7:0:halt:/sbin:/sbin/halt\n\
+                 mail:x:8:12:mail:/var/spool/mail:/sbin/nologin\n\
+                 operator:x:11:0:operator:/root:/sbin/nologin\n\
+                 games:x:12:100:games:/usr/games:/sbin/nologin\nftp:x:14:50:FTP \
+                 User:/var/ftp:/sbin/nologin\nnobody:x:65534:65534:Kernel Overflow \
+                 User:/:/sbin/nologin\ndbus:x:81:81:System message bus:/:/sbin/nologin\n\
+                 tss:x:59:59:Account used for TPM access:/:/usr/sbin/nologin\n\
+                 systemd-coredump:x:999:997:systemd Core Dumper:/:/sbin/nologin\n\
+                 sshd:x:74:74:Privilege-separated SSH:/usr/share/empty.sshd:/sbin/nologin\n\
+                 chrony:x:998:996:chrony system user:/var/lib/chrony:/sbin/nologin\n\
+                 {u}:x:1000:1000:{g}:/home/{u}:/bin/bash\n",
                 g = d.user_gecos
             ),
             format!(
-                "root:x:0:\nbin:x:1:\ndaemon:x:2:\nsys:x:3:\nadm:x:4:{u}\ntty:x:5:\ndisk:x:6:\nlp:x:7:\nmem:x:8:\nkmem:x:9:\nwheel:x:10:{u}\ncdrom:x:11:\nmail:x:12:\nman:x:15:\ndialout:x:18:\nfloppy:x:19:\ngames:x:20:\ntape:x:33:\nvideo:x:39:\nftp:x:50:\nlock:x:54:\naudio:x:63:\nusers:x:100:\nnobody:x:65534:\nutmp:x:22:\nutempter:x:35:\ninput:x:999:\nsystemd-journal:x:190:\ndbus:x:81:\ntss:x:59:\nsystemd-coredump:x:997:\nsshd:x:74:\nchrony:x:996:\n{u}:x:1000:\n"
+                "root:x:0:\nbin:x:1:\ndaemon:x:2:\nsys:x:3:\nadm:x:4:{u}\ntty:x:5:\ndisk:x:6:\n\
+                 lp:x:7:\nmem:x:8:\nkmem:x:9:\nwheel:x:10:{u}\ncdrom:x:11:\nmail:x:12:\nman:x:15:\n\
+                 dialout:x:18:\nfloppy:x:19:\ngames:x:20:\ntape:x:33:\nvideo:x:39:\nftp:x:50:\n\
+                 lock:x:54:\naudio:x:63:\nusers:x:100:\nnobody:x:65534:\nutmp:x:22:\n\
+                 utempter:x:35:\ninput:x:999:\nsystemd-journal:x:190:\ndbus:x:81:\ntss:x:59:\n\
+                 systemd-coredump:x:997:\nsshd:x:74:\nchrony:x:996:\n{u}:x:1000:\n"
             ),
             0o000,
         ),
         Family::Apk => (
             format!(
-                "root:x:0:0:root:/root:/bin/sh\nbin:x:1:1:bin:/bin:/sbin/nologin\ndaemon:x:2:2:daemon:/sbin:/sbin/nologin\nlp:x:4:7:lp:/var/spool/lpd:/sbin/nologin\nsync:x:5:0:sync:/sbin:/bin/sync\nshutdown:x:6:0:shutdown:/sbin:/sbin/shutdown\nhalt:x:7:0:halt:/sbin:/sbin/halt\nmail:x:8:12:mail:/var/mail:/sbin/nologin\nnews:x:9:13:news:/usr/lib/news:/sbin/nologin\nuucp:x:10:14:uucp:/var/spool/uucppublic:/sbin/nologin\ncron:x:16:16:cron:/var/spool/cron:/sbin/nologin\nftp:x:21:21::/var/lib/ftp:/sbin/nologin\nsshd:x:22:22:sshd:/dev/null:/sbin/nologin\ngames:x:35:35:games:/usr/games:/sbin/nologin\nntp:x:123:123:NTP:/var/empty:/sbin/nologin\nguest:x:405:100:guest:/dev/null:/sbin/nologin\nnobody:x:65534:65534:nobody:/:/sbin/nologin\nchrony:x:100:101:chrony:/var/log/chrony:/sbin/nologin\n{u}:x:1000:1000:{g}:/home/{u}:/bin/sh\n",
+                "root:x:0:0:root:/root:/bin/sh\nbin:x:1:1:bin:/bin:/sbin/nologin\n\
+                 daemon:x:2:2:daemon:/sbin:/sbin/nologin\n\
+                 lp:x:4:7:lp:/var/spool/lpd:/sbin/nologin\nsync:x:5:0:sync:/sbin:/bin/sync\n\
+                 shutdown:x:6:0:shutdown:/sbin:/sbin/shutdown\nhalt:x:7:0:halt:/sbin:/sbin/halt\n\
+                 mail:x:8:12:mail:/var/mail:/sbin/nologin\n\
+                 news:x:9:13:news:/usr/lib/news:/sbin/nologin\n\
+                 uucp:x:10:14:uucp:/var/spool/uucppublic:/sbin/nologin\n\
+                 cron:x:16:16:cron:/var/spool/cron:/sbin/nologin\n\
+                 ftp:x:21:21::/var/lib/ftp:/sbin/nologin\n\
+                 sshd:x:22:22:sshd:/dev/null:/sbin/nologin\n\
+                 games:x:35:35:games:/usr/games:/sbin/nologin\n\
+                 ntp:x:123:123:NTP:/var/empty:/sbin/nologin\n\
+                 guest:x:405:100:guest:/dev/null:/sbin/nologin\n\
+                 nobody:x:65534:65534:nobody:/:/sbin/nologin\n\
+                 chrony:x:100:101:chrony:/var/log/chrony:/sbin/nologin\n\
+                 {u}:x:1000:1000:{g}:/home/{u}:/bin/sh\n",
                 g = d.user_gecos
             ),
             format!(
-                "root:x:0:root\nbin:x:1:root,bin,daemon\ndaemon:x:2:root,bin,daemon\nsys:x:3:root,bin\nadm:x:4:root,daemon\ntty:x:5:\ndisk:x:6:root\nlp:x:7:lp\nkmem:x:9:\nwheel:x:10:root,{u}\nfloppy:x:11:root\nmail:x:12:mail\nnews:x:13:news\nuucp:x:14:uucp\ncron:x:16:cron\nconsole:x:17:\naudio:x:18:\ncdrom:x:19:\ndialout:x:20:root\nftp:x:21:\nsshd:x:22:\ninput:x:23:\ntape:x:26:root\nvideo:x:27:root\nnetdev:x:28:\nkvm:x:34:kvm\ngames:x:35:\nshadow:x:42:\nwww-data:x:82:\nusers:x:100:games\nchrony:x:101:chrony\nntp:x:123:\nabuild:x:300:\nutmp:x:406:\nping:x:999:\nnogroup:x:65533:\nnobody:x:65534:\n{u}:x:1000:{u}\n"
+                "root:x:0:root\nbin:x:1:root,bin,daemon\ndaemon:x:2:root,bin,daemon\n\
+                 sys:x:3:root,bin\nadm:x:4:root,daemon\ntty:x:5:\ndisk:x:6:root\nlp:x:7:lp\n\
+                 kmem:x:9:\nwheel:x:10:root,{u}\nfloppy:x:11:root\nmail:x:12:mail\nnews:x:13:news\n\
+                 uucp:x:14:uucp\ncron:x:16:cron\nconsole:x:17:\naudio:x:18:\ncdrom:x:19:\n\
+                 dialout:x:20:root\nftp:x:21:\nsshd:x:22:\ninput:x:23:\ntape:x:26:root\n\
+                 video:x:27:root\nnetdev:x:28:\nkvm:x:34:kvm\ngames:x:35:\nshadow:x:42:\n\
+                 www-data:x:82:\nusers:x:100:games\nchrony:x:101:chrony\nntp:x:123:\n\
+                 abuild:x:300:\nutmp:x:406:\nping:x:999:\nnogroup:x:65533:\nnobody:x:65534:\n\
+                 {u}:x:1000:{u}\n"
             ),
             0o640,
         ),
         Family::Pacman => (
             format!(
-                "root:x:0:0::/root:/usr/bin/bash\nbin:x:1:1::/:/usr/bin/nologin\ndaemon:x:2:2::/:/usr/bin/nologin\nmail:x:8:12::/var/spool/mail:/usr/bin/nologin\nftp:x:14:11::/srv/ftp:/usr/bin/nologin\nhttp:x:33:33::/srv/http:/usr/bin/nologin\nnobody:x:65534:65534:Kernel Overflow User:/:/usr/bin/nologin\ndbus:x:81:81:System Message Bus:/:/usr/bin/nologin\nsystemd-coredump:x:984:984:systemd Core Dumper:/:/usr/bin/nologin\nsystemd-network:x:982:982:systemd Network Management:/:/usr/bin/nologin\nsystemd-resolve:x:981:981:systemd Resolver:/:/usr/bin/nologin\nsystemd-timesync:x:980:980:systemd Time Synchronization:/:/usr/bin/nologin\n{u}:x:1000:1000:{g}:/home/{u}:/bin/bash\n",
+                "root:x:0:0::/root:/usr/bin/bash\nbin:x:1:1::/:/usr/bin/nologin\n\
+                 daemon:x:2:2::/:/usr/bin/nologin\nmail:x:8:12::/var/spool/mail:/usr/bin/nologin\n\
+                 ftp:x:14:11::/srv/ftp:/usr/bin/nologin\nhttp:x:33:33::/srv/http:/usr/bin/nologin\n\
+                 nobody:x:65534:65534:Kernel Overflow User:/:/usr/bin/nologin\ndbus:x:81:81:System \
+                 Message Bus:/:/usr/bin/nologin\nsystemd-coredump:x:984:984:systemd Core \
+                 Dumper:/:/usr/bin/nologin\nsystemd-network:x:982:982:systemd Network \
+                 Management:/:/usr/bin/nologin\nsystemd-resolve:x:981:981:systemd \
+                 Resolver:/:/usr/bin/nologin\nsystemd-timesync:x:980:980:systemd Time \
+                 Synchronization:/:/usr/bin/nologin\n{u}:x:1000:1000:{g}:/home/{u}:/bin/bash\n",
                 g = d.user_gecos
             ),
             format!(
-                "root:x:0:root\nsys:x:3:bin\nmem:x:8:\nftp:x:11:\nmail:x:12:\nlog:x:19:\nsmmsp:x:25:\nproc:x:26:\ngames:x:50:\nlock:x:54:\nnetwork:x:90:\nfloppy:x:94:\nscanner:x:96:\npower:x:98:\nadm:x:999:daemon\nwheel:x:998:{u}\nutmp:x:997:\naudio:x:996:\ndisk:x:995:\ninput:x:994:\nkmem:x:993:\nkvm:x:992:\nlp:x:991:\noptical:x:990:\nrender:x:989:\nstorage:x:987:\ntty:x:5:\nuucp:x:986:\nvideo:x:985:\nusers:x:984:\nnobody:x:65534:\ndbus:x:81:\n{u}:x:1000:\n"
+                "root:x:0:root\nsys:x:3:bin\nmem:x:8:\nftp:x:11:\nmail:x:12:\nlog:x:19:\n\
+                 smmsp:x:25:\nproc:x:26:\ngames:x:50:\nlock:x:54:\nnetwork:x:90:\nfloppy:x:94:\n\
+                 scanner:x:96:\npower:x:98:\nadm:x:999:daemon\nwheel:x:998:{u}\nutmp:x:997:\n\
+                 audio:x:996:\ndisk:x:995:\ninput:x:994:\nkmem:x:993:\nkvm:x:992:\nlp:x:991:\n\
+                 optical:x:990:\nrender:x:989:\nstorage:x:987:\ntty:x:5:\nuucp:x:986:\n\
+                 video:x:985:\nusers:x:984:\nnobody:x:65534:\ndbus:x:81:\n{u}:x:1000:\n"
             ),
             0o600,
         ),
@@ -305,8 +429,14 @@ fn users(tree: &mut Tree, d: &Distro) -> Result<(), MockDiskError> {
     tree.file("etc/group", group, 0o644)?;
     tree.file("etc/shadow", shadow, shadow_mode)?;
     tree.file("etc/gshadow", gshadow, shadow_mode)?;
-    let profile = "# ~/.profile: executed by the command interpreter for login shells.\nif [ -n \"$BASH_VERSION\" ] && [ -f \"$HOME/.bashrc\" ]; then\n    . \"$HOME/.bashrc\"\nfi\nif [ -d \"$HOME/.local/bin\" ] ; then\n    PATH=\"$HOME/.local/bin:$PATH\"\nfi\n";
-    let bashrc = "# ~/.bashrc: executed by bash(1) for non-login shells.\ncase $- in\n    *i*) ;;\n      *) return;;\nesac\nHISTCONTROL=ignoreboth\nHISTSIZE=1000\nHISTFILESIZE=2000\nshopt -s checkwinsize\nalias ls='ls --color=auto'\nalias ll='ls -alF'\n";
+    let profile = "# ~/.profile: executed by the command interpreter for login shells.\nif [ \
+                   -n \"$BASH_VERSION\" ] && [ -f \"$HOME/.bashrc\" ]; then\n    \
+                   . \"$HOME/.bashrc\"\nfi\nif [ -d \"$HOME/.local/bin\" ] ; then\n    \
+                   PATH=\"$HOME/.local/bin:$PATH\"\nfi\n";
+    let bashrc = "# ~/.bashrc: executed by bash(1) for non-login shells.\ncase $- in\n    *i*) \
+                  ;;\n      *) return;;\nesac\nHISTCONTROL=ignoreboth\nHISTSIZE=1000\n\
+                  HISTFILESIZE=2000\nshopt -s checkwinsize\nalias ls='ls --color=auto'\nalias \
+                  ll='ls -alF'\n";
     let home = format!("home/{u}");
     tree.dir(
         &home,
@@ -332,7 +462,10 @@ fn users(tree: &mut Tree, d: &Distro) -> Result<(), MockDiskError> {
     tree.dir(&format!("{home}/.ssh"), 0o700)?;
     tree.file(
         &format!("{home}/.ssh/authorized_keys"),
-        format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGuestctlMockDiskKeyNotARealKeyAAAAAAAAAAAA {u}@workstation\n"),
+        format!(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGuestctlMockDiskKeyNotARealKeyAAAAAAAAAAAA \
+                 {u}@workstation\n"
+        ),
         0o600,
     )?;
     Ok(())
@@ -371,16 +504,39 @@ fn initramfs() -> Vec<u8> {
 fn boot(tree: &mut Tree, d: &Distro, seed: u64) -> Result<(), MockDiskError> {
     let k = d.kernel;
     let banner = match d.os {
-        OsType::Ubuntu => format!("{k} (buildd@lcy02-amd64-100) #41-Ubuntu SMP PREEMPT_DYNAMIC Fri Aug  2 20:41:06 UTC 2024"),
-        OsType::Debian => format!("{k} (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.94-1 (2024-06-21)"),
-        OsType::Fedora => format!("{k} (mockbuild@c6a4b0b2f8d5414c8a0f8b0e3b2a1d6f) #1 SMP PREEMPT_DYNAMIC Thu Apr 11 18:25:26 UTC 2024"),
-        OsType::Rocky => format!("{k} (mockbuild@iad1-prod-build001.bld.equ.rockylinux.org) #1 SMP PREEMPT_DYNAMIC Wed May 1 19:11:28 UTC 2024"),
-        OsType::Alpine => format!("{k} (buildozer@build-3-20-x86_64) #1-Alpine SMP PREEMPT_DYNAMIC 2024-09-04 14:28:21"),
-        OsType::Arch => format!("{k} (linux@archlinux) #1 SMP PREEMPT_DYNAMIC Thu, 12 Sep 2024 17:21:02 +0000"),
+        OsType::Ubuntu => format!(
+            "{k} (buildd@lcy02-amd64-100) #41-Ubuntu SMP PREEMPT_DYNAMIC Fri \
+                                   Aug  2 20:41:06 UTC 2024"
+        ),
+        OsType::Debian => format!(
+            "{k} (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC \
+                                   Debian 6.1.94-1 (2024-06-21)"
+        ),
+        OsType::Fedora => format!(
+            "{k} (mockbuild@c6a4b0b2f8d5414c8a0f8b0e3b2a1d6f) #1 SMP \
+                                   PREEMPT_DYNAMIC Thu Apr 11 18:25:26 UTC 2024"
+        ),
+        OsType::Rocky => format!(
+            "{k} (mockbuild@iad1-prod-build001.bld.equ.rockylinux.org) #1 SMP \
+                                  PREEMPT_DYNAMIC Wed May 1 19:11:28 UTC 2024"
+        ),
+        OsType::Alpine => format!(
+            "{k} (buildozer@build-3-20-x86_64) #1-Alpine SMP PREEMPT_DYNAMIC \
+                                   2024-09-04 14:28:21"
+        ),
+        OsType::Arch => format!(
+            "{k} (linux@archlinux) #1 SMP PREEMPT_DYNAMIC Thu, 12 Sep 2024 \
+                                 17:21:02 +0000"
+        ),
     };
     let image = kernel_image(&banner);
-    let config = format!("#\n# Automatically generated file; DO NOT EDIT.\n# Linux/x86 {k} Kernel Configuration\n#\nCONFIG_64BIT=y\nCONFIG_X86_64=y\nCONFIG_EXT4_FS=y\nCONFIG_VFAT_FS=m\n");
-    let sysmap = "ffffffff81000000 T _text\nffffffff81000000 T startup_64\nffffffff81000070 T secondary_startup_64\n";
+    let config = format!(
+        "#\n# Automatically generated file; DO NOT EDIT.\n# Linux/x86 {k} Kernel \
+                          Configuration\n#\nCONFIG_64BIT=y\nCONFIG_X86_64=y\nCONFIG_EXT4_FS=y\n\
+                          CONFIG_VFAT_FS=m\n"
+    );
+    let sysmap = "ffffffff81000000 T _text\nffffffff81000000 T startup_64\nffffffff81000070 T \
+                  secondary_startup_64\n";
     match d.os {
         OsType::Ubuntu | OsType::Debian => {
             tree.file(&format!("boot/vmlinuz-{k}"), &image, 0o600)?;
@@ -418,7 +574,12 @@ fn boot(tree: &mut Tree, d: &Distro, seed: u64) -> Result<(), MockDiskError> {
             };
             tree.file(
                 &format!("boot/loader/entries/{id}-{k}.conf"),
-                format!("title {title}\nversion {k}\nlinux /boot/vmlinuz-{k}\ninitrd /boot/initramfs-{k}.img\noptions root=UUID=auto ro console=tty0 console=ttyS0,115200n8\ngrub_users $grub_users\ngrub_arg --unrestricted\ngrub_class kernel\n"),
+                format!(
+                    "title {title}\nversion {k}\nlinux /boot/vmlinuz-{k}\ninitrd \
+                         /boot/initramfs-{k}.img\noptions root=UUID=auto ro console=tty0 \
+                         console=ttyS0,115200n8\ngrub_users $grub_users\ngrub_arg --unrestricted\n\
+                         grub_class kernel\n"
+                ),
                 0o644,
             )?;
             tree.file("boot/grub2/grubenv", grubenv(k), 0o600)?;
@@ -451,14 +612,24 @@ fn boot(tree: &mut Tree, d: &Distro, seed: u64) -> Result<(), MockDiskError> {
 
 fn grub_cfg(d: &Distro, linux: &str, initrd: &str) -> String {
     format!(
-        "#\n# DO NOT EDIT THIS FILE\n#\n# It is automatically generated by grub-mkconfig using templates\n# from /etc/grub.d and settings from /etc/default/grub\n#\n\nset timeout=5\nset default=0\n\nmenuentry '{}' --class gnu-linux --class gnu --class os {{\n\tinsmod part_gpt\n\tinsmod ext2\n\tsearch --no-floppy --label --set=root cloudimg-rootfs\n\tlinux\t{linux} root=LABEL=cloudimg-rootfs ro console=tty1 console=ttyS0\n\tinitrd\t{initrd}\n}}\n",
+        "#\n# DO NOT EDIT THIS FILE\n#\n# It is automatically generated by grub-mkconfig using \
+         templates\n# from /etc/grub.d and settings from /etc/default/grub\n#\n\nset timeout=5\n\
+         set default=0\n\nmenuentry '{}' --class gnu-linux --class gnu --class os {{\n\tinsmod \
+         part_gpt\n\tinsmod ext2\n\tsearch --no-floppy --label --set=root \
+         cloudimg-rootfs\n\tlinux\t{linux} root=LABEL=cloudimg-rootfs ro console=tty1 \
+         console=ttyS0\n\tinitrd\t{initrd}\n}}\n",
         d.pretty_name
     )
 }
 
 /// grubenv is exactly 1024 bytes, padded with '#'.
 fn grubenv(kernel: &str) -> Vec<u8> {
-    let mut s = format!("# GRUB Environment Block\n# WARNING: Do not edit this file by tools other than grub-editenv!!!\nsaved_entry={kernel}\nboot_success=0\n").into_bytes();
+    let mut s = format!(
+        "# GRUB Environment Block\n# WARNING: Do not edit this file by tools other \
+                         than grub-editenv!!!\nsaved_entry={kernel}\n\
+                         boot_success=0\n"
+    )
+    .into_bytes();
     s.resize(1024, b'#');
     s
 }
@@ -498,7 +669,10 @@ fn programs(tree: &mut Tree, d: &Distro) -> Result<(), MockDiskError> {
             0o755,
         )?;
         tree.symlink("lib/libc.musl-x86_64.so.1", "ld-musl-x86_64.so.1")?;
-        tree.file("etc/profile", "export PATH=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\nexport PAGER=less\numask 022\n", 0o644)?;
+        let profile =
+            "export PATH=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\n\
+                       export PAGER=less\numask 022\n";
+        tree.file("etc/profile", profile, 0o644)?;
         return Ok(());
     }
     for prog in [
@@ -542,7 +716,12 @@ fn programs(tree: &mut Tree, d: &Distro) -> Result<(), MockDiskError> {
             "usr/lib64/ld-linux-x86-64.so.2",
             "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
         )?;
-        tree.file("etc/bash.bashrc", "# System-wide .bashrc file for interactive bash(1) shells.\n[ -z \"$PS1\" ] && return\nshopt -s checkwinsize\n", 0o644)?;
+        tree.file(
+            "etc/bash.bashrc",
+            "# System-wide .bashrc file for interactive bash(1) shells.\n\
+                                      [ -z \"$PS1\" ] && return\nshopt -s checkwinsize\n",
+            0o644,
+        )?;
     } else {
         tree.symlink("usr/bin/sh", "bash")?;
         let libdir = if d.os == OsType::Arch {
@@ -565,8 +744,17 @@ fn programs(tree: &mut Tree, d: &Distro) -> Result<(), MockDiskError> {
         } else {
             "etc/bashrc"
         };
-        tree.file(rc, "# /etc/bashrc\n\n# System wide functions and aliases\n# Environment stuff goes in /etc/profile\n", 0o644)?;
+        tree.file(
+            rc,
+            "# /etc/bashrc\n\n# System wide functions and aliases\n# Environment stuff \
+                       goes in /etc/profile\n",
+            0o644,
+        )?;
     }
-    tree.file("etc/profile", "# /etc/profile: system-wide .profile file for the Bourne shell (sh(1))\nif [ \"$(id -u)\" -eq 0 ]; then\n  PATH=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\nelse\n  PATH=\"/usr/local/bin:/usr/bin:/bin\"\nfi\nexport PATH\n", 0o644)?;
+    let profile = "# /etc/profile: system-wide .profile file for the Bourne shell (sh(1))\n\
+                   if [ \"$(id -u)\" -eq 0 ]; then\n  \
+                   PATH=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\n\
+                   else\n  PATH=\"/usr/local/bin:/usr/bin:/bin\"\nfi\nexport PATH\n";
+    tree.file("etc/profile", profile, 0o644)?;
     Ok(())
 }

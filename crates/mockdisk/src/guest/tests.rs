@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
+use guestctl_testkit::have;
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -79,10 +80,6 @@ fn is_elf_x86_64(root: &Path, rel: &str) -> bool {
         && b[4] == 2
         && b[5] == 1
         && u16::from_le_bytes([b[18], b[19]]) == 62
-}
-
-fn tool(name: &str) -> bool {
-    Command::new(name).arg("--version").output().is_ok()
 }
 
 #[test]
@@ -280,8 +277,7 @@ fn distro_release_files() {
 /// `dpkg-query --admindir` lists exactly the packages of the ground truth.
 #[test]
 fn dpkg_query_reads_the_status_file() {
-    if !tool("dpkg-query") {
-        eprintln!("skipping: dpkg-query is not installed");
+    if !have("dpkg-query") {
         return;
     }
     for os in [OsType::Ubuntu, OsType::Debian] {
@@ -335,11 +331,13 @@ fn rpm_reads_the_sqlite_database() {
         assert!(read(r, "etc/dnf/dnf.conf").contains("[main]"));
         // libguestfs says "dnf" (not "yum") for Fedora only if /usr/bin/dnf is a file.
         assert_eq!(link(r, "usr/bin/dnf"), "dnf-3");
-        assert!(r.join("usr/bin/dnf").is_file(), "{os:?}: /usr/bin/dnf resolves to a file");
+        assert!(
+            r.join("usr/bin/dnf").is_file(),
+            "{os:?}: /usr/bin/dnf resolves to a file"
+        );
         assert!(read(r, "usr/bin/dnf-3").starts_with("#!/usr/bin/python3\n"));
         check_schema(&r.join("usr/lib/sysimage/rpm/rpmdb.sqlite"), &c);
-        if !tool("rpm") {
-            eprintln!("skipping the rpm -qa check: rpm is not installed");
+        if !have("rpm") {
             continue;
         }
         same_schema_as_rpm_initdb(&r.join("usr/lib/sysimage/rpm/rpmdb.sqlite"));
@@ -486,7 +484,11 @@ fn check_schema(db: &Path, c: &GuestContent) {
             r.get(0)
         })
         .unwrap();
-    assert_eq!(sql, "CREATE TABLE 'Name' (key 'TEXT' NOT NULL, hnum INTEGER NOT NULL, idx INTEGER NOT NULL, FOREIGN KEY (hnum) REFERENCES 'Packages'(hnum))");
+    assert_eq!(
+        sql,
+        "CREATE TABLE 'Name' (key 'TEXT' NOT NULL, hnum INTEGER NOT NULL, idx INTEGER NOT NULL, \
+         FOREIGN KEY (hnum) REFERENCES 'Packages'(hnum))"
+    );
     let sql: String = conn
         .query_row(
             "SELECT sql FROM sqlite_master WHERE name='Packages'",
@@ -845,33 +847,4 @@ fn version_splitting_matches_virt_inspector() {
         s("2:9.1.0016-1ubuntu7.2"),
         (2, "9.1.0016".into(), "1ubuntu7.2".into())
     );
-}
-
-/// Not a test of speed (that is the criterion benchmark's job): prints how long the
-/// issue's reference workload takes. `cargo test --release -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn timing_2000_packages_1000_files() {
-    for os in OsType::ALL {
-        let dir = scratch();
-        let t = std::time::Instant::now();
-        populate(dir.path(), &spec(os, 2000, 1000, 1)).unwrap();
-        eprintln!("{os:?}: {:?}", t.elapsed());
-    }
-}
-
-/// Writes a guest for manual inspection: `MDGUEST_DUMP_DIR=/empty/dir MDGUEST_OS=fedora
-/// cargo test -p guestctl-mockdisk dump_for_inspection -- --ignored`.
-#[test]
-#[ignore]
-fn dump_for_inspection() {
-    let (Ok(dir), Ok(os)) = (
-        std::env::var("MDGUEST_DUMP_DIR"),
-        std::env::var("MDGUEST_OS"),
-    ) else {
-        eprintln!("set MDGUEST_DUMP_DIR and MDGUEST_OS");
-        return;
-    };
-    let c = populate(Path::new(&dir), &spec(os.parse().unwrap(), 50, 20, 1)).unwrap();
-    eprintln!("{}", serde_json::to_string_pretty(&c).unwrap());
 }

@@ -11,7 +11,11 @@ use std::process::Command;
 /// Run a command, returning (success, stdout, stderr).
 pub fn sh(cmd: &mut Command) -> (bool, String, String) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A raw view of the image: itself, or a raw conversion of a qcow2 (in `dir`).
@@ -19,8 +23,14 @@ pub fn raw_of(disk: &MockDisk, dir: &Path) -> PathBuf {
     match disk.format() {
         DiskFormat::Raw => disk.path().to_path_buf(),
         DiskFormat::Qcow2 => {
-            let raw = dir.join(format!("{}.raw", disk.path().file_name().unwrap().to_string_lossy()));
-            let (ok, _, err) = sh(Command::new("qemu-img").args(["convert", "-f", "qcow2", "-O", "raw"]).arg(disk.path()).arg(&raw));
+            let raw = dir.join(format!(
+                "{}.raw",
+                disk.path().file_name().unwrap().to_string_lossy()
+            ));
+            let (ok, _, err) = sh(Command::new("qemu-img")
+                .args(["convert", "-f", "qcow2", "-O", "raw"])
+                .arg(disk.path())
+                .arg(&raw));
             assert!(ok, "qemu-img convert: {err}");
             raw
         }
@@ -34,13 +44,19 @@ pub fn extract(img: &Path, offset: u64, len: u64, dir: &Path, name: &str) -> Pat
     f.seek(SeekFrom::Start(offset)).unwrap();
     let mut buf = vec![0u8; len as usize];
     f.read_exact(&mut buf).unwrap();
-    std::fs::File::create(&out).unwrap().write_all(&buf).unwrap();
+    std::fs::File::create(&out)
+        .unwrap()
+        .write_all(&buf)
+        .unwrap();
     out
 }
 
 /// `debugfs -R 'cat PATH'` on an extracted ext filesystem.
 pub fn debugfs_cat(fs: &Path, path: &str) -> String {
-    let (ok, out, err) = sh(Command::new("debugfs").arg("-R").arg(format!("cat {path}")).arg(fs));
+    let (ok, out, err) = sh(Command::new("debugfs")
+        .arg("-R")
+        .arg(format!("cat {path}"))
+        .arg(fs));
     assert!(ok, "debugfs cat {path}: {err}");
     out
 }
@@ -48,7 +64,10 @@ pub fn debugfs_cat(fs: &Path, path: &str) -> String {
 /// `blkid -p -o export` of a file, as key/value pairs.
 pub fn blkid(path: &Path) -> std::collections::BTreeMap<String, String> {
     let (_, out, _) = sh(Command::new("blkid").args(["-p", "-o", "export"]).arg(path));
-    out.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    out.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Check the partition table with sfdisk (and sgdisk for GPT) against the manifest.
@@ -88,16 +107,32 @@ pub fn check_table(raw: &Path, m: &Manifest) {
 
 /// Every filesystem of the manifest: (disk offset, size, the manifest entry).
 pub fn filesystems(m: &Manifest) -> Vec<(u64, u64, guestctl_mockdisk::FilesystemManifest)> {
-    let mut v: Vec<_> = m.partitions.iter().filter_map(|p| p.filesystem.clone().map(|f| (p.start_bytes, p.size_bytes, f))).collect();
+    let mut v: Vec<_> = m
+        .partitions
+        .iter()
+        .filter_map(|p| {
+            p.filesystem
+                .clone()
+                .map(|f| (p.start_bytes, p.size_bytes, f))
+        })
+        .collect();
     if let Some(l) = &m.lvm {
-        v.extend(l.logical_volumes.iter().map(|lv| (lv.disk_offset_bytes, lv.size_bytes, lv.filesystem.clone())));
+        v.extend(
+            l.logical_volumes
+                .iter()
+                .map(|lv| (lv.disk_offset_bytes, lv.size_bytes, lv.filesystem.clone())),
+        );
     }
     v
 }
 
 /// Extract and check every filesystem: e2fsck/fsck.fat clean, blkid type, UUID
 /// and label as in the manifest. Returns the extracted files by mountpoint and guest.
-pub fn check_filesystems(raw: &Path, m: &Manifest, dir: &Path) -> Vec<(Option<usize>, String, PathBuf)> {
+pub fn check_filesystems(
+    raw: &Path,
+    m: &Manifest,
+    dir: &Path,
+) -> Vec<(Option<usize>, String, PathBuf)> {
     let mut out = Vec::new();
     for (i, (off, len, fs)) in filesystems(m).into_iter().enumerate() {
         let part = extract(raw, off, len, dir, &format!("fs{i}"));
@@ -106,9 +141,17 @@ pub fn check_filesystems(raw: &Path, m: &Manifest, dir: &Path) -> Vec<(Option<us
         } else {
             sh(Command::new("e2fsck").arg("-fn").arg(&part))
         };
-        assert!(ok, "{} {:?} not clean:\n{o}\n{e}", fs.fs_type, fs.mountpoint);
+        assert!(
+            ok,
+            "{} {:?} not clean:\n{o}\n{e}",
+            fs.fs_type, fs.mountpoint
+        );
         let id = blkid(&part);
-        assert_eq!(id.get("TYPE").map(String::as_str), Some(fs.fs_type.as_str()), "{id:?}");
+        assert_eq!(
+            id.get("TYPE").map(String::as_str),
+            Some(fs.fs_type.as_str()),
+            "{id:?}"
+        );
         assert_eq!(id.get("UUID"), Some(&fs.uuid), "{id:?}");
         assert_eq!(id.get("LABEL"), Some(&fs.label), "{id:?}");
         out.push((fs.guest, fs.mountpoint.clone().unwrap_or_default(), part));
@@ -118,17 +161,28 @@ pub fn check_filesystems(raw: &Path, m: &Manifest, dir: &Path) -> Vec<(Option<us
 
 /// The root filesystem image of guest `g` among extracted filesystems.
 pub fn root_of(fss: &[(Option<usize>, String, PathBuf)], g: usize) -> &Path {
-    fss.iter().find(|(gg, mp, _)| *gg == Some(g) && mp == "/").map(|(_, _, p)| p.as_path()).expect("root filesystem")
+    fss.iter()
+        .find(|(gg, mp, _)| *gg == Some(g) && mp == "/")
+        .map(|(_, _, p)| p.as_path())
+        .expect("root filesystem")
 }
 
 /// The filesystem image mounted at `mp` by guest `g`.
-pub fn mounted_at<'a>(fss: &'a [(Option<usize>, String, PathBuf)], g: usize, mp: &str) -> Option<&'a Path> {
-    fss.iter().find(|(gg, m, _)| (*gg == Some(g) || gg.is_none()) && m == mp).map(|(_, _, p)| p.as_path())
+pub fn mounted_at<'a>(
+    fss: &'a [(Option<usize>, String, PathBuf)],
+    g: usize,
+    mp: &str,
+) -> Option<&'a Path> {
+    fss.iter()
+        .find(|(gg, m, _)| (*gg == Some(g) || gg.is_none()) && m == mp)
+        .map(|(_, _, p)| p.as_path())
 }
 
 /// Check a qcow2 image with qemu-img.
 pub fn check_qcow2(disk: &MockDisk) {
-    let (ok, out, err) = sh(Command::new("qemu-img").args(["info", "--output=json"]).arg(disk.path()));
+    let (ok, out, err) = sh(Command::new("qemu-img")
+        .args(["info", "--output=json"])
+        .arg(disk.path()));
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["format"], "qcow2");
@@ -139,7 +193,10 @@ pub fn check_qcow2(disk: &MockDisk) {
 
 /// Entries of a directory (names), to check nothing was left behind.
 pub fn dir_names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }

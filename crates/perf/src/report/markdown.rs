@@ -1,4 +1,4 @@
-//! The Markdown report, in the spec's shape ("Example Validation Report").
+//! The Markdown report, in the shape docs/requirements.md gives (date, commit, results, comparison).
 
 use std::fmt::Write as _;
 
