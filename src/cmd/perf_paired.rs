@@ -40,6 +40,10 @@ pub struct PairedArgs {
     /// the reports. Writes no baseline.
     #[arg(long)]
     self_check: bool,
+    /// Adds busy work to every measured iteration of this build, in percent of the
+    /// iteration's time (an injected slowdown, to check the detector end to end).
+    #[arg(long, hide = true, default_value_t = 0.0)]
+    inject_slowdown: f64,
 }
 
 /// What the paired run takes from validate's other options.
@@ -93,18 +97,9 @@ pub fn keep_binary(rd: &ResultsDir) {
     }
 }
 
-fn repo_root() -> anyhow::Result<PathBuf> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--show-toplevel"])
-        .output()
-        .context("running git")?;
-    anyhow::ensure!(out.status.success(), "not inside a git repository");
-    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-}
-
 /// The binary of `commit`, from the rebuild cache under `target/` or built now.
 fn build_commit(commit: &str) -> anyhow::Result<PathBuf> {
-    let repo = repo_root()?;
+    let repo = binaries::repo_root()?;
     let full = binaries::resolve_revision(&repo, commit)?;
     let cache = repo
         .join("target")
@@ -200,6 +195,7 @@ pub fn try_paired(
         rounds: a.rounds,
         min_rounds: a.rounds.min(PairedPlan::default().min_rounds),
         warmup: ctx.warmup,
+        spin_percent: a.inject_slowdown,
         ..PairedPlan::default()
     };
     let work = guestctl_perf::store::temp_dir("guestctl-paired-")?;

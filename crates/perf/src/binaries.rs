@@ -148,3 +148,17 @@ pub fn resolve_revision(repo: &Path, rev: &str) -> Result<String, PerfError> {
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
+
+/// The top directory of the git repository around the working directory.
+pub fn repo_root() -> Result<PathBuf, PerfError> {
+    let out = Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .map_err(|e| PerfError::operation(format!("running git: {e}")))?;
+    if !out.status.success() {
+        return Err(PerfError::invalid(
+            "not inside a git repository: a baseline binary can only be rebuilt from git",
+        ));
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}

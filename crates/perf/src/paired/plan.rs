@@ -30,7 +30,7 @@ impl Default for PairedPlan {
             rounds: 10,
             min_rounds: 6,
             block_iterations: None,
-            target_block_ns: 2e6,
+            target_block_ns: 2e7,
             max_block_iterations: 5,
             test_budget_ns: 2.5e9,
             warmup: 1,
@@ -68,7 +68,9 @@ mod tests {
     fn fast_tests_get_full_blocks_and_rounds_slow_ones_the_minimum() {
         let p = PairedPlan::default();
         assert_eq!(p.schedule(10_000.0), (5, 10));
-        assert_eq!(p.schedule(1e6), (2, 10));
+        // 5 ms: 4 per block (20 ms), 80 ms per round: all 10 rounds fit.
+        assert_eq!(p.schedule(5e6), (4, 10));
+        assert_eq!(p.schedule(2e7), (1, 10));
         // 200 ms per iteration: one per block, rounds cut to the minimum.
         assert_eq!(p.schedule(2e8), (1, 6));
         // 80 ms: 0.32 s per round, 7 rounds fit 2.5 s.
