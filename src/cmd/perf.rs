@@ -402,69 +402,25 @@ fn run_routine(a: RunRoutineArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Measures the suite's instruction counts, each test in a child process of this
-/// binary under callgrind, `jobs` tests at a time (instruction counts do not depend
-/// on the machine's load, so running tests side by side changes no figure).
+/// Measures the suite's instruction counts (guestctl-perf's pool of callgrind
+/// processes), with the progress bar.
 fn run_instructions(
     suite: guestctl_perf::Suite,
     results: &mut PerfTestSuite,
     plan: RunPlan,
-    warmup: usize,
     jobs: usize,
     progress: &mut Progress,
 ) -> anyhow::Result<Vec<guestctl_perf::suite::Failure>> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     let exe =
         std::env::current_exe().context("finding the guestctl binary to run under callgrind")?;
-    let runner = guestctl_perf::callgrind::Runner::new(exe)?;
-    let work: Vec<(String, usize)> = suite
-        .names()
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.to_string(), suite.iterations_of(i, plan)))
-        .collect();
-    let next = AtomicUsize::new(0);
     let bar = progress.bar.clone();
-    let mut measured: std::collections::HashMap<String, Result<Vec<f64>, PerfError>> =
-        std::collections::HashMap::new();
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..jobs.clamp(1, work.len().max(1)))
-            .map(|_| {
-                s.spawn(|| {
-                    let mut out = Vec::new();
-                    while let Some((name, iterations)) =
-                        work.get(next.fetch_add(1, Ordering::Relaxed))
-                    {
-                        bar.set_message(name.clone());
-                        out.push((name.clone(), runner.measure(name, *iterations, warmup)));
-                        bar.inc((*iterations + warmup) as u64);
-                    }
-                    out
-                })
-            })
-            .collect();
-        for w in workers {
-            match w.join() {
-                Ok(done) => measured.extend(done),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-    });
-    // Recorded in the suite's order, from the counts measured above.
-    Ok(suite.run_external(
-        results,
-        plan,
-        guestctl_perf::Unit::Instructions,
-        "callgrind_instructions",
-        progress,
-        &mut |name, _| {
-            measured.remove(name).unwrap_or_else(|| {
-                Err(PerfError::operation(format!(
-                    "test {name} was not measured"
-                )))
-            })
-        },
-    ))
+    let done = move |name: &str, n: usize| {
+        bar.set_message(name.to_string());
+        bar.inc(n as u64);
+    };
+    Ok(guestctl_perf::instructions::measure_instructions(
+        exe, suite, results, plan, jobs, progress, &done,
+    )?)
 }
 
 fn check_threshold(t: Option<f64>) -> anyhow::Result<()> {
@@ -668,7 +624,7 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         let jobs = a.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
-        run_instructions(suite, &mut results, plan, a.warmup, jobs, &mut progress)?
+        run_instructions(suite, &mut results, plan, jobs, &mut progress)?
     } else {
         // Memory per iteration: the counting allocator of main.rs, on for the run.
         let was = guestctl_perf::memory::set_counting(!a.no_memory);

@@ -46,6 +46,7 @@ pub mod compare;
 pub mod drift;
 mod error;
 pub mod fingerprint;
+pub mod instructions;
 pub mod measure;
 pub mod memory;
 pub mod paired;
