@@ -2,7 +2,7 @@
 //! driven over JSON Lines ([`protocol`]), so that two builds can be measured in
 //! alternating rounds on the same workload ([`crate::paired`]).
 //!
-//! [`serve`] is the worker's side, [`WorkerProcess`] the orchestrator's; both meet
+//! [`serve()`] is the worker's side, [`WorkerProcess`] the orchestrator's; both meet
 //! at the [`Worker`] trait, which tests implement with scripted values.
 
 pub mod client;
