@@ -178,3 +178,88 @@ fn a_failing_test_is_reported_and_the_others_compared() {
     assert!(c.error.as_deref().unwrap().contains("setup failed"));
     assert_eq!(out.current.tests.len(), 2);
 }
+
+#[test]
+fn self_check_reports_false_alarms_and_detection_per_level() {
+    use guestctl_perf::paired::{run_self_check, self_check_notes, SELF_CHECK_SPINS};
+    let names: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+    let machine = Rc::new(RefCell::new(Machine {
+        rng: Rng::new(11),
+        log: Vec::new(),
+        factor: 1.0,
+    }));
+    let worker = |side| MockWorker {
+        side,
+        machine: machine.clone(),
+        slower: Vec::new(),
+        fail_prepare: None,
+    };
+    let (mut base, mut cur) = (worker("A"), worker("B"));
+    let mut sides = Sides {
+        baseline: &mut base,
+        current: &mut cur,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = PairedPlan {
+        block_iterations: Some(2),
+        ..PairedPlan::default()
+    };
+    let scenarios = run_self_check(
+        &names,
+        &plan,
+        &SELF_CHECK_SPINS,
+        &mut sides,
+        tmp.path(),
+        &mut NoObserver,
+    );
+    let metas: Vec<TestMeta> = names
+        .iter()
+        .map(|n| TestMeta {
+            name: n.clone(),
+            params: Default::default(),
+            operation: None,
+        })
+        .collect();
+    let info = RunInfo {
+        timestamp: "2026-01-01T00:00:00Z".into(),
+        git_commit: "abc".into(),
+        machine: guestctl_perf::Fingerprint::current(),
+    };
+    let comparisons: Vec<_> = scenarios
+        .iter()
+        .map(|s| {
+            paired_outcome(
+                &s.runs,
+                &s.failures,
+                &metas,
+                PerfTestSuite::new(),
+                info.clone(),
+                &CompareConfig::new(5.0),
+            )
+            .unwrap()
+            .comparison
+        })
+        .collect();
+    let notes = self_check_notes(&SELF_CHECK_SPINS, &comparisons);
+    // +5 % at a 5 % threshold is a coin toss by construction: only its line is checked.
+    assert_eq!(
+        [&notes[0], &notes[2], &notes[3]],
+        [
+            "self-check A/A (no change): false alarms in 0 of 2 tests (0%)",
+            "self-check injected +10%: detected in 2 of 2 tests (100%)",
+            "self-check injected +30%: detected in 2 of 2 tests (100%)",
+        ]
+    );
+    assert!(notes[1].starts_with("self-check injected +5%: detected in "));
+    assert!(
+        notes[4].starts_with("self-check a: +0% unchanged; +5% "),
+        "{}",
+        notes[4]
+    );
+    assert!(
+        notes[4].ends_with("; +10% regression; +30% regression"),
+        "{}",
+        notes[4]
+    );
+    assert_eq!(notes.len(), 6);
+}
