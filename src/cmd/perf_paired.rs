@@ -81,6 +81,7 @@ pub fn this_binary() -> Option<BinaryInfo> {
     Some(BinaryInfo {
         sha256: binaries::sha256_file(&exe).ok()?,
         git_commit: guestctl_perf::fingerprint::git_commit(),
+        dirty: binaries::worktree_dirty(),
     })
 }
 
@@ -142,6 +143,13 @@ fn baseline_binary(
     };
     if let Some(p) = binaries::find_kept(rd.root(), &info.sha256) {
         return Ok(Ok((p, info.git_commit.clone())));
+    }
+    if info.dirty {
+        return Ok(Err(format!(
+            "{UNPAIRED_LABEL} (the baseline was built from a modified tree, so its commit \
+             does not rebuild it, and its binary is not under {}/bin; pass --baseline-bin PATH)",
+            rd.root().display()
+        )));
     }
     match build_commit(&info.git_commit) {
         Ok(p) => Ok(Ok((p, info.git_commit.clone()))),

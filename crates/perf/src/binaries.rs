@@ -26,6 +26,10 @@ pub struct BinaryInfo {
     pub sha256: String,
     /// The git commit it was built from (`unknown` outside a repository).
     pub git_commit: String,
+    /// Whether the working tree had uncommitted changes: then the commit does not
+    /// rebuild this binary.
+    #[serde(default)]
+    pub dirty: bool,
 }
 
 /// SHA-256 of the file at `path`, lowercase hex.
@@ -161,4 +165,14 @@ pub fn repo_root() -> Result<PathBuf, PerfError> {
         ));
     }
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// Whether the working tree around the working directory has uncommitted changes to
+/// tracked files (`git status --porcelain --untracked-files=no`); `true` when git
+/// cannot tell, so that nothing is rebuilt from a commit that may not match.
+pub fn worktree_dirty() -> bool {
+    Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .output()
+        .map_or(true, |o| !o.status.success() || !o.stdout.is_empty())
 }
