@@ -12,11 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// The test-only regf writer of the hive crate (self-contained, written from the
-/// format description), included by path: it builds real SOFTWARE and SYSTEM hives.
-#[path = "../crates/hive/src/testwriter.rs"]
-#[allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
-mod regf;
+/// The hive crate's regf writer (written from the format description, sharing no
+/// code with the reader): it builds real SOFTWARE and SYSTEM hives.
+use guestctl_hive::testwriter as regf;
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -490,29 +488,86 @@ fn user_errors_name_the_file_once_and_the_way_out() {
     assert_eq!(err.matches(j).count(), 1, "{err}");
 }
 
-/// Each part of an error is said once: a missing guest path, a guest directory
-/// read as a file, a truncated qcow2 image (whose block error already names it).
+/// The `error:` lines of `o`, checked to say each part of their chain once
+/// (parts are separated by `": "`), and `image` once in all of stderr.
+fn assert_each_part_once(o: &Output, image: &str) -> String {
+    let err = stderr(o);
+    assert!(!o.status.success(), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    for line in &lines {
+        let parts: Vec<&str> = line.split(": ").collect();
+        for (i, p) in parts.iter().enumerate() {
+            assert!(!parts[..i].contains(p), "{p:?} said twice: {err}");
+        }
+    }
+    assert_eq!(err.matches(image).count(), 1, "{err}");
+    err
+}
+
+/// Each part of an error chain is said once, by every command that opens an
+/// image, on a missing file, a truncated qcow2 image and random bytes; and by `ls`
+/// and `cat` on a missing guest path and a directory read as a file.
 #[test]
 fn errors_say_each_thing_once() {
     let f = fixture();
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
+    let missing = dir.path().join("missing.img");
+    let cut = write(dir.path(), "cut.qcow2", b"QFI\xfb\x00\x00\x00\x03");
+    let mut random = vec![0u8; 256 * 1024];
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for b in &mut random {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x.to_le_bytes()[0];
+    }
+    let random = write(dir.path(), "random.img", &random);
+    let cases: [(&Path, &str); 3] = [
+        (&missing, "no such file"),
+        (&cut, "shorter than a qcow2 header"),
+        (&random, "not a disk image"),
+    ];
+    for (image, says) in cases {
+        let img = image.to_str().unwrap();
+        for cmd in [
+            &["inspect", img][..],
+            &["filesystems", img],
+            &["packages", img],
+            &["ls", img, "/etc"],
+            &["cat", img, "/etc/hostname"],
+        ] {
+            let o = guestctl(cmd, &cache);
+            if cmd[0] == "filesystems" && image == random.as_path() {
+                // Random bytes are a disk with one unknown filesystem, not an error.
+                assert!(o.status.success(), "{}", stderr(&o));
+                continue;
+            }
+            let err = assert_each_part_once(&o, img);
+            let says = match cmd[0] {
+                "ls" | "cat" if image == random.as_path() => "no operating system found",
+                _ => says,
+            };
+            assert!(err.contains(says), "{cmd:?}: {err}");
+        }
+    }
     let img = f.ubuntu.path().to_str().unwrap();
-    let o = guestctl(&["ls", img, "/no/such/dir"], &cache);
-    assert!(!o.status.success());
-    assert_eq!(stderr(&o).matches("not found").count(), 1, "{}", stderr(&o));
-    let o = guestctl(&["cat", img, "/etc"], &cache);
-    assert!(!o.status.success());
-    assert_eq!(stderr(&o).matches("directory").count(), 1, "{}", stderr(&o));
-    let q = write(dir.path(), "cut.qcow2", b"QFI\xfb\x00\x00\x00\x03");
-    let o = guestctl(&["inspect", q.to_str().unwrap()], &cache);
-    assert!(!o.status.success());
-    assert_eq!(stderr(&o).matches("cut.qcow2").count(), 1, "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("shorter than a qcow2 header"),
-        "{}",
-        stderr(&o)
-    );
+    for (cmd, says) in [
+        (&["ls", img, "/no/such/dir"][..], "/no/such/dir: "),
+        (&["ls", img, "/dev/sda1:/no/such/dir"], "/no/such/dir: "),
+        (&["cat", img, "/no/such/file"], "/no/such/file: "),
+        (&["cat", img, "/etc"], "/etc: "),
+    ] {
+        let o = guestctl(cmd, &cache);
+        let err = assert_each_part_once(&o, img);
+        assert!(err.contains(says), "{cmd:?}: {err}");
+        assert_eq!(
+            err.matches(cmd[2].trim_start_matches("/dev/sda1:")).count(),
+            1,
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -275,9 +275,7 @@ fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     // JSON is many lines (a write(2) per line cost more than the inspection of a
     // cached image). serde_json's own writer would also hide a closed pipe's
     // `BrokenPipe` from `main` (its error is not an io::Error).
-    let mut bytes = serde_json::to_vec_pretty(v)?;
-    bytes.push(b'\n');
-    write_stdout(&bytes)
+    write_stdout(&guestctl_perf::report::to_json_bytes(v)?)
 }
 
 /// Split `DEVICE:PATH`; a plain `/PATH` has no device.
@@ -353,7 +351,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     allow_backing: open.allow_backing,
                 },
             )
-            .with_context(|| format!("cannot open {}", disk.display()))?;
+            .context("cannot open")?;
             let fss = launched.filesystems();
             if json {
                 print_json(&fss)?;
@@ -448,7 +446,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
             let entries = g
                 .read_dir(&p)
-                .with_context(|| format!("cannot list {path} in {}", disk.display()))?;
+                .with_context(|| format!("cannot list in {}", disk.display()))?;
             let base = if p.ends_with('/') {
                 p.clone()
             } else {
@@ -512,7 +510,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
             let bytes = g
                 .read_file(&p, guestctl_fs::MAX_FILE_READ)
-                .with_context(|| format!("cannot read {path} in {}", disk.display()))?;
+                .with_context(|| format!("cannot read in {}", disk.display()))?;
             write_stdout(&bytes)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -184,7 +184,7 @@ fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
     }
     let disk = result.with_context(|| format!("cannot create {}", a.out.display()))?;
     if a.json {
-        super::write_stdout(format!("{}\n", disk.manifest().to_json()).as_bytes())?;
+        super::write_stdout(format!("{}\n", disk.manifest().to_json()?).as_bytes())?;
     } else {
         print_summary(&a.out, disk.manifest(), !a.no_manifest)?;
     }

@@ -432,13 +432,13 @@ fn check_threshold(t: Option<f64>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn render(report: &Report, format: Format) -> Vec<u8> {
-    match format {
+fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
+    Ok(match format {
         Format::Terminal => terminal_table(report).into_bytes(),
         Format::Markdown => markdown_report(report).into_bytes(),
-        Format::Json => report.to_json(),
+        Format::Json => report.to_json()?,
         Format::Github => github_annotations(report).into_bytes(),
-    }
+    })
 }
 
 fn print(bytes: &[u8]) -> anyhow::Result<()> {
@@ -734,7 +734,7 @@ fn finish(
 ) -> anyhow::Result<ExitCode> {
     store::write_atomic(
         &rd.current_path(),
-        &guestctl_perf::report::to_json_bytes(&run),
+        &guestctl_perf::report::to_json_bytes(&run)?,
     )?;
     let hist = guestctl_dashboard::History::open(rd.root());
     hist.append_run(&run, guestctl_dashboard::EntryKind::Run)
@@ -742,14 +742,14 @@ fn finish(
     if matches!(action, BaselineAction::Created { .. }) {
         store::write_atomic(
             &rd.baseline_path(),
-            &guestctl_perf::report::to_json_bytes(&run),
+            &guestctl_perf::report::to_json_bytes(&run)?,
         )?;
         hist.append_run(&run, guestctl_dashboard::EntryKind::Baseline)
             .context("recording the new baseline in the history")?;
     }
     let report = Report::new(run, action, comparison);
     store::write_atomic(&rd.report_md_path(), markdown_report(&report).as_bytes())?;
-    store::write_atomic(&rd.report_json_path(), &report.to_json())?;
+    store::write_atomic(&rd.report_json_path(), &report.to_json()?)?;
     let read = hist.entries().context("reading the performance history")?;
     for w in &read.warnings {
         eprintln!("warning: {w}");
@@ -766,7 +766,7 @@ fn finish(
     a.export.write(&report)?;
 
     if a.json {
-        print_verdict(&report.to_json())?;
+        print_verdict(&report.to_json()?)?;
     } else {
         let mut text = terminal_table(&report);
         text.push_str(&format!(
@@ -841,7 +841,7 @@ fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
     }
     a.export.write(&report)?;
     let format = if a.json { Format::Json } else { a.format };
-    print_verdict(&render(&report, format))?;
+    print_verdict(&render(&report, format)?)?;
     Ok(ExitCode::from(report.exit_code()))
 }
 
@@ -862,10 +862,10 @@ fn bench(a: BenchArgs) -> anyhow::Result<ExitCode> {
     suite.push(result.clone());
     let run = suite.to_run();
     if let Some(out) = &a.output {
-        store::write_atomic(out, &guestctl_perf::report::to_json_bytes(&run))?;
+        store::write_atomic(out, &guestctl_perf::report::to_json_bytes(&run)?)?;
     }
     if a.json {
-        print(&guestctl_perf::report::to_json_bytes(&run))?;
+        print(&guestctl_perf::report::to_json_bytes(&run)?)?;
     } else {
         let report = Report::new(run, BaselineAction::None, None);
         let mut text = terminal_table(&report);
@@ -945,7 +945,7 @@ fn show(results_dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
         );
     };
     if json {
-        print(&guestctl_perf::report::to_json_bytes(&baseline))?;
+        print(&guestctl_perf::report::to_json_bytes(&baseline)?)?;
     } else {
         let mut text = format!(
             "baseline {}: commit {}, {}\nmachine: {}\n",
@@ -968,7 +968,7 @@ fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
         anyhow::anyhow!("{e}: run `guestctl perf validate` first to produce a report")
     })?;
     let report = Report::from_json(&bytes, &path)?;
-    print_verdict(&render(&report, a.format))?;
+    print_verdict(&render(&report, a.format)?)?;
     Ok(ExitCode::from(report.exit_code()))
 }
 

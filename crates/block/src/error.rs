@@ -1,10 +1,19 @@
-//! The block layer's error type.
+//! The block layer's error type, and [`chain_text`], which renders any error with
+//! its causes.
+//!
+//! Errors in guestctl form a chain: each layer's `Display` says only its own part
+//! (what it was doing, on which device, volume or path) and returns the error
+//! underneath from `source()`. Whoever prints an error prints the chain once
+//! (`anyhow`'s `{:#}` in the binary, [`chain_text`] where a library keeps text).
 
 use std::fmt;
 
 /// What kind of failure, stable enough to match on.
+///
+/// Not `#[non_exhaustive]`: the layers above map every kind to one of theirs with
+/// an exhaustive `match`, so a new kind is a compile error there instead of
+/// silently becoming another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ErrorKind {
     /// The host's I/O failed.
     Io,
@@ -23,7 +32,8 @@ pub enum ErrorKind {
     BackingNotAllowed,
 }
 
-/// A block-layer error: a kind, an optional offset, context and a source.
+/// A block-layer error: a kind, an optional offset, context and a source. `Display`
+/// shows the context, message and offset; the cause is the `source()`.
 #[derive(Debug, thiserror::Error)]
 pub struct BlockError {
     kind: ErrorKind,
@@ -43,11 +53,21 @@ impl fmt::Display for BlockError {
         if let Some(o) = self.offset {
             write!(f, " (at offset {o})")?;
         }
-        if let Some(s) = &self.source {
-            write!(f, ": {s}")?;
-        }
         Ok(())
     }
+}
+
+/// `e` and each of its causes, joined by `": "`: the text of a whole error chain,
+/// for places that keep an error as text (diagnostics, batch lines).
+pub fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 impl BlockError {
@@ -113,5 +133,22 @@ impl BlockError {
     /// The offset, where known.
     pub fn offset(&self) -> Option<u64> {
         self.offset
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn display_is_its_own_part_and_the_cause_is_the_source() {
+        let e = BlockError::io(std::io::Error::other("gone"))
+            .with_offset(512)
+            .with_context("a.img");
+        assert_eq!(e.to_string(), "a.img: I/O error (at offset 512)");
+        assert_eq!(e.source().unwrap().to_string(), "gone");
+        assert_eq!(chain_text(&e), "a.img: I/O error (at offset 512): gone");
     }
 }

@@ -97,7 +97,12 @@ pub fn detect_format(dev: &dyn BlockDevice) -> Result<ImageFormat, BlockError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 mod tests {
     use super::*;
     use crate::MemDevice;

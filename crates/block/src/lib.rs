@@ -37,7 +37,7 @@ mod format;
 mod qcow2;
 mod views;
 
-pub use error::{BlockError, ErrorKind};
+pub use error::{chain_text, BlockError, ErrorKind};
 pub use format::{detect_format, detect_format_bytes, ImageFormat, DETECT_LEN, QCOW2_MAGIC};
 pub use qcow2::{
     read_qcow2_header, Qcow2Header, Qcow2Image, QCOW2_MAX_BACKING_NAME_LEN, QCOW2_MAX_CLUSTER_BITS,
@@ -141,8 +141,8 @@ pub struct FileDevice {
 }
 
 /// The error of opening an image file, saying what the user can do about it.
-/// Callers name the file (`guestctl-inspect` prefixes every error with the image).
-fn open_error(e: std::io::Error, path: &Path) -> BlockError {
+/// Errors of opening a file never name it: the caller, who named the file, does.
+fn open_error(e: std::io::Error) -> BlockError {
     let (kind, what) = match e.kind() {
         std::io::ErrorKind::NotFound => (
             ErrorKind::NotFound,
@@ -152,21 +152,18 @@ fn open_error(e: std::io::Error, path: &Path) -> BlockError {
             ErrorKind::Io,
             "permission denied (guestctl needs read access only; check the file's mode)",
         ),
-        _ => return BlockError::io(e).with_context(format!("opening {}", path.display())),
+        _ => return BlockError::new(ErrorKind::Io, "cannot open").with_source(e),
     };
-    // No path here: the layers above name the image (a second copy would repeat it).
     BlockError::new(kind, what)
 }
 
 impl FileDevice {
     /// Open `path` read-only as a raw device.
     pub fn open(path: &Path) -> Result<Self, BlockError> {
-        let file = File::open(path).map_err(|e| open_error(e, path))?;
+        let file = File::open(path).map_err(open_error)?;
         let size = file
             .metadata()
-            .map_err(|e| {
-                BlockError::io(e).with_context(format!("reading metadata of {}", path.display()))
-            })?
+            .map_err(|e| BlockError::new(ErrorKind::Io, "cannot read its metadata").with_source(e))?
             .len();
         Ok(Self {
             file,
@@ -287,12 +284,14 @@ pub fn open_image(path: &Path, opts: &OpenOptions) -> Result<Arc<dyn BlockDevice
 }
 
 /// Like [`open_image`], also returning the detected format.
+///
+/// Errors do not name `path` (the caller does); errors about a backing file name it.
 pub fn open_image_detected(
     path: &Path,
     opts: &OpenOptions,
 ) -> Result<(ImageFormat, Arc<dyn BlockDevice>), BlockError> {
     let file = FileDevice::open(path)?;
-    let format = detect_format(&file).map_err(|e| e.with_context(path.display().to_string()))?;
+    let format = detect_format(&file)?;
     let dev: Arc<dyn BlockDevice> = match format {
         ImageFormat::Raw => Arc::new(file),
         ImageFormat::Qcow2 => {
@@ -303,8 +302,7 @@ pub fn open_image_detected(
             return Err(BlockError::unsupported(format!(
                 "{} images are not supported (convert with `qemu-img convert -O raw`)",
                 other.name()
-            ))
-            .with_context(path.display().to_string()))
+            )))
         }
     };
     Ok((format, dev))

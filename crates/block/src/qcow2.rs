@@ -317,45 +317,45 @@ impl fmt::Debug for Qcow2Image {
     }
 }
 
-fn map_io(e: io::Error, path: &Path) -> BlockError {
+/// An error of imago. Its text names a backing file when one is at fault; the
+/// image's own path is left to the caller.
+fn map_io(e: io::Error) -> BlockError {
     let kind = match e.kind() {
         io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => ErrorKind::Corrupt,
         io::ErrorKind::NotFound => ErrorKind::NotFound,
         io::ErrorKind::Unsupported => ErrorKind::Unsupported,
         _ => ErrorKind::Io,
     };
-    BlockError::new(kind, "qcow2")
-        .with_source(e)
-        .with_context(path.display().to_string())
+    BlockError::new(kind, "qcow2").with_source(e)
 }
 
 impl Qcow2Image {
     /// Open the qcow2 image at `path` read-only. A backing file is opened only when
     /// `opts.allow_backing` is set, to at most `opts.max_backing_depth` levels.
+    ///
+    /// Errors do not name `path` (the caller does).
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Self, BlockError> {
-        let ctx = |e: BlockError| e.with_context(path.display().to_string());
         let raw = FileDevice::open(path)?;
-        let (header, backing_file) = read_qcow2_header(&raw).map_err(ctx)?;
+        let (header, backing_file) = read_qcow2_header(&raw)?;
         if let Some(name) = &backing_file {
             if !opts.allow_backing {
-                return Err(ctx(BlockError::new(
+                return Err(BlockError::new(
                     ErrorKind::BackingNotAllowed,
                     format!(
                         "the image has a backing file {name:?}; pass --allow-backing to open it"
                     ),
-                )));
+                ));
             }
             if opts.max_backing_depth == 0 {
-                return Err(ctx(BlockError::limit(
+                return Err(BlockError::limit(
                     "backing chain deeper than max_backing_depth 0",
-                )));
+                ));
             }
         }
         let depth = opts.max_backing_depth.min(crate::MAX_BACKING_DEPTH);
-        let file = std::fs::File::open(path).map_err(|e| ctx(BlockError::io(e)))?;
+        let file = std::fs::File::open(path).map_err(BlockError::io)?;
         let storage_opts = StorageOpenOptions::new().filename(path).write(false);
-        let storage =
-            imago::file::File::from_open_file(file, storage_opts).map_err(|e| map_io(e, path))?;
+        let storage = imago::file::File::from_open_file(file, storage_opts).map_err(map_io)?;
         let exceeded = Arc::new(AtomicBool::new(false));
         let gate = ChainGate {
             allow: opts.allow_backing,
@@ -367,19 +367,17 @@ impl Qcow2Image {
             .open(gate)
             .map_err(|e| {
                 if exceeded.load(Ordering::Relaxed) {
-                    ctx(
-                        BlockError::limit(format!("backing chain deeper than {depth} images"))
-                            .with_source(e),
-                    )
+                    BlockError::limit(format!("backing chain deeper than {depth} images"))
+                        .with_source(e)
                 } else {
-                    map_io(e, path)
+                    map_io(e)
                 }
             })?;
         let access = FormatAccess::new(qcow2);
         if access.size() != header.size {
-            return Err(ctx(BlockError::corrupt(
+            return Err(BlockError::corrupt(
                 "imago and header disagree on the virtual size",
-            )));
+            ));
         }
         Ok(Self {
             access,
@@ -409,9 +407,11 @@ impl BlockDevice for Qcow2Image {
         if buf.is_empty() {
             return Ok(());
         }
-        self.access
-            .read(&mut *buf, offset)
-            .map_err(|e| map_io(e, &self.path).with_offset(offset))
+        self.access.read(&mut *buf, offset).map_err(|e| {
+            map_io(e)
+                .with_offset(offset)
+                .with_context(self.path.display().to_string())
+        })
     }
     fn describe(&self) -> String {
         match &self.backing_file {
@@ -422,7 +422,12 @@ impl BlockDevice for Qcow2Image {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 mod tests {
     use super::*;
 

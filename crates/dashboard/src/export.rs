@@ -88,10 +88,10 @@ pub fn github_benchmark_json(run: &RunResults) -> Vec<u8> {
     pretty(&Value::Array(items))
 }
 
+/// Pretty JSON with a final newline. A `Value` always serialises (its `Display`
+/// cannot fail), so there is no error to report.
 fn pretty(v: &Value) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(v).unwrap_or_else(|_| b"{}".to_vec());
-    out.push(b'\n');
-    out
+    format!("{v:#}\n").into_bytes()
 }
 
 /// A float with at most 3 decimals, trailing zeros removed.

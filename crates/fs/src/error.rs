@@ -4,8 +4,11 @@
 use std::fmt;
 
 /// What kind of filesystem failure.
+///
+/// Not `#[non_exhaustive]`: the inspector maps every kind with an exhaustive
+/// `match`, so a new kind is a compile error there instead of silently becoming
+/// another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum FsErrorKind {
     /// No such file or directory.
     NotFound,
@@ -64,6 +67,20 @@ impl fmt::Display for FsError {
             write!(f, "{}", self.message)
         } else {
             write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl From<guestctl_block::ErrorKind> for FsErrorKind {
+    /// A read of the device failed: structures pointing outside it are corrupt; a
+    /// missing or refused backing file is the device failing, not a missing path.
+    fn from(k: guestctl_block::ErrorKind) -> Self {
+        use guestctl_block::ErrorKind as B;
+        match k {
+            B::Io | B::NotFound | B::BackingNotAllowed => FsErrorKind::Io,
+            B::Corrupt | B::OutOfBounds => FsErrorKind::Corrupt,
+            B::Unsupported => FsErrorKind::Unsupported,
+            B::LimitExceeded => FsErrorKind::LimitExceeded,
         }
     }
 }

@@ -241,15 +241,14 @@ pub(crate) fn map_io(e: io::Error, path: &str) -> FsError {
         .and_then(|inner| inner.downcast_ref::<guestctl_block::BlockError>())
         .map(|b| b.kind());
     let kind = match (block_kind, e.kind()) {
-        (Some(guestctl_block::ErrorKind::Io), _) => FsErrorKind::Io,
-        (Some(_), _) => FsErrorKind::Corrupt,
+        (Some(b), _) => FsErrorKind::from(b),
         (None, io::ErrorKind::NotFound) => FsErrorKind::NotFound,
         (None, io::ErrorKind::Unsupported) => FsErrorKind::Unsupported,
         _ => FsErrorKind::Corrupt,
     };
-    // The message is `e`'s text; attaching `e` as the source too would print it
-    // twice in an error chain.
-    FsError::new(kind, path, e.to_string())
+    // The message is the text of `e` and its causes (a block error and the host's
+    // I/O error under it); attaching `e` as the source too would say it twice.
+    FsError::new(kind, path, guestctl_block::chain_text(&e))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! large page. For NTFS it also reads the `$Volume` file record for the label and
 //! version (through the `ntfs` crate, with a small read budget).
 
-use crate::{FsError, FsErrorKind};
+use crate::FsError;
 use guestctl_block::BlockDevice;
 
 /// What [`probe`] found: the type and identity of a filesystem (or other
@@ -89,13 +89,7 @@ pub fn probe(dev: &dyn BlockDevice) -> Result<Option<Probed>, FsError> {
 }
 
 pub(crate) fn block_err(e: guestctl_block::BlockError, what: &str) -> FsError {
-    let kind = match e.kind() {
-        guestctl_block::ErrorKind::OutOfBounds => FsErrorKind::Corrupt,
-        guestctl_block::ErrorKind::LimitExceeded => FsErrorKind::LimitExceeded,
-        guestctl_block::ErrorKind::Unsupported => FsErrorKind::Unsupported,
-        _ => FsErrorKind::Io,
-    };
-    let mut err = FsError::new(kind, "", what);
+    let mut err = FsError::new(e.kind().into(), "", what);
     err.source = Some(Box::new(e));
     err
 }

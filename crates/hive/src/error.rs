@@ -1,7 +1,10 @@
 //! Error type of the hive reader.
 
 /// What went wrong, in one word.
-#[non_exhaustive]
+///
+/// Not `#[non_exhaustive]`: the inspector maps every kind with an exhaustive
+/// `match`, so a new kind is a compile error there instead of silently becoming
+/// another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HiveErrorKind {
     /// The hive is malformed.
@@ -119,7 +122,17 @@ impl HiveError {
         match self {
             HiveError::Unsupported { .. } => HiveErrorKind::Unsupported,
             HiveError::LimitExceeded { .. } => HiveErrorKind::LimitExceeded,
-            _ => HiveErrorKind::Corrupt,
+            HiveError::TooShort { .. }
+            | HiveError::BaseSignature
+            | HiveError::Checksum { .. }
+            | HiveError::BinsSize { .. }
+            | HiveError::Hbin { .. }
+            | HiveError::CellOffset { .. }
+            | HiveError::CellSize { .. }
+            | HiveError::FreeCell { .. }
+            | HiveError::CellType { .. }
+            | HiveError::Truncated { .. }
+            | HiveError::Cycle { .. } => HiveErrorKind::Corrupt,
         }
     }
 }

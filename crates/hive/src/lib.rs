@@ -306,17 +306,15 @@ fn decode_name(raw: &[u8], compressed: bool) -> String {
     }
 }
 
+/// UTF-16LE bytes as text, as the hive stores names and strings: an odd last byte
+/// is ignored and an unpaired surrogate becomes U+FFFD.
 fn decode_utf16(raw: &[u8]) -> String {
-    let units: Vec<u16> = raw
+    let units = raw
         .chunks_exact(2)
-        .map(|p| {
-            u16::from_le_bytes([
-                p.first().copied().unwrap_or(0),
-                p.get(1).copied().unwrap_or(0),
-            ])
-        })
-        .collect();
-    String::from_utf16_lossy(&units)
+        .map(|p| u16::from_le_bytes(p.try_into().unwrap_or_default()));
+    char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
 }
 
 fn names_equal(a: &str, b: &str) -> bool {
@@ -482,17 +480,11 @@ pub struct Value {
 
 fn decode_value(kind: u32, data: Vec<u8>) -> RegValue {
     let sz = |d: &[u8]| {
-        let units: Vec<u16> = d
-            .chunks_exact(2)
-            .map(|p| {
-                u16::from_le_bytes([
-                    p.first().copied().unwrap_or(0),
-                    p.get(1).copied().unwrap_or(0),
-                ])
-            })
-            .collect();
-        let end = units.iter().position(|u| *u == 0).unwrap_or(units.len());
-        String::from_utf16_lossy(units.get(..end).unwrap_or_default())
+        let mut s = decode_utf16(d);
+        if let Some(end) = s.find('\0') {
+            s.truncate(end);
+        }
+        s
     };
     match kind {
         reg_type::NONE => RegValue::None(data),
@@ -514,19 +506,7 @@ fn decode_value(kind: u32, data: Vec<u8>) -> RegValue {
             RegValue::Qword(u64::from_le_bytes(w))
         }
         reg_type::MULTI_SZ => {
-            let units: Vec<u16> = data
-                .chunks_exact(2)
-                .map(|p| {
-                    u16::from_le_bytes([
-                        p.first().copied().unwrap_or(0),
-                        p.get(1).copied().unwrap_or(0),
-                    ])
-                })
-                .collect();
-            let mut v: Vec<String> = units
-                .split(|u| *u == 0)
-                .map(String::from_utf16_lossy)
-                .collect();
+            let mut v: Vec<String> = decode_utf16(&data).split('\0').map(String::from).collect();
             while v.last().is_some_and(String::is_empty) {
                 v.pop();
             }
@@ -672,7 +652,7 @@ impl<'a> Hive<'a> {
     }
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "test-support"))]
 #[allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -680,7 +660,7 @@ impl<'a> Hive<'a> {
     clippy::arithmetic_side_effects,
     clippy::cast_possible_truncation
 )]
-pub(crate) mod testwriter;
+pub mod testwriter;
 
 #[cfg(test)]
 #[allow(

@@ -14,9 +14,8 @@
 //! access), linked to itself and reference-counted by every key. Each bin's
 //! unused tail is one free cell.
 //!
-//! Self-contained (no `use super`), so other crates' tests include it with
-//! `#[path = ".../crates/hive/src/testwriter.rs"] mod regf;`.
-#![allow(dead_code)]
+//! Built only for this crate's tests and with the `test-support` feature, which
+//! other crates enable from their dev-dependencies to build real hives in theirs.
 
 /// REG_SZ.
 pub const REG_SZ: u32 = 1;

@@ -95,7 +95,7 @@ pub fn batch(paths: &[PathBuf], opts: &BatchOptions) -> Vec<BatchItem> {
     let selected = shard(paths, opts.shard);
     let run = |p: &PathBuf| BatchItem {
         path: p.clone(),
-        result: inspect_image(p, &opts.image).map_err(|e| format!("{e:#}")),
+        result: inspect_image(p, &opts.image).map_err(|e| guestctl_block::chain_text(&e)),
     };
     let jobs = if opts.jobs == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())

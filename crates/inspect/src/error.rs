@@ -28,27 +28,26 @@ pub enum ErrorKind {
 
 /// An inspection error: a kind, what it concerns (an image, a device, a guest path),
 /// a message and the lower-layer cause.
+///
+/// `Display` says the subject and message only; the cause is the `source()`, so a
+/// chain printer (`anyhow`'s `{:#}`, [`guestctl_block::chain_text`]) says each part
+/// once.
 #[derive(Debug, thiserror::Error)]
 pub struct InspectError {
     kind: ErrorKind,
     subject: String,
     message: String,
-    /// The cause. Shown by `Display` (so a diagnostic or a batch line, which keep
-    /// only the text, still say it), and for that reason not returned by
-    /// `Error::source`: a chain printer (anyhow's `{:#}`) would print it twice.
-    cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl fmt::Display for InspectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.subject.is_empty() {
-            write!(f, "{}: ", self.subject)?;
+        match (self.subject.is_empty(), self.message.is_empty()) {
+            (false, false) => write!(f, "{}: {}", self.subject, self.message),
+            (false, true) => f.write_str(&self.subject),
+            (true, _) => f.write_str(&self.message),
         }
-        f.write_str(&self.message)?;
-        if let Some(s) = &self.cause {
-            write!(f, ": {s}")?;
-        }
-        Ok(())
     }
 }
 
@@ -59,12 +58,12 @@ impl InspectError {
             kind,
             subject: subject.into(),
             message: message.into(),
-            cause: None,
+            source: None,
         }
     }
     /// Attach the lower-layer cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.cause = Some(Box::new(source));
+        self.source = Some(Box::new(source));
         self
     }
     /// The kind of failure.
@@ -75,49 +74,108 @@ impl InspectError {
     pub fn subject(&self) -> &str {
         &self.subject
     }
+
+    /// A filesystem error about `path` as the guest sees it. The error's own path
+    /// (relative to its filesystem) gives way to `path`; its message and cause stay.
     pub(crate) fn from_fs(e: guestctl_fs::FsError, path: &str) -> Self {
+        Self {
+            kind: e.kind.into(),
+            subject: path.to_string(),
+            message: e.message,
+            source: e.source,
+        }
+    }
+
+    /// A block-layer error opening `image`: the block error, which never names the
+    /// file it was asked to open, is the cause.
+    pub(crate) fn from_block(e: guestctl_block::BlockError, image: &str) -> Self {
+        Self::new(e.kind().into(), image, "").with_source(e)
+    }
+}
+
+impl From<guestctl_block::ErrorKind> for ErrorKind {
+    fn from(k: guestctl_block::ErrorKind) -> Self {
+        use guestctl_block::ErrorKind as B;
+        match k {
+            B::Io => ErrorKind::Io,
+            B::Corrupt | B::OutOfBounds => ErrorKind::Corrupt,
+            B::Unsupported | B::BackingNotAllowed => ErrorKind::Unsupported,
+            B::LimitExceeded => ErrorKind::LimitExceeded,
+            B::NotFound => ErrorKind::NotFound,
+        }
+    }
+}
+
+impl From<guestctl_fs::FsErrorKind> for ErrorKind {
+    fn from(k: guestctl_fs::FsErrorKind) -> Self {
         use guestctl_fs::FsErrorKind as F;
-        let kind = match e.kind {
+        match k {
             F::NotFound => ErrorKind::NotFound,
             F::WrongType => ErrorKind::WrongType,
             F::Io => ErrorKind::Io,
             F::Corrupt => ErrorKind::Corrupt,
             F::Unsupported => ErrorKind::Unsupported,
             F::LimitExceeded => ErrorKind::LimitExceeded,
-            _ => ErrorKind::InvalidPath,
-        };
-        let message = e.message.clone();
-        Self {
-            kind,
-            subject: path.to_string(),
-            message,
-            cause: e.source,
+            F::InvalidPath => ErrorKind::InvalidPath,
         }
     }
+}
 
-    pub(crate) fn from_block(e: guestctl_block::BlockError, subject: &str) -> Self {
-        use guestctl_block::ErrorKind as B;
-        let kind = match e.kind() {
-            B::Io => ErrorKind::Io,
-            B::Corrupt | B::OutOfBounds => ErrorKind::Corrupt,
-            B::LimitExceeded => ErrorKind::LimitExceeded,
-            B::NotFound => ErrorKind::NotFound,
-            _ => ErrorKind::Unsupported,
-        };
-        let message = e.to_string();
-        // Block errors about a file already start with its path (its context).
-        let named = message
-            .strip_prefix(subject)
-            .is_some_and(|rest| rest.starts_with(':'));
-        Self {
-            kind,
-            subject: if named {
-                String::new()
-            } else {
-                subject.to_string()
-            },
-            message,
-            cause: None,
+impl From<guestctl_hive::HiveErrorKind> for ErrorKind {
+    fn from(k: guestctl_hive::HiveErrorKind) -> Self {
+        use guestctl_hive::HiveErrorKind as H;
+        match k {
+            H::Corrupt => ErrorKind::Corrupt,
+            H::Unsupported => ErrorKind::Unsupported,
+            H::LimitExceeded => ErrorKind::LimitExceeded,
         }
+    }
+}
+
+impl From<guestctl_pkgdb::PkgErrorKind> for ErrorKind {
+    fn from(k: guestctl_pkgdb::PkgErrorKind) -> Self {
+        use guestctl_pkgdb::PkgErrorKind as P;
+        match k {
+            P::Corrupt => ErrorKind::Corrupt,
+            P::Unsupported => ErrorKind::Unsupported,
+            P::LimitExceeded => ErrorKind::LimitExceeded,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    /// The image is named by the inspect layer, the header problem by the block
+    /// layer, the host error by the block error's source: each once, in order.
+    #[test]
+    fn each_layer_says_its_own_part_and_the_chain_says_each_once() {
+        let io = std::io::Error::other("disk on fire");
+        let block = guestctl_block::BlockError::new(guestctl_block::ErrorKind::Io, "cannot open")
+            .with_source(io);
+        let e = InspectError::from_block(block, "vm.img");
+        assert_eq!(e.to_string(), "vm.img");
+        assert_eq!(e.kind(), ErrorKind::Io);
+        let cause = e.source().unwrap();
+        assert_eq!(cause.to_string(), "cannot open");
+        assert_eq!(cause.source().unwrap().to_string(), "disk on fire");
+        assert_eq!(
+            guestctl_block::chain_text(&e),
+            "vm.img: cannot open: disk on fire"
+        );
+    }
+
+    /// A filesystem error takes the guest's path instead of its own; its cause
+    /// stays the source.
+    #[test]
+    fn a_filesystem_error_is_named_by_the_guest_path_once() {
+        let mut fs = guestctl_fs::FsError::new(guestctl_fs::FsErrorKind::InvalidPath, "/x", "bad");
+        fs.source = Some(Box::new(std::io::Error::other("under")));
+        let e = InspectError::from_fs(fs, "/boot/x");
+        assert_eq!(e.kind(), ErrorKind::InvalidPath);
+        assert_eq!(guestctl_block::chain_text(&e), "/boot/x: bad: under");
     }
 }

@@ -117,7 +117,6 @@ fn volume_kind_name(k: guestctl_volume::ErrorKind) -> &'static str {
         V::LimitExceeded => "limit_exceeded",
         V::NotFound => "not_found",
         V::Overlap => "overlap",
-        _ => "other",
     }
 }
 

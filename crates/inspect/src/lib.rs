@@ -46,6 +46,12 @@ mod types;
 pub mod windows;
 
 #[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 mod tests;
 
 pub use batch::{batch, BatchItem, BatchOptions};

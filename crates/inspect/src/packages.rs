@@ -24,12 +24,7 @@ fn db_limit() -> u64 {
 }
 
 fn pkg_err(e: guestctl_pkgdb::PkgError, path: &str) -> InspectError {
-    InspectError::new(
-        ErrorKind::Corrupt,
-        path,
-        "cannot parse the package database",
-    )
-    .with_source(e)
+    InspectError::new(e.kind().into(), path, "cannot parse the package database").with_source(e)
 }
 
 /// List the installed packages of the guest mounted in `g`, whose package format is

@@ -141,7 +141,7 @@ impl From<&crate::InspectError> for Diagnostic {
         Diagnostic {
             subject: e.subject().to_string(),
             kind: kind_name(e.kind()).to_string(),
-            message: e.to_string(),
+            message: guestctl_block::chain_text(e),
         }
     }
 }

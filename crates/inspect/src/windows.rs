@@ -92,11 +92,11 @@ pub(crate) fn inspect_windows(
         .get(index)
         .map(|v| v.device())
         .unwrap_or_default();
-    let mut diag = |what: &str, msg: String| {
+    let mut diag = |what: &str, e: guestctl_hive::HiveError| {
         diagnostics.push(Diagnostic {
             subject: format!("{device}:{sysroot}/{what}"),
-            kind: "corrupt".into(),
-            message: msg,
+            kind: crate::types::kind_name(e.kind().into()).to_string(),
+            message: e.to_string(),
         })
     };
     let read = |rel: &str| -> Option<Vec<u8>> {
@@ -106,13 +106,13 @@ pub(crate) fn inspect_windows(
     let mut ver = WindowsVersion::default();
     match read("System32/config/SOFTWARE").map(|b| software_version(&b)) {
         Some(Ok(v)) => ver = v,
-        Some(Err(e)) => diag("System32/config/SOFTWARE", e.to_string()),
+        Some(Err(e)) => diag("System32/config/SOFTWARE", e),
         None => {}
     }
     let mut hostname = None;
     match read("System32/config/SYSTEM").map(|b| system_hostname(&b)) {
         Some(Ok(h)) => hostname = h,
-        Some(Err(e)) => diag("System32/config/SYSTEM", e.to_string()),
+        Some(Err(e)) => diag("System32/config/SYSTEM", e),
         None => {}
     }
     // The PE header is within the first page (e_lfanew is small in every real binary).

@@ -1,6 +1,5 @@
 //! Inspection of real generated images compared with their manifests (the ground
 //! truth): every os_type, raw and qcow2, and every layout the generator supports.
-
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use guestctl_inspect::{

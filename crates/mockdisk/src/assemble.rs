@@ -995,8 +995,10 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     manifest.generation_seconds = started.elapsed().as_secs_f64();
     let mtmp = if b.write_manifest {
         let t = TempPath::beside(path, "manifest.tmp");
-        std::fs::write(t.path(), manifest.to_json() + "\n")
-            .map_err(|e| MockDiskError::io(t.path(), e))?;
+        let json = manifest.to_json().map_err(|e| {
+            MockDiskError::InvalidInput(format!("cannot serialise the manifest: {e}"))
+        })?;
+        std::fs::write(t.path(), json + "\n").map_err(|e| MockDiskError::io(t.path(), e))?;
         Some(t)
     } else {
         None

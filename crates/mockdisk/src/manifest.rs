@@ -182,9 +182,8 @@ impl Manifest {
     }
 
     /// The manifest as pretty JSON.
-    pub fn to_json(&self) -> String {
-        // A manifest holds only strings, numbers and enums: serializing cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string_pretty(self)
     }
 
     /// Read a manifest written by [`crate::MockDiskBuilder::build`].

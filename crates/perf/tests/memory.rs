@@ -223,7 +223,7 @@ fn baselines_without_memory_still_load_and_compare() {
     assert_eq!(cmp.tests[0].metric, Metric::Samples);
     assert!(cmp.tests[0].error.is_none());
     // And the new file round-trips with its memory.
-    let json = guestctl_perf::report::to_json_bytes(&cur.to_run());
+    let json = guestctl_perf::report::to_json_bytes(&cur.to_run()).unwrap();
     let back = parse_results(&json, std::path::Path::new("new.json"), "n/a").unwrap();
     assert_eq!(back.tests[0].memory, cur.get("op").unwrap().memory);
 }

@@ -392,7 +392,7 @@ fn terminal_and_json_reports() {
     );
     assert!(github_annotations(&report).is_empty());
 
-    let bytes = report.to_json();
+    let bytes = report.to_json().unwrap();
     let back = Report::from_json(&bytes, Path::new("report.json")).unwrap();
     assert_eq!(back, report);
     assert_eq!(back.exit_code(), EXIT_OK);

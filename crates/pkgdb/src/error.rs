@@ -4,7 +4,10 @@ use crate::rpm::RpmHeaderError;
 use crate::PackageFormat;
 
 /// What went wrong, in one word (whose fault it is).
-#[non_exhaustive]
+///
+/// Not `#[non_exhaustive]`: the inspector maps every kind with an exhaustive
+/// `match`, so a new kind is a compile error there instead of silently becoming
+/// another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PkgErrorKind {
     /// The database is malformed.

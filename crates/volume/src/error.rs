@@ -1,11 +1,14 @@
 //! The volume layer's error and diagnostic types.
 
-use guestctl_block::BlockError;
+use guestctl_block::{chain_text, BlockError};
 use std::fmt;
 
 /// What kind of failure, stable enough to match on.
+///
+/// Not `#[non_exhaustive]`: the inspector maps every kind with an exhaustive
+/// `match`, so a new kind is a compile error there instead of silently becoming
+/// another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ErrorKind {
     /// The host's I/O failed.
     Io,
@@ -32,13 +35,13 @@ impl From<guestctl_block::ErrorKind> for ErrorKind {
             B::OutOfBounds => ErrorKind::OutOfBounds,
             B::LimitExceeded => ErrorKind::LimitExceeded,
             B::NotFound => ErrorKind::NotFound,
-            _ => ErrorKind::Unsupported,
+            B::Unsupported | B::BackingNotAllowed => ErrorKind::Unsupported,
         }
     }
 }
 
 /// A volume-layer error: a kind, the structure it concerns ("GPT", "sda5", "vg0/root"),
-/// a message, and the block error underneath if any.
+/// a message, and the block error underneath (its `source()`) if any.
 #[derive(Debug, thiserror::Error)]
 pub struct VolumeError {
     kind: ErrorKind,
@@ -53,11 +56,7 @@ impl fmt::Display for VolumeError {
         if !self.subject.is_empty() {
             write!(f, "{}: ", self.subject)?;
         }
-        f.write_str(&self.message)?;
-        if let Some(s) = &self.source {
-            write!(f, ": {s}")?;
-        }
-        Ok(())
+        f.write_str(&self.message)
     }
 }
 
@@ -103,7 +102,7 @@ impl VolumeError {
     /// This error as a diagnostic (for the scan's report).
     pub fn to_diagnostic(&self) -> Diagnostic {
         let message = match &self.source {
-            Some(s) => format!("{}: {s}", self.message),
+            Some(s) => format!("{}: {}", self.message, chain_text(&**s)),
             None => self.message.clone(),
         };
         Diagnostic {

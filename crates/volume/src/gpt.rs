@@ -4,6 +4,7 @@
 use crate::{
     le16, le32, le64, mbr, Diagnostic, ErrorKind, PartitionInfo, RawPartition, VolumeError,
 };
+use guestctl_block::chain_text;
 use guestctl_block::BlockDevice;
 use std::fmt;
 
@@ -87,7 +88,7 @@ fn read_header(disk: &dyn BlockDevice, ss: u64, lba: u64) -> Result<(GptHeader, 
     let mut sector = vec![0u8; usize::try_from(ss).map_err(|_| "sector size")?];
     let off = lba.checked_mul(ss).ok_or("header LBA overflows")?;
     disk.read_exact_at(off, &mut sector)
-        .map_err(|e| format!("cannot read LBA {lba}: {e}"))?;
+        .map_err(|e| format!("cannot read LBA {lba}: {}", chain_text(&e)))?;
     if sector.get(0..8) != Some(&GPT_SIGNATURE[..]) {
         return Err(format!("no \"EFI PART\" signature at LBA {lba}"));
     }
@@ -140,8 +141,9 @@ fn read_header(disk: &dyn BlockDevice, ss: u64, lba: u64) -> Result<(GptHeader, 
     let mut array = vec![0u8; array_len];
     disk.read_exact_at(array_off, &mut array).map_err(|e| {
         format!(
-            "cannot read the entry array at LBA {}: {e}",
-            h.partition_entry_lba
+            "cannot read the entry array at LBA {}: {}",
+            h.partition_entry_lba,
+            chain_text(&e)
         )
     })?;
     let actual = crc32fast::hash(&array);

@@ -2,6 +2,7 @@
 //! records (EBRs) holding logical partitions, numbered from 5 as Linux does.
 
 use crate::{le32, Diagnostic, ErrorKind, PartitionInfo, RawPartition, VolumeError, SECTOR_SIZE};
+use guestctl_block::chain_text;
 use guestctl_block::BlockDevice;
 use std::collections::HashSet;
 
@@ -161,7 +162,7 @@ fn walk_ebr_chain(
         if let Err(e) = disk.read_exact_at(offset, &mut sector) {
             diag(
                 ErrorKind::from(e.kind()),
-                format!("cannot read EBR at sector {ebr_lba}: {e}"),
+                format!("cannot read EBR at sector {ebr_lba}: {}", chain_text(&e)),
             );
             return;
         }

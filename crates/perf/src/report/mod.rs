@@ -70,7 +70,7 @@ impl Report {
     }
 
     /// Pretty JSON bytes (with a final newline).
-    pub fn to_json(&self) -> Vec<u8> {
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
         to_json_bytes(self)
     }
 
@@ -106,14 +106,13 @@ impl Report {
     }
 }
 
-/// Pretty JSON of any serialisable value, with a final newline.
-pub fn to_json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
-    // Serialising our own plain records cannot fail (string keys, finite numbers are
-    // checked by guestctl-stats); fall back to an error object just in case.
-    let mut v = serde_json::to_vec_pretty(value)
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}").into_bytes());
+/// Pretty JSON of any serialisable value, with a final newline: what every JSON
+/// file and every `--json` output of guestctl is written with. A value serde cannot
+/// represent (a map with non-string keys) is an error, never a made-up body.
+pub fn to_json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    let mut v = serde_json::to_vec_pretty(value)?;
     v.push(b'\n');
-    v
+    Ok(v)
 }
 
 /// `12.3% slower` / `45.6% faster` / `no change` for a ratio current/baseline.
