@@ -917,6 +917,7 @@ fn accept(
         }
     }
     let accepted = rd.accept(&from)?;
+    crate::cmd::perf_paired::keep_accepted_binary(&rd, candidate.binary.as_ref());
     guestctl_dashboard::History::open(&results_dir)
         .append_run(&candidate, guestctl_dashboard::EntryKind::Baseline)
         .context("recording the accepted baseline in the history")?;

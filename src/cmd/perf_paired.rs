@@ -99,6 +99,21 @@ pub fn keep_binary(rd: &ResultsDir) {
 }
 
 /// The binary of `commit`, from the rebuild cache under `target/` or built now.
+/// After `baseline accept`: keeps the running binary when it is the one that
+/// measured the accepted run (else a later run rebuilds the run's commit, or
+/// compares unpaired, and says so).
+pub fn keep_accepted_binary(rd: &ResultsDir, accepted: Option<&BinaryInfo>) {
+    let Some(info) = accepted else {
+        return;
+    };
+    if binaries::find_kept(rd.root(), &info.sha256).is_some() {
+        return;
+    }
+    if this_binary().is_some_and(|me| me.sha256 == info.sha256) {
+        keep_binary(rd);
+    }
+}
+
 fn build_commit(commit: &str) -> anyhow::Result<PathBuf> {
     let repo = binaries::repo_root()?;
     let full = binaries::resolve_revision(&repo, commit)?;
