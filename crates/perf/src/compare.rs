@@ -281,9 +281,14 @@ fn unusable(base: &TestResult, cur: &TestResult, threshold: f64) -> Option<Strin
 }
 
 /// The deterministic rule: `ratio = median(current)/median(baseline)` against the
-/// threshold, with no hypothesis test (allocation figures repeat exactly, or
-/// nearly). The interval is the ratio itself and the p-values are 0 for a change
-/// beyond the threshold and 1 otherwise, so that Holm-free reports read plainly.
+/// threshold, with no hypothesis test. A figure that repeats exactly on both sides
+/// (allocations of single-threaded work) is decided by the ratio alone. One that
+/// varies within a run (the peak heap of work spread over threads depends on their
+/// scheduling) counts as a regression only when every current value exceeds every
+/// baseline value by more than the threshold (`min(current) > max(baseline)·(1 + t)`),
+/// as an improvement the other way, and is inconclusive when its ratio is beyond the
+/// threshold but the ranges do not separate. The interval shown is the ratio itself;
+/// the p-values are 0 for a change beyond the threshold and 1 otherwise.
 pub fn deterministic(baseline: &[f64], current: &[f64], threshold_pct: f64) -> Option<Comparison> {
     let b = guestctl_stats::median(baseline).ok()?;
     let c = guestctl_stats::median(current).ok()?;
@@ -292,12 +297,27 @@ pub fn deterministic(baseline: &[f64], current: &[f64], threshold_pct: f64) -> O
         return None;
     }
     let t = threshold_pct / 100.0;
-    let (verdict, p) = if ratio > 1.0 + t {
-        (Verdict::Regression, 0.0)
-    } else if ratio < 1.0 - t {
-        (Verdict::Improvement, 0.0)
+    let range = |v: &[f64]| {
+        (
+            v.iter().copied().fold(f64::INFINITY, f64::min),
+            v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        )
+    };
+    let (b_lo, b_hi) = range(baseline);
+    let (c_lo, c_hi) = range(current);
+    let verdict = if ratio > 1.0 + t && c_lo > b_hi * (1.0 + t) {
+        Verdict::Regression
+    } else if ratio < 1.0 - t && c_hi < b_lo * (1.0 - t) {
+        Verdict::Improvement
+    } else if (1.0 - t..=1.0 + t).contains(&ratio) {
+        Verdict::Unchanged
     } else {
-        (Verdict::Unchanged, 1.0)
+        Verdict::Inconclusive
+    };
+    let p = if matches!(verdict, Verdict::Regression | Verdict::Improvement) {
+        0.0
+    } else {
+        1.0
     };
     let point = guestctl_stats::ConfidenceInterval {
         lower: ratio,
@@ -483,5 +503,30 @@ pub fn compare_runs(
         fingerprint_differences: current.machine.differences(&baseline.machine),
         tests,
         overall_ratio: geometric_mean(&ratios),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(b: &[f64], c: &[f64]) -> Option<Verdict> {
+        deterministic(b, c, 5.0).map(|x| x.verdict)
+    }
+
+    #[test]
+    fn exact_figures_are_decided_by_the_ratio_varying_ones_by_separated_ranges() {
+        assert_eq!(verdict(&[100.0; 4], &[110.0; 4]), Some(Verdict::Regression));
+        assert_eq!(verdict(&[100.0; 4], &[90.0; 4]), Some(Verdict::Improvement));
+        assert_eq!(verdict(&[100.0; 4], &[103.0; 4]), Some(Verdict::Unchanged));
+        // A peak heap that depends on thread scheduling: +20 % in the median, but
+        // the ranges overlap.
+        let b = [100.0, 130.0, 95.0, 125.0];
+        let c = [120.0, 118.0, 140.0, 99.0];
+        assert_eq!(verdict(&b, &c), Some(Verdict::Inconclusive));
+        // Separated by more than the threshold: a regression.
+        let c = [150.0, 160.0, 155.0, 158.0];
+        assert_eq!(verdict(&b, &c), Some(Verdict::Regression));
+        assert_eq!(verdict(&[0.0], &[1.0]), None);
     }
 }
