@@ -55,9 +55,10 @@ fn spec_api_run_test_bench_and_report() {
 
 #[test]
 fn spec_api_compare_with_baseline() {
-    // The spec's API on scripted measurements (real timings of two builds are
-    // compared paired, through the CLI, below): 8× the time is a regression, the
-    // same values are unchanged, a test only in the current run is new.
+    // The suite API of docs/requirements.md on scripted measurements (real timings
+    // of two builds are compared paired, through the CLI, below): 8× the time is a
+    // regression, the same values are unchanged, a test only in the current run is
+    // new.
     let mut baseline = PerfTestSuite::new();
     let mut current = PerfTestSuite::new();
     let base: Vec<f64> = (0..25).map(|i| 1e6 + f64::from(i % 5) * 1e4).collect();
