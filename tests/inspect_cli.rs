@@ -46,8 +46,8 @@ fn guestctl(args: &[&str], cache: &Path) -> Output {
     helpers::guestctl_cmd(args, cache).output().unwrap()
 }
 
-fn hash(p: &Path) -> u64 {
-    guestctl_inspect::cache::hash64(&std::fs::read(p).unwrap(), 0)
+fn hash(p: &Path) -> (u64, u64) {
+    guestctl_inspect::cache::hash128(&std::fs::read(p).unwrap())
 }
 
 fn stdout(o: &Output) -> String {
@@ -122,6 +122,47 @@ fn inspect_json_matches_the_manifest_and_cache_serves_the_same() {
 }
 
 #[test]
+fn packages_as_a_plain_table_tsv_csv_and_json() {
+    let f = fixture();
+    let cache = f.dir.path().join("cache-p");
+    let img = f.ubuntu.path().to_str().unwrap();
+    let table = stdout(&guestctl(&["packages", img], &cache));
+    let lines: Vec<&str> = table.lines().collect();
+    // A header and one line per package, nothing else.
+    assert_eq!(lines.len(), 26, "{table}");
+    assert!(
+        lines[0].starts_with("NAME ") && lines[0].contains(" VERSION "),
+        "{table}"
+    );
+    let version_at = lines[0].find("VERSION").unwrap();
+    for l in &lines[1..] {
+        assert_eq!(l.trim_end(), *l, "trailing spaces: {l:?}");
+        assert_eq!(&l[version_at - 2..version_at], "  ", "not aligned: {l:?}");
+        assert_ne!(&l[version_at..version_at + 1], " ", "not aligned: {l:?}");
+    }
+    let tsv = stdout(&guestctl(&["packages", img, "--format", "tsv"], &cache));
+    let rows: Vec<Vec<&str>> = tsv.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows[0], ["root", "name", "version", "arch"]);
+    assert_eq!(rows.len(), 26);
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r.len() == 4 && r[0] == "/dev/sda2"),
+        "{tsv}"
+    );
+    let csv = stdout(&guestctl(&["packages", img, "--format", "csv"], &cache));
+    assert_eq!(csv.lines().next(), Some("root,name,version,arch"));
+    assert_eq!(csv.replace(',', "\t"), tsv);
+    let json = guestctl(&["packages", img, "--json"], &cache);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v[0]["applications"].as_array().unwrap().len(), 25);
+    assert_eq!(
+        json.stdout,
+        guestctl(&["packages", img, "--format", "json"], &cache).stdout
+    );
+}
+
+#[test]
 fn human_output_is_a_summary() {
     let f = fixture();
     let cache = f.dir.path().join("cache-h");
@@ -134,10 +175,14 @@ fn human_output_is_a_summary() {
         "x86_64",
         "24.4",
         "25 (deb / apt)",
-        "mount /",
+        "/dev/sda2 on / (ext4)",
     ] {
         assert!(s.contains(want), "missing {want:?} in\n{s}");
     }
+    // An aligned key/value list: one line per fact, no rules between them.
+    assert!(!s.contains('─') && !s.contains('|'), "{s}");
+    assert!(s.contains("\n  hostname  cli-vm\n"), "{s}");
+    assert!(s.contains("\n  arch      x86_64\n"), "{s}");
     let o = guestctl(&["filesystems", img], &cache);
     let s = stdout(&o);
     assert!(
@@ -205,7 +250,7 @@ fn hostile_images_get_a_clear_error_each_and_batch_goes_on() {
     }
     let o = guestctl(&["inspect", "/nonexistent.img"], &cache);
     assert!(stderr(&o).contains("no such file"), "{}", stderr(&o));
-    // Batch: the good image succeeds, each bad one fails alone, order kept.
+    // Batch: the good image succeeds, each bad one fails alone, positions kept.
     let mut args = vec!["batch", "--json", "--jobs", "2"];
     let good_path = f.ubuntu.path().to_str().unwrap();
     args.push(good_path);
@@ -215,32 +260,31 @@ fn hostile_images_get_a_clear_error_each_and_batch_goes_on() {
     args.push(good_path);
     let o = guestctl(&args, &cache);
     assert_eq!(o.status.code(), Some(1));
-    let lines: Vec<serde_json::Value> = stdout(&o)
+    let mut lines: Vec<serde_json::Value> = stdout(&o)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let oks: Vec<bool> = lines.iter().map(|l| l["ok"].as_bool().unwrap()).collect();
+    // Records come as images finish; each says its position in the list.
+    lines.sort_by_key(|l| l["index"].as_u64().unwrap());
+    let oks: Vec<bool> = lines.iter().map(|l| l["status"] == "ok").collect();
     assert_eq!(oks, vec![true, false, false, false, false, true]);
     assert_eq!(lines[2]["image"], bad[1].to_str().unwrap());
     assert!(lines[2]["error"].as_str().unwrap().contains("zeroed"));
     // Sharding: 2/3 of six images is positions 1 and 4.
     args.extend(["--shard", "2/3"]);
     let o = guestctl(&args, &cache);
-    let imgs: Vec<String> = stdout(&o)
+    let mut records: Vec<serde_json::Value> = stdout(&o)
         .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["image"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    records.sort_by_key(|l| l["index"].as_u64().unwrap());
+    let imgs: Vec<&str> = records
+        .iter()
+        .map(|l| l["image"].as_str().unwrap())
         .collect();
     assert_eq!(
         imgs,
-        vec![
-            bad[0].to_str().unwrap().to_string(),
-            bad[3].to_str().unwrap().to_string()
-        ]
+        vec![bad[0].to_str().unwrap(), bad[3].to_str().unwrap()]
     );
 }
 

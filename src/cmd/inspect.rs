@@ -1,5 +1,5 @@
-//! The inspection commands: `inspect`, `filesystems`, `packages`, `ls`, `cat`,
-//! `batch` and `cache clear` (top-level subcommands of `guestctl`).
+//! The inspection commands: `inspect`, `filesystems`, `packages`, `ls`, `cat`
+//! and `cache clear` (top-level subcommands of `guestctl`).
 //!
 //! Paths for `ls` and `cat`: `DEVICE:PATH` (`/dev/sda1:/etc`) reads one filesystem
 //! alone; a plain `/PATH` is resolved in the namespace of the first operating
@@ -7,23 +7,29 @@
 //! inside the guest); `--root DEVICE` picks another OS on a multi-boot disk.
 
 use anyhow::{bail, Context};
-use comfy_table::{presets, Cell, ContentArrangement, Table};
 use guestctl_inspect::{
-    batch::{parse_shard, BatchOptions},
     os::{device_namespace, os_namespace},
     Cache, GuestFs, ImageOptions, InspectOptions, Inspection, LaunchOptions,
 };
 use std::fmt::Write as _;
+use std::io::Write as _;
+use std::ops::ControlFlow;
 
-use crate::cmd::{write_stdout, write_stdout_keep_status};
+use crate::cmd::escape::{shown, shown_opt};
+use crate::cmd::{columns, write_stdout};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// Exit status of `inspect` when the image was read but holds no operating system
+/// (1 is an error: the image could not be read at all).
+pub const NO_OS_FOUND: u8 = 3;
 
 /// Options shared by the commands that open an image.
 #[derive(clap::Args, Debug, Clone)]
 pub struct OpenArgs {
     /// Open backing files named by a qcow2 image (off by default: an image must not
-    /// make guestctl read other host files unless you say so).
+    /// make guestctl read other host files unless you say so). Even then, only
+    /// regular files in the image's own directory are opened (symlinks resolved).
     #[arg(long)]
     allow_backing: bool,
 }
@@ -62,8 +68,11 @@ pub enum Command {
     Packages {
         /// The disk image.
         disk: PathBuf,
-        /// Print JSON: `[{"root": …, "applications": [{name, epoch, version, release, arch}]}]`.
-        #[arg(long)]
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PackagesFormat::Table)]
+        format: PackagesFormat,
+        /// Same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
         /// Do not use the inspection cache.
         #[arg(long)]
@@ -98,33 +107,22 @@ pub enum Command {
         #[command(flatten)]
         open: OpenArgs,
     },
-    /// Inspect many disk images in parallel.
-    Batch {
-        /// The disk images.
-        #[arg(required = true)]
-        disks: Vec<PathBuf>,
-        /// Worker threads (default: the number of cores).
-        #[arg(long, short = 'j')]
-        jobs: Option<usize>,
-        /// Inspect only shard K of N (1-based): the images at positions i (0-based)
-        /// with i % N == K-1, so N machines with the same list split it exactly.
-        #[arg(long, value_name = "K/N")]
-        shard: Option<String>,
-        /// JSON Lines output: one object per image, in input order.
-        #[arg(long)]
-        json: bool,
-        /// Do not use the inspection cache.
-        #[arg(long)]
-        no_cache: bool,
-        /// Do not list installed packages.
-        #[arg(long)]
-        no_packages: bool,
-        #[command(flatten)]
-        open: OpenArgs,
-    },
     /// The inspection cache.
     #[command(subcommand)]
     Cache(CacheCommand),
+}
+
+/// Output formats of `guestctl packages`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PackagesFormat {
+    /// Aligned columns: name, version, arch (and the OS root on a multi-OS disk).
+    Table,
+    /// Tab-separated `root name version arch`, with a header line.
+    Tsv,
+    /// Comma-separated `root,name,version,arch`, with a header line.
+    Csv,
+    /// `[{"root": …, "package_format": …, "applications": [{name, epoch, version, release, arch}]}]`.
+    Json,
 }
 
 /// `guestctl cache ...`
@@ -144,37 +142,44 @@ fn image_options(open: &OpenArgs, no_cache: bool, no_packages: bool) -> ImageOpt
         inspect: InspectOptions {
             packages: !no_packages,
         },
-        cache: if no_cache {
-            None
-        } else {
-            Cache::open_default()
-        },
+        cache: if no_cache { None } else { usable_cache() },
     }
 }
 
-fn check_disk(disk: &Path) -> anyhow::Result<()> {
-    if !disk.exists() {
-        bail!(
-            "{}: no such file (give the path of a raw or qcow2 disk image)",
-            disk.display()
+/// The default cache, with a warning (and none used) when its directory is
+/// missing from the environment or cannot hold entries.
+fn usable_cache() -> Option<Cache> {
+    let Some(cache) = Cache::open_default() else {
+        eprintln!(
+            "warning: no cache directory (set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME): results are not cached"
         );
+        return None;
+    };
+    match cache.check_usable() {
+        Ok(()) => Some(cache),
+        Err(e) => {
+            eprintln!(
+                "warning: the inspection cache in {} is unusable ({e}): results are not cached (--no-cache silences this)",
+                cache.dir().display()
+            );
+            None
+        }
     }
-    if disk.is_dir() {
-        bail!("{}: is a directory, not a disk image", disk.display());
+}
+
+/// Refuse early, with a message naming what it is, a path that cannot be an
+/// image: missing, a symlink loop, a directory, a FIFO, a socket, a character
+/// device. Opening never blocks.
+fn check_disk(disk: &Path) -> anyhow::Result<()> {
+    match guestctl_block::open_input(disk) {
+        Ok(_) => Ok(()),
+        Err(e) => bail!("{}: {e}", disk.display()),
     }
-    Ok(())
 }
 
 fn inspect_one(disk: &Path, opts: &ImageOptions) -> anyhow::Result<Inspection> {
     check_disk(disk)?;
     guestctl_inspect::inspect_image(disk, opts).context("cannot inspect")
-}
-
-fn table() -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    t
 }
 
 fn human_size(b: u64) -> String {
@@ -192,17 +197,19 @@ fn human_size(b: u64) -> String {
     }
 }
 
-fn opt(s: &Option<String>) -> &str {
-    s.as_deref().unwrap_or("-")
+/// An optional guest string for a human, escaped (`-` when absent).
+fn opt(s: &Option<String>) -> std::borrow::Cow<'_, str> {
+    shown_opt(s)
 }
 
-/// The human summary of `ins` (its diagnostics: [`warn_diagnostics`]).
+/// The human summary of `ins` (its diagnostics: [`warn_diagnostics`]): a header
+/// line, then per operating system its name and an aligned key/value list.
 fn render_inspection(ins: &Inspection) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
         "{}: {} image, {}, {} partition table",
-        ins.image,
+        shown(&ins.image),
         ins.format,
         human_size(ins.size),
         ins.partition_table
@@ -210,54 +217,62 @@ fn render_inspection(ins: &Inspection) -> String {
     if ins.operatingsystems.is_empty() {
         let _ = writeln!(
             s,
-            "No operating system found ({} filesystems; see `guestctl filesystems`).",
-            ins.filesystems.len()
+            "No operating system found ({} filesystems; see `guestctl filesystems`{}).",
+            ins.filesystems.len(),
+            if ins.diagnostics.is_empty() {
+                ""
+            } else {
+                " and the warnings for what stopped detection"
+            }
         );
     }
     for os in &ins.operatingsystems {
-        s.push('\n');
-        let mut t = table();
-        t.set_header(vec![
-            Cell::new(format!("{} ({})", opt(&os.product_name), os.root)),
-            Cell::new(""),
-        ]);
-        let version = format!("{}.{}", os.major_version, os.minor_version);
-        let pkgs = if os.applications.is_empty() && os.package_format.is_some() {
-            "-".to_string()
-        } else {
-            os.applications.len().to_string()
-        };
-        let rows: Vec<(&str, String)> = vec![
-            ("type", os.name.clone()),
-            ("distro", opt(&os.distro).to_string()),
-            ("version", version),
-            ("arch", opt(&os.arch).to_string()),
-            ("hostname", opt(&os.hostname).to_string()),
-            (
-                "packages",
-                format!(
-                    "{pkgs} ({} / {})",
-                    opt(&os.package_format),
-                    opt(&os.package_management)
-                ),
-            ),
-        ];
-        for (k, v) in rows {
-            t.add_row(vec![k.to_string(), v]);
-        }
-        if let Some(b) = &os.build_id {
-            t.add_row(vec!["build".to_string(), b.clone()]);
-        }
-        for m in &os.mountpoints {
-            let fs = os.filesystems.iter().find(|f| f.device == m.device);
-            let what = fs
-                .map(|f| format!("{} {}", m.device, f.fs_type))
-                .unwrap_or_else(|| m.device.clone());
-            t.add_row(vec![format!("mount {}", m.mountpoint), what]);
-        }
-        let _ = writeln!(s, "{t}");
+        let _ = writeln!(s, "\n{} ({})", opt(&os.product_name), shown(&os.root));
+        s.push_str(&columns::key_values("  ", &os_facts(os)));
     }
     s
+}
+
+/// The facts of one operating system, in reading order.
+fn os_facts(os: &guestctl_inspect::OperatingSystem) -> Vec<(String, String)> {
+    let pkgs = if os.applications.is_empty() && os.package_format.is_some() {
+        "-".to_string()
+    } else {
+        os.applications.len().to_string()
+    };
+    let mut facts = vec![
+        ("type".to_string(), shown(&os.name).into_owned()),
+        ("distro".to_string(), opt(&os.distro).to_string()),
+        (
+            "version".to_string(),
+            format!("{}.{}", os.major_version, os.minor_version),
+        ),
+        ("arch".to_string(), opt(&os.arch).to_string()),
+        ("hostname".to_string(), opt(&os.hostname).to_string()),
+        (
+            "packages".to_string(),
+            format!(
+                "{pkgs} ({} / {})",
+                opt(&os.package_format),
+                opt(&os.package_management)
+            ),
+        ),
+    ];
+    if let Some(b) = &os.build_id {
+        facts.push(("build".to_string(), shown(b).into_owned()));
+    }
+    for (i, m) in os.mountpoints.iter().enumerate() {
+        let fs = os.filesystems.iter().find(|f| f.device == m.device);
+        let fs_type = fs
+            .map(|f| format!(" ({})", shown(&f.fs_type)))
+            .unwrap_or_default();
+        let key = if i == 0 { "mounts" } else { "" };
+        facts.push((
+            key.to_string(),
+            format!("{} on {}{fs_type}", shown(&m.device), shown(&m.mountpoint)),
+        ));
+    }
+    facts
 }
 
 /// The diagnostics of `ins` as warnings on stderr.
@@ -265,8 +280,18 @@ fn warn_diagnostics(ins: &Inspection) {
     if !ins.diagnostics.is_empty() {
         eprintln!();
         for d in &ins.diagnostics {
-            eprintln!("warning: {}", d.message);
+            eprintln!("warning: {}", subject_and_message(d));
         }
+    }
+}
+
+/// A diagnostic as a warning line names it: its subject (which volume, which
+/// file), then its message, unless the message already starts with the subject.
+fn subject_and_message(d: &guestctl_inspect::Diagnostic) -> String {
+    if d.subject.is_empty() || d.message.starts_with(&d.subject) {
+        shown(&d.message).into_owned()
+    } else {
+        format!("{}: {}", shown(&d.subject), shown(&d.message))
     }
 }
 
@@ -314,6 +339,55 @@ fn namespace(
     Ok((g, path.to_string()))
 }
 
+/// The packages of every OS of `ins` in `format`.
+fn render_packages(ins: &Inspection, format: PackagesFormat) -> anyhow::Result<Vec<u8>> {
+    let rows = || {
+        ins.operatingsystems.iter().flat_map(|os| {
+            os.applications.iter().map(move |a| {
+                vec![
+                    shown(&os.root).into_owned(),
+                    shown(&a.name).into_owned(),
+                    shown(&a.full_version()).into_owned(),
+                    shown(&a.arch).into_owned(),
+                ]
+            })
+        })
+    };
+    let header = ["root", "name", "version", "arch"];
+    match format {
+        PackagesFormat::Json => {
+            #[derive(serde::Serialize)]
+            struct Pk<'a> {
+                root: &'a str,
+                package_format: &'a Option<String>,
+                applications: &'a [guestctl_inspect::Application],
+            }
+            let v: Vec<Pk> = ins
+                .operatingsystems
+                .iter()
+                .map(|o| Pk {
+                    root: &o.root,
+                    package_format: &o.package_format,
+                    applications: &o.applications,
+                })
+                .collect();
+            let mut bytes = serde_json::to_vec_pretty(&v)?;
+            bytes.push(b'\n');
+            Ok(bytes)
+        }
+        PackagesFormat::Tsv => columns::Delimited::Tsv.render(&header, &rows().collect::<Vec<_>>()),
+        PackagesFormat::Csv => columns::Delimited::Csv.render(&header, &rows().collect::<Vec<_>>()),
+        PackagesFormat::Table if ins.operatingsystems.len() > 1 => {
+            Ok(columns::aligned(&header, rows().collect(), &[]).into_bytes())
+        }
+        // One OS: the root column would repeat one value on every line.
+        PackagesFormat::Table => {
+            let rows = rows().map(|mut r| r.split_off(1)).collect();
+            Ok(columns::aligned(&header[1..], rows, &[]).into_bytes())
+        }
+    }
+}
+
 #[derive(serde::Serialize)]
 struct LsEntry {
     name: String,
@@ -341,7 +415,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 write_stdout(render_inspection(&ins).as_bytes())?;
                 warn_diagnostics(&ins);
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if ins.operatingsystems.is_empty() {
+                ExitCode::from(NO_OS_FOUND)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Filesystems { disk, json, open } => {
             check_disk(&disk)?;
@@ -356,32 +434,35 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             if json {
                 print_json(&fss)?;
             } else {
-                let mut t = table();
-                t.set_header(vec!["Name", "Type", "Label", "UUID", "Size"]);
-                for f in &fss {
-                    t.add_row(vec![
-                        f.device.clone(),
-                        f.fs_type.clone(),
-                        opt(&f.label).to_string(),
-                        opt(&f.uuid).to_string(),
-                        human_size(f.size),
-                    ]);
-                }
+                let rows = fss
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            shown(&f.device).into_owned(),
+                            shown(&f.fs_type).into_owned(),
+                            opt(&f.label).to_string(),
+                            opt(&f.uuid).to_string(),
+                            human_size(f.size),
+                        ]
+                    })
+                    .collect();
+                let t = columns::aligned(&["name", "type", "label", "uuid", "size"], rows, &[4]);
                 let text = format!(
-                    "{}: {} image, {} partition table\n{t}\n",
+                    "{}: {} image, {} partition table\n{t}",
                     disk.display(),
                     launched.format.name(),
                     launched.table.name()
                 );
                 write_stdout(text.as_bytes())?;
                 for d in &launched.diagnostics {
-                    eprintln!("warning: {}: {}", d.subject, d.message);
+                    eprintln!("warning: {}: {}", shown(&d.subject), shown(&d.message));
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Packages {
             disk,
+            format,
             json,
             no_cache,
             open,
@@ -393,46 +474,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     disk.display()
                 );
             }
-            if json {
-                #[derive(serde::Serialize)]
-                struct Pk<'a> {
-                    root: &'a str,
-                    package_format: &'a Option<String>,
-                    applications: &'a [guestctl_inspect::Application],
-                }
-                let v: Vec<Pk> = ins
-                    .operatingsystems
-                    .iter()
-                    .map(|o| Pk {
-                        root: &o.root,
-                        package_format: &o.package_format,
-                        applications: &o.applications,
-                    })
-                    .collect();
-                print_json(&v)?;
-            } else {
-                let mut out = String::new();
-                for os in &ins.operatingsystems {
-                    if ins.operatingsystems.len() > 1 {
-                        writeln!(out, "# {} ({})", opt(&os.product_name), os.root)?;
-                    }
-                    let mut t = table();
-                    t.set_header(vec!["Name", "Version", "Arch"]);
-                    for a in &os.applications {
-                        t.add_row(vec![a.name.clone(), a.full_version(), a.arch.clone()]);
-                    }
-                    writeln!(out, "{t}")?;
-                    writeln!(
-                        out,
-                        "{} packages ({})",
-                        os.applications.len(),
-                        opt(&os.package_format)
-                    )?;
-                }
-                write_stdout(out.as_bytes())?;
-                for d in &ins.diagnostics {
-                    eprintln!("warning: {}", d.message);
-                }
+            let format = if json { PackagesFormat::Json } else { format };
+            write_stdout(&render_packages(&ins, format)?)?;
+            for d in &ins.diagnostics {
+                eprintln!("warning: {}", subject_and_message(d));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -445,31 +490,20 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         } => {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
             let entries = g
-                .read_dir(&p)
+                .read_dir_detailed(&p)
                 .with_context(|| format!("cannot list in {}", disk.display()))?;
-            let base = if p.ends_with('/') {
-                p.clone()
-            } else {
-                format!("{p}/")
-            };
             let rows: Vec<LsEntry> = entries
                 .into_iter()
-                .map(|e| {
-                    let full = format!("{base}{}", e.name);
-                    let md = g.lstat(&full).ok();
-                    let target = if e.file_type == guestctl_fs::FileType::Symlink {
-                        g.read_link(&full).ok()
-                    } else {
-                        None
-                    };
+                .map(|d| {
+                    let md = d.metadata.ok();
                     LsEntry {
-                        name: e.name,
-                        file_type: e.file_type,
+                        name: d.entry.name,
+                        file_type: d.entry.file_type,
                         size: md.as_ref().map(|m| m.len),
                         mode: md
                             .and_then(|m| m.mode)
                             .map(|m| format!("{:04o}", m & 0o7777)),
-                        target,
+                        target: d.target.and_then(Result::ok),
                     }
                 })
                 .collect();
@@ -487,14 +521,14 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     let tail = r
                         .target
                         .as_ref()
-                        .map(|t| format!(" -> {t}"))
+                        .map(|t| format!(" -> {}", shown(t)))
                         .unwrap_or_default();
                     writeln!(
                         out,
                         "{kind} {:>4} {:>10} {}{tail}",
                         r.mode.as_deref().unwrap_or("-"),
                         r.size.map(|s| s.to_string()).unwrap_or_default(),
-                        r.name
+                        shown(&r.name)
                     )?;
                 }
                 write_stdout(out.as_bytes())?;
@@ -508,86 +542,21 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             open,
         } => {
             let (g, p) = namespace(&disk, &path, root.as_deref(), &open)?;
-            let bytes = g
-                .read_file(&p, guestctl_fs::MAX_FILE_READ)
-                .with_context(|| format!("cannot read in {}", disk.display()))?;
-            write_stdout(&bytes)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Batch {
-            disks,
-            jobs,
-            shard,
-            json,
-            no_cache,
-            no_packages,
-            open,
-        } => {
-            let shard = shard.as_deref().map(parse_shard).transpose()?;
-            if jobs == Some(0) {
-                bail!("--jobs must be at least 1");
-            }
-            let opts = BatchOptions {
-                jobs: jobs.unwrap_or(0),
-                shard,
-                image: image_options(&open, no_cache, no_packages),
-            };
-            let items = guestctl_inspect::batch(&disks, &opts);
-            let failed = items.iter().filter(|i| i.result.is_err()).count();
-            // Written with `write_stdout_keep_status`: a reader that stops early does not
-            // turn "an image failed" (status 1) into success.
-            if json {
-                let mut out = Vec::new();
-                for it in &items {
-                    serde_json::to_writer(&mut out, &it.line())?;
-                    out.push(b'\n');
+            // Streamed: a sparse file of any size costs one chunk of memory.
+            let mut out = std::io::stdout().lock();
+            let mut write_err = None;
+            g.read_file_chunks(&p, &mut |chunk| match out.write_all(chunk) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    write_err = Some(e);
+                    ControlFlow::Break(())
                 }
-                write_stdout_keep_status(&out)?;
-            } else {
-                let mut t = table();
-                t.set_header(vec![
-                    "Image", "OS", "Version", "Arch", "Hostname", "Packages",
-                ]);
-                for it in &items {
-                    match &it.result {
-                        Ok(ins) if ins.operatingsystems.is_empty() => {
-                            t.add_row(vec![it.path.display().to_string(), "(no OS found)".into()]);
-                        }
-                        Ok(ins) => {
-                            for os in &ins.operatingsystems {
-                                t.add_row(vec![
-                                    it.path.display().to_string(),
-                                    opt(&os.distro).to_string(),
-                                    format!("{}.{}", os.major_version, os.minor_version),
-                                    opt(&os.arch).to_string(),
-                                    opt(&os.hostname).to_string(),
-                                    os.applications.len().to_string(),
-                                ]);
-                            }
-                        }
-                        Err(_) => {
-                            t.add_row(vec![
-                                it.path.display().to_string(),
-                                "FAILED (see below)".into(),
-                            ]);
-                        }
-                    }
-                }
-                write_stdout_keep_status(format!("{t}\n").as_bytes())?;
-                for it in &items {
-                    if let Err(e) = &it.result {
-                        eprintln!("error: {e}");
-                    }
-                }
-                write_stdout_keep_status(
-                    format!("{} images, {} failed\n", items.len(), failed).as_bytes(),
-                )?;
-            }
-            Ok(if failed > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
             })
+            .with_context(|| format!("cannot read in {}", disk.display()))?;
+            match write_err {
+                Some(e) => Err(e.into()),
+                None => Ok(out.flush().map(|()| ExitCode::SUCCESS)?),
+            }
         }
         Command::Cache(CacheCommand::Clear) => {
             let cache = Cache::open_default()
@@ -606,7 +575,12 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Cache(CacheCommand::Info) => {
             let text = match Cache::open_default() {
-                Some(c) => format!("{}: {} entries\n", c.dir().display(), c.len()),
+                Some(c) => {
+                    let n = c.count().with_context(|| {
+                        format!("cannot read the cache in {}", c.dir().display())
+                    })?;
+                    format!("{}: {n} entries\n", c.dir().display())
+                }
                 None => "no cache directory (set GUESTCTL_CACHE_DIR, XDG_CACHE_HOME or HOME)\n"
                     .to_string(),
             };

@@ -5,7 +5,14 @@
 //! (`guestctl … | head -1`) makes a write fail with `BrokenPipe`, which `main` ends
 //! quietly, where `println!` would panic with "failed printing to stdout".
 
+pub mod batch;
+pub mod bench;
+pub mod chatter;
+pub mod columns;
+pub mod completions;
+pub mod escape;
 pub mod inspect;
+pub mod man;
 pub mod mock_disk;
 pub mod perf;
 pub mod perf_paired;

@@ -34,11 +34,13 @@
 
 mod error;
 mod format;
+mod input;
 mod qcow2;
 mod views;
 
 pub use error::{chain_text, BlockError, ErrorKind};
 pub use format::{detect_format, detect_format_bytes, ImageFormat, DETECT_LEN, QCOW2_MAGIC};
+pub use input::{open_input, OpenedInput};
 pub use qcow2::{
     read_qcow2_header, Qcow2Header, Qcow2Image, QCOW2_MAX_BACKING_NAME_LEN, QCOW2_MAX_CLUSTER_BITS,
     QCOW2_MAX_L1_ENTRIES, QCOW2_MAX_VIRTUAL_SIZE, QCOW2_MIN_CLUSTER_BITS,
@@ -140,31 +142,12 @@ pub struct FileDevice {
     size: u64,
 }
 
-/// The error of opening an image file, saying what the user can do about it.
-/// Errors of opening a file never name it: the caller, who named the file, does.
-fn open_error(e: std::io::Error) -> BlockError {
-    let (kind, what) = match e.kind() {
-        std::io::ErrorKind::NotFound => (
-            ErrorKind::NotFound,
-            "no such file (give the path of a raw or qcow2 disk image)",
-        ),
-        std::io::ErrorKind::PermissionDenied => (
-            ErrorKind::Io,
-            "permission denied (guestctl needs read access only; check the file's mode)",
-        ),
-        _ => return BlockError::new(ErrorKind::Io, "cannot open").with_source(e),
-    };
-    BlockError::new(kind, what)
-}
-
 impl FileDevice {
     /// Open `path` read-only as a raw device.
+    /// Only a regular file or a block device is accepted, and opening never
+    /// blocks (see [`open_input`]).
     pub fn open(path: &Path) -> Result<Self, BlockError> {
-        let file = File::open(path).map_err(open_error)?;
-        let size = file
-            .metadata()
-            .map_err(|e| BlockError::new(ErrorKind::Io, "cannot read its metadata").with_source(e))?
-            .len();
+        let OpenedInput { file, size } = open_input(path)?;
         Ok(Self {
             file,
             path: path.to_path_buf(),

@@ -263,11 +263,44 @@ pub fn read_qcow2_header(
 /// The gate through which imago opens anything an image names (backing files). It
 /// refuses everything unless backing files are allowed, forces read-only, and caps the
 /// chain's depth.
+///
+/// Backing files are confined to the top image's directory: the path imago
+/// resolves (relative to the image naming it) must, once every symlink is
+/// resolved, lie inside that directory, and be a regular file. So an image cannot
+/// make guestctl read `/etc/passwd`, `../../secret` or `/proc/self/environ` as a
+/// disk, even with `--allow-backing`.
 struct ChainGate {
     allow: bool,
     /// How many more backing layers may be opened below this one.
     remaining: usize,
     depth_exceeded: Arc<AtomicBool>,
+    /// The top image's directory, canonical: where backing files must lie.
+    allowed_dir: Arc<PathBuf>,
+    /// Why a backing file was refused, for the error the caller sees.
+    refused: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl ChainGate {
+    /// Why the backing file imago resolved to `name` (canonical path `real`) may
+    /// not be opened, if it may not: outside [`ChainGate::allowed_dir`], or not a
+    /// regular file.
+    fn refusal(&self, name: &Path, real: &Path) -> Option<String> {
+        if !real.starts_with(&*self.allowed_dir) {
+            return Some(format!(
+                "backing file {} is outside the image's directory {} (backing files must lie beside the image)",
+                name.display(),
+                self.allowed_dir.display()
+            ));
+        }
+        match std::fs::metadata(real) {
+            Ok(md) if md.is_file() => None,
+            Ok(_) => Some(format!(
+                "backing file {} is not a regular file",
+                name.display()
+            )),
+            Err(e) => Some(format!("backing file {}: {e}", name.display())),
+        }
+    }
 }
 
 impl<S: Storage + 'static> ImplicitOpenGate<S> for ChainGate {
@@ -279,6 +312,8 @@ impl<S: Storage + 'static> ImplicitOpenGate<S> for ChainGate {
             allow: self.allow,
             remaining: self.remaining.saturating_sub(1),
             depth_exceeded: Arc::clone(&self.depth_exceeded),
+            allowed_dir: Arc::clone(&self.allowed_dir),
+            refused: Arc::clone(&self.refused),
         };
         let driver = builder.write(false).open(child)?;
         Ok(FormatAccess::new(driver))
@@ -295,7 +330,19 @@ impl<S: Storage + 'static> ImplicitOpenGate<S> for ChainGate {
             self.depth_exceeded.store(true, Ordering::Relaxed);
             return Err(io::Error::other("backing chain too deep"));
         }
-        S::open(opts.write(false))
+        let name = opts
+            .get_filename()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        // A missing file stays a NotFound error.
+        let real = std::fs::canonicalize(&name)?;
+        if let Some(why) = self.refusal(&name, &real) {
+            if let Ok(mut r) = self.refused.lock() {
+                r.get_or_insert_with(|| why.clone());
+            }
+            return Err(io::Error::new(io::ErrorKind::PermissionDenied, why));
+        }
+        S::open(opts.filename(real).write(false))
     }
 }
 
@@ -357,16 +404,27 @@ impl Qcow2Image {
         let storage_opts = StorageOpenOptions::new().filename(path).write(false);
         let storage = imago::file::File::from_open_file(file, storage_opts).map_err(map_io)?;
         let exceeded = Arc::new(AtomicBool::new(false));
+        let refused = Arc::new(std::sync::Mutex::new(None));
+        let top_dir = std::fs::canonicalize(path)
+            .map_err(BlockError::io)?
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let gate = ChainGate {
             allow: opts.allow_backing,
             remaining: depth,
             depth_exceeded: Arc::clone(&exceeded),
+            allowed_dir: Arc::new(top_dir),
+            refused: Arc::clone(&refused),
         };
         let qcow2 = Qcow2::<imago::file::File>::builder(storage)
             .write(false)
             .open(gate)
             .map_err(|e| {
-                if exceeded.load(Ordering::Relaxed) {
+                let why = refused.lock().ok().and_then(|mut r| r.take());
+                if let Some(why) = why {
+                    BlockError::new(ErrorKind::BackingNotAllowed, why)
+                } else if exceeded.load(Ordering::Relaxed) {
                     BlockError::limit(format!("backing chain deeper than {depth} images"))
                         .with_source(e)
                 } else {

@@ -320,3 +320,58 @@ fn hostile_qcow2_files_fail_cleanly() {
         assert!(open_image(&bad, &OpenOptions::default()).is_err());
     }
 }
+
+#[test]
+fn backing_files_are_confined_to_the_image_directory() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("images");
+    std::fs::create_dir(&dir).unwrap();
+    let (outside, _) = make_raw(root.path(), "outside.raw", 3);
+    let (_, inside_data) = make_raw(&dir, "inside.raw", 4);
+    std::os::unix::fs::symlink(&outside, dir.join("escape.raw")).unwrap();
+    let overlay = |name: &str, backing: &str| {
+        let o = dir.join(name);
+        qemu_img(&[
+            "create",
+            "-f",
+            "qcow2",
+            "-u",
+            "-b",
+            backing,
+            "-F",
+            "raw",
+            o.to_str().unwrap(),
+            "4M",
+        ]);
+        o
+    };
+    let outside_abs = outside.to_str().unwrap().to_string();
+    for (name, backing) in [
+        ("dotdot.qcow2", "../outside.raw"),
+        ("absolute.qcow2", outside_abs.as_str()),
+        ("symlink.qcow2", "escape.raw"),
+        ("proc.qcow2", "/proc/self/environ"),
+    ] {
+        let err = open_image(&overlay(name, backing), &OpenOptions::with_backing()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BackingNotAllowed, "{name}: {err}");
+        assert!(
+            err.to_string().contains("outside the image's directory"),
+            "{name}: {err}"
+        );
+    }
+    // A special file beside the image is refused too.
+    std::fs::create_dir(dir.join("subdir.raw")).unwrap();
+    let err = open_image(
+        &overlay("dir.qcow2", "subdir.raw"),
+        &OpenOptions::with_backing(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    // Beside the image, it reads through.
+    let dev = open_image(
+        &overlay("ok.qcow2", "inside.raw"),
+        &OpenOptions::with_backing(),
+    )
+    .unwrap();
+    assert_eq!(read_all(&*dev), inside_data);
+}

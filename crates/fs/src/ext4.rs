@@ -21,9 +21,10 @@
 
 use crate::path::{components, join, join_child};
 use crate::probe::{block_err, probe_ext};
+use crate::read_bounds::check_fits_device;
 use crate::{
-    DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, SubdirFileVisitor,
-    MAX_DIR_ENTRIES, MAX_FILE_READ, MAX_SYMLINK_LEN,
+    ChunkVisitor, DetailedEntry, DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata,
+    SubdirFileVisitor, MAX_DIR_ENTRIES, MAX_FILE_READ, MAX_SYMLINK_LEN, READ_CHUNK_LEN,
 };
 use ext4_view::{Ext4, Ext4Error, Ext4Read};
 use guestctl_block::BlockDevice;
@@ -180,6 +181,57 @@ fn file_type(t: ext4_view::FileType) -> FileType {
     } else {
         FileType::Other
     }
+}
+
+fn metadata(md: &ext4_view::Metadata) -> Metadata {
+    Metadata {
+        file_type: file_type(md.file_type()),
+        len: md.len(),
+        mode: Some(u32::from(md.mode())),
+    }
+}
+
+/// The entry `entry` of the directory `dir`, its inode read directly (no lookup).
+fn detailed(entry: &ext4_view::DirEntry, dir: &str) -> Result<DetailedEntry, FsError> {
+    let name = String::from_utf8_lossy(entry.file_name().as_ref()).into_owned();
+    let file_type = file_type(entry.file_type().map_err(|e| map_err(e, dir))?);
+    let full = join_child(dir, &name);
+    let is_link = file_type == FileType::Symlink;
+    let (metadata, target) = match entry.metadata() {
+        Ok(md) => {
+            let target = is_link.then(|| {
+                check_symlink(&md, &full)?;
+                let t = entry.read_link().map_err(|e| map_err(e, &full))?;
+                Ok(String::from_utf8_lossy(t.as_ref()).into_owned())
+            });
+            (Ok(metadata(&md)), target)
+        }
+        Err(e) => {
+            let e = map_err(e, &full);
+            let target = is_link.then(|| Err(FsError::new(e.kind, &full, "inode unreadable")));
+            (Err(e), target)
+        }
+    };
+    Ok(DetailedEntry {
+        entry: DirEntry { name, file_type },
+        metadata,
+        target,
+    })
+}
+
+/// `md` is a symlink's, with a target short enough to read.
+fn check_symlink(md: &ext4_view::Metadata, path: &str) -> Result<(), FsError> {
+    if !md.is_symlink() {
+        return Err(wrong_type(path, "not a symlink"));
+    }
+    if md.len() > MAX_SYMLINK_LEN {
+        return Err(FsError::new(
+            FsErrorKind::LimitExceeded,
+            path,
+            format!("symlink target longer than {MAX_SYMLINK_LEN} bytes"),
+        ));
+    }
+    Ok(())
 }
 
 fn wrong_type(path: &str, msg: &str) -> FsError {
@@ -369,11 +421,7 @@ impl Filesystem for Ext4Fs {
         let md = fs
             .symlink_metadata(p.as_str())
             .map_err(|e| map_err(e, path))?;
-        Ok(Metadata {
-            file_type: file_type(md.file_type()),
-            len: md.len(),
-            mode: Some(u32::from(md.mode())),
-        })
+        Ok(metadata(&md))
     }
 
     fn read_link(&self, path: &str) -> Result<String, FsError> {
@@ -381,16 +429,7 @@ impl Filesystem for Ext4Fs {
         let md = fs
             .symlink_metadata(p.as_str())
             .map_err(|e| map_err(e, path))?;
-        if !md.is_symlink() {
-            return Err(wrong_type(path, "not a symlink"));
-        }
-        if md.len() > MAX_SYMLINK_LEN {
-            return Err(FsError::new(
-                FsErrorKind::LimitExceeded,
-                path,
-                format!("symlink target longer than {MAX_SYMLINK_LEN} bytes"),
-            ));
-        }
+        check_symlink(&md, path)?;
         let target = fs.read_link(p.as_str()).map_err(|e| map_err(e, path))?;
         Ok(String::from_utf8_lossy(target.as_ref()).into_owned())
     }
@@ -410,12 +449,35 @@ impl Filesystem for Ext4Fs {
         Ok(out)
     }
 
+    fn read_dir_detailed(&self, path: &str) -> Result<Vec<DetailedEntry>, FsError> {
+        let mut out = Vec::new();
+        self.walk_dir(path, &mut |entry| {
+            out.push(detailed(entry, path)?);
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(out)
+    }
+
     fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError> {
         self.read_impl(path, limit, false)
     }
 
     fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, FsError> {
         self.read_impl(path, max_len, true)
+    }
+
+    fn read_file_chunks(&self, path: &str, f: &mut ChunkVisitor<'_>) -> Result<(), FsError> {
+        let mut file = self.open_regular(path)?;
+        let mut buf = vec![0u8; READ_CHUNK_LEN];
+        loop {
+            let n = file.read_bytes(&mut buf).map_err(|e| map_err(e, path))?;
+            let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                return Ok(());
+            };
+            if f(chunk).is_break() {
+                return Ok(());
+            }
+        }
     }
 
     /// One path resolution for `dir`; then each subdirectory and each file is
@@ -561,6 +623,9 @@ impl Ext4Fs {
                 path(),
                 format!("file is {md_len} bytes, over the limit of {limit}"),
             ));
+        }
+        if !head {
+            check_fits_device(md_len, self.dev.size(), &path())?;
         }
         let len = usize::try_from(md_len.min(limit)).map_err(|_| {
             FsError::new(

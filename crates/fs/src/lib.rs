@@ -29,7 +29,10 @@
 //! Every size taken from an image is bounded by a named constant:
 //! [`MAX_FILE_READ`] (and the caller's own `limit` to [`Filesystem::read_file`]),
 //! [`MAX_DIR_ENTRIES`], [`MAX_SYMLINK_LEN`], [`MAX_PATH_DEPTH`], [`MAX_PATH_LEN`],
-//! [`MAX_NAME_LEN`]; the FAT and NTFS drivers also have a per-operation read budget
+//! [`MAX_NAME_LEN`]. A file is read into memory only when its size fits the
+//! device holding it (a sparse file whose inode claims a gigabyte on a small image
+//! is refused before anything is allocated); [`Filesystem::read_file_chunks`]
+//! streams a file of any size. The FAT and NTFS drivers also have a per-operation read budget
 //! ([`METADATA_READ_BUDGET`]) that stops loops inside the third-party parsers.
 //!
 //! ```
@@ -48,6 +51,7 @@ mod io;
 mod ntfs;
 mod path;
 mod probe;
+mod read_bounds;
 
 pub use error::{FsError, FsErrorKind};
 pub use ext4::{Ext4Fs, MAX_LOADED_PER_THREAD};
@@ -143,9 +147,27 @@ pub struct DirEntry {
     pub file_type: FileType,
 }
 
+/// A directory entry with what [`Filesystem::lstat`] tells of it and, for a
+/// symlink, what [`Filesystem::read_link`] tells: one line of `ls -l`.
+#[derive(Debug)]
+pub struct DetailedEntry {
+    /// The entry.
+    pub entry: DirEntry,
+    /// Its metadata (of the link itself for a symlink).
+    pub metadata: Result<Metadata, FsError>,
+    /// Its target, for a symlink.
+    pub target: Option<Result<String, FsError>>,
+}
+
 /// What [`Filesystem::for_each_subdir_file`] calls for each subdirectory: its name
 /// and the file read in it (or why it could not be).
 pub type SubdirFileVisitor<'a> = dyn FnMut(&str, Result<Vec<u8>, FsError>) -> ControlFlow<()> + 'a;
+
+/// What [`Filesystem::read_file_chunks`] calls with each chunk of a file.
+pub type ChunkVisitor<'a> = dyn FnMut(&[u8]) -> ControlFlow<()> + 'a;
+
+/// Largest chunk [`Filesystem::read_file_chunks`] hands over at once.
+pub const READ_CHUNK_LEN: usize = 64 * 1024;
 
 /// A read-only filesystem. See the crate documentation for the path semantics
 /// shared by every implementation.
@@ -162,12 +184,52 @@ pub trait Filesystem: Send + Sync + fmt::Debug {
     fn read_link(&self, path: &str) -> Result<String, FsError>;
     /// The entries of the directory at `path`.
     fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError>;
-    /// The contents of the regular file at `path`, refusing files over `limit` bytes.
+    /// The entries of the directory at `path` with their metadata and symlink
+    /// targets (see [`DetailedEntry`]). The default looks each entry up by path;
+    /// a driver whose lookups scan the directory (ext4 without a hash-tree index)
+    /// reads them through the entries in one pass instead, so a directory of
+    /// `n` entries costs `n` inode reads, not `n` scans of `n` entries.
+    fn read_dir_detailed(&self, path: &str) -> Result<Vec<DetailedEntry>, FsError> {
+        let entries = self.read_dir(path)?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| {
+                let full = path::join_child(path, &entry.name);
+                let target = (entry.file_type == FileType::Symlink).then(|| self.read_link(&full));
+                DetailedEntry {
+                    metadata: self.lstat(&full),
+                    entry,
+                    target,
+                }
+            })
+            .collect())
+    }
+
+    /// The contents of the regular file at `path`, refusing files over `limit` bytes
+    /// and files larger than the device holding them (before allocating anything).
     fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, FsError>;
     /// The first `max_len` bytes of the regular file at `path` (the whole file when
     /// it is shorter): a bounded partial read, for headers (ELF, PE) of files of
     /// any size. Reads only the data it returns (plus the metadata to find it).
     fn read_file_head(&self, path: &str, max_len: u64) -> Result<Vec<u8>, FsError>;
+
+    /// The contents of the regular file at `path`, of any size, handed to `f` a
+    /// chunk at a time (at most [`READ_CHUNK_LEN`] bytes each), in order: memory
+    /// stays bounded by one chunk, holes of a sparse file included. `f` returns
+    /// [`ControlFlow::Break`] to stop early (e.g. its output failed).
+    ///
+    /// The default reads the whole file with [`Filesystem::read_file`]
+    /// (bounded by [`MAX_FILE_READ`]) and hands it over in chunks; drivers whose
+    /// files may be sparse stream them.
+    fn read_file_chunks(&self, path: &str, f: &mut ChunkVisitor<'_>) -> Result<(), FsError> {
+        let bytes = self.read_file(path, MAX_FILE_READ)?;
+        for chunk in bytes.chunks(READ_CHUNK_LEN) {
+            if f(chunk).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
 
     /// For every subdirectory `D` of the directory `dir`, in an order of the
     /// driver's choosing (directory order by default; ext4 sorts by inode), call

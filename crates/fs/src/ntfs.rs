@@ -16,6 +16,7 @@
 use crate::io::{guarded, map_io, Budget, DevRef, DevStream, METADATA_READ_BUDGET};
 use crate::path::components;
 use crate::probe::{block_err, Probed};
+use crate::read_bounds::check_fits_device;
 use crate::{
     DirEntry, FileType, Filesystem, FsError, FsErrorKind, Metadata, MAX_DIR_ENTRIES, MAX_FILE_READ,
 };
@@ -372,6 +373,9 @@ impl NtfsFs {
                     path,
                     format!("file is {len} bytes, over the limit of {limit}"),
                 ));
+            }
+            if !head {
+                check_fits_device(len, self.dev.size(), path)?;
             }
             let len = usize::try_from(len)
                 .map_err(|_| FsError::new(FsErrorKind::LimitExceeded, path, "file too large"))?;

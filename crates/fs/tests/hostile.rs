@@ -305,3 +305,196 @@ fn ntfs_bit_flips_in_the_mft_never_panic() {
         "{e:?}"
     );
 }
+
+use guestctl_testkit::bounded as bounded_child;
+
+/// Size the inode of the sparse file claims: a gigabyte on a 10 MiB image.
+const SPARSE_CLAIM: u64 = 1_000_000_000;
+
+/// A 10 MiB ext4 image holding `/var/lib/dpkg/status` whose inode claims
+/// [`SPARSE_CLAIM`] bytes (set with debugfs `sif`): all holes past its first block.
+fn sparse_claim_image(dir: &Path) -> Option<std::path::PathBuf> {
+    if !have("mke2fs") || !have("debugfs") {
+        return None;
+    }
+    let src = dir.join("src");
+    std::fs::create_dir_all(src.join("var/lib/dpkg")).unwrap();
+    std::fs::write(src.join("var/lib/dpkg/status"), "Package: a\n\n").unwrap();
+    let img = dir.join("sparse.img");
+    run(Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4", "-d"])
+        .arg(&src)
+        .arg(&img)
+        .arg("10M"));
+    run(Command::new("debugfs")
+        .arg("-w")
+        .arg("-R")
+        .arg(format!("sif /var/lib/dpkg/status size {SPARSE_CLAIM}"))
+        .arg(&img));
+    Some(img)
+}
+
+/// A 16 MiB ext4 image whose `/big` holds `n` empty files in a directory without
+/// a hash-tree index (`^dir_index`): every lookup by name scans it.
+fn unindexed_dir_image(dir: &Path, n: usize) -> Option<std::path::PathBuf> {
+    if !have("mke2fs") {
+        return None;
+    }
+    let big = dir.join("src/big");
+    std::fs::create_dir_all(&big).unwrap();
+    for i in 0..n {
+        std::fs::File::create(big.join(format!("file-{i:05}"))).unwrap();
+    }
+    std::os::unix::fs::symlink("file-00000", big.join("link")).unwrap();
+    let img = dir.join("dir.img");
+    run(Command::new("mke2fs")
+        .args([
+            "-q",
+            "-F",
+            "-t",
+            "ext4",
+            "-O",
+            "^dir_index",
+            "-N",
+            "30000",
+            "-d",
+        ])
+        .arg(dir.join("src"))
+        .arg(&img)
+        .arg("16M"));
+    Some(img)
+}
+
+fn open_file_image(img: &Path) -> Box<dyn guestctl_fs::Filesystem> {
+    let dev = guestctl_block::open_image(img, &guestctl_block::OpenOptions::default()).unwrap();
+    open(dev).unwrap()
+}
+
+#[test]
+fn a_sparse_file_larger_than_its_device_is_refused_whole_and_streamed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(img) = sparse_claim_image(tmp.path()) else {
+        return;
+    };
+    let fs = open_file_image(&img);
+    let path = "/var/lib/dpkg/status";
+    assert_eq!(fs.lstat(path).unwrap().len, SPARSE_CLAIM);
+    let e = fs.read_file(path, guestctl_fs::MAX_FILE_READ).unwrap_err();
+    assert_eq!(e.kind, FsErrorKind::LimitExceeded, "{e}");
+    assert!(
+        e.to_string()
+            .contains("larger than the 10485760-byte device"),
+        "{e}"
+    );
+    // The head is still readable (bounded by its own length).
+    assert_eq!(fs.read_file_head(path, 11).unwrap(), b"Package: a\n");
+    // Streaming hands over the first block's data then the holes, a chunk at a time.
+    let mut first = Vec::new();
+    let mut chunks = 0usize;
+    fs.read_file_chunks(path, &mut |c| {
+        assert!(c.len() <= guestctl_fs::READ_CHUNK_LEN);
+        if first.is_empty() {
+            first = c.to_vec();
+        }
+        chunks += 1;
+        if chunks == 100 {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    })
+    .unwrap();
+    assert_eq!(chunks, 100, "stopped when asked");
+    assert!(first.starts_with(b"Package: a\n\n\0"), "{:?}", &first[..20]);
+}
+
+#[test]
+fn sparse_claim_reads_stay_within_memory_and_time() {
+    bounded_child::run_test_in_child("sparse_claim_child");
+}
+
+#[test]
+#[ignore = "run by sparse_claim_reads_stay_within_memory_and_time under prlimit"]
+fn sparse_claim_child() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(img) = sparse_claim_image(tmp.path()) else {
+        return bounded_child::report_peak();
+    };
+    let fs = open_file_image(&img);
+    assert!(fs
+        .read_file("/var/lib/dpkg/status", guestctl_fs::MAX_FILE_READ)
+        .is_err());
+    // Streaming all of it: one chunk of memory for a gigabyte of holes.
+    let mut total = 0u64;
+    fs.read_file_chunks("/var/lib/dpkg/status", &mut |c| {
+        total += c.len() as u64;
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(total, SPARSE_CLAIM);
+    bounded_child::report_peak();
+}
+
+/// Entries of the unindexed directory: `mke2fs -d` itself links them in
+/// quadratic time, so few enough to build in about a second.
+const BIG_DIR_ENTRIES: usize = 5_000;
+/// Where the parent tells the child which image to list.
+const IMAGE_ENV: &str = "GUESTCTL_TEST_UNINDEXED_IMAGE";
+
+#[test]
+fn listing_an_unindexed_directory_in_detail_is_linear() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(img) = unindexed_dir_image(tmp.path(), BIG_DIR_ENTRIES) else {
+        return;
+    };
+    let fs = open_file_image(&img);
+    // Warm both paths once, then compare within this run: the names alone against
+    // names with metadata and link targets. Looking each entry up by name scans
+    // the directory per entry (thousands of times the plain listing); through
+    // the entries it is an inode read each (a few times the plain listing).
+    fs.read_dir("/big").unwrap();
+    fs.read_dir_detailed("/big").unwrap();
+    let t = std::time::Instant::now();
+    fs.read_dir("/big").unwrap();
+    let plain = t.elapsed();
+    let t = std::time::Instant::now();
+    fs.read_dir_detailed("/big").unwrap();
+    let detailed = t.elapsed();
+    let ratio = detailed.as_secs_f64() / plain.as_secs_f64().max(1e-6);
+    eprintln!("plain {plain:?}, detailed {detailed:?}, ratio {ratio:.1}");
+    assert!(ratio < 200.0, "detailed listing {ratio:.0}x the plain one");
+    bounded_child::run_test_in_child_with("unindexed_dir_listing_child", &[(IMAGE_ENV, &img)]);
+}
+
+#[test]
+#[ignore = "run by listing_an_unindexed_directory_in_detail_is_linear under prlimit"]
+fn unindexed_dir_listing_child() {
+    let tmp = tempfile::tempdir().unwrap();
+    let img = match std::env::var_os(IMAGE_ENV) {
+        Some(p) => std::path::PathBuf::from(p),
+        None => match unindexed_dir_image(tmp.path(), BIG_DIR_ENTRIES) {
+            Some(p) => p,
+            None => return bounded_child::report_peak(),
+        },
+    };
+    let fs = open_file_image(&img);
+    let entries = fs.read_dir_detailed("/big").unwrap();
+    assert_eq!(entries.len(), BIG_DIR_ENTRIES + 1);
+    for d in &entries {
+        let md = d.metadata.as_ref().unwrap();
+        let expected = if d.entry.name == "link" {
+            (guestctl_fs::FileType::Symlink, 10)
+        } else {
+            (guestctl_fs::FileType::File, 0)
+        };
+        assert_eq!((md.file_type, md.len), expected, "{}", d.entry.name);
+        assert_eq!(md.file_type, d.entry.file_type);
+    }
+    let link = entries.iter().find(|d| d.entry.name == "link").unwrap();
+    assert_eq!(
+        link.target.as_ref().unwrap().as_ref().unwrap(),
+        "file-00000"
+    );
+    assert_eq!(entries.iter().filter(|d| d.target.is_some()).count(), 1);
+    bounded_child::report_peak();
+}

@@ -9,7 +9,9 @@
 //! hive bin and to be allocated; names, lists and data must fit their cells;
 //! `ri` index lists may not nest; key walks carry their ancestors so a cycle is
 //! an error; big-data values are capped at [`MAX_VALUE_BYTES`]; path depth at
-//! [`MAX_DEPTH`]. No unsafe code, no panics on any input.
+//! [`MAX_DEPTH`]; the subkeys listed by one key at [`MAX_SUBKEYS`] and at one
+//! per key cell the hive could hold (an `ri` list naming the same `lf` list
+//! over and over cannot multiply them). No unsafe code, no panics on any input.
 //!
 //! Not handled: transaction logs (`.LOG1/.LOG2`) are not replayed, so a dirty
 //! hive (primary ≠ secondary sequence number, see [`Hive::is_dirty`]) is read
@@ -35,6 +37,13 @@ pub const MAX_DEPTH: usize = 512;
 /// as `DigitalProductId` blobs or REG_MULTI_SZ driver lists) are far smaller; a
 /// bound keeps a hostile data size from allocating gigabytes.
 pub const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+/// Most subkeys listed by one key. Real keys hold at most tens of thousands
+/// (`HKCR\CLSID`); without a bound, an `ri` list repeating one full `lf` list
+/// 65,535 times would name 4.3 G subkeys from a hive of under a megabyte.
+pub const MAX_SUBKEYS: usize = 1 << 20;
+/// Smallest key (`nk`) cell: a 4-byte size and the 76-byte fixed part. A key
+/// lists no more subkeys than the hive has room for distinct key cells.
+const MIN_KEY_CELL: usize = 80;
 /// Size of one big-data segment's payload.
 const BIG_DATA_SEGMENT: usize = 16344;
 
@@ -556,10 +565,22 @@ impl<'a> Hive<'a> {
                 }
                 self.read_subkey_list(o, false, out)?;
             } else {
+                if out.len() >= self.max_subkeys() {
+                    return Err(HiveError::LimitExceeded {
+                        what: "subkeys of one key",
+                        limit: self.max_subkeys() as u64,
+                    });
+                }
                 out.push(o);
             }
         }
         Ok(())
+    }
+
+    /// Most subkey offsets one key may list: [`MAX_SUBKEYS`], and no more than
+    /// the key cells the hive bins have room for.
+    fn max_subkeys(&self) -> usize {
+        MAX_SUBKEYS.min(self.bins.len() / MIN_KEY_CELL)
     }
 
     /// Name and type of the value at `offset`, without reading its data.

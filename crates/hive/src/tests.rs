@@ -650,3 +650,73 @@ fn writer_windows_hives_have_real_structure() {
     assert_eq!(cn("ControlSet002").as_deref(), Some("WIN-E2E"));
     assert_eq!(cn("ControlSet001").as_deref(), Some("STALE-NAME"));
 }
+
+use guestctl_testkit::bounded as bounded_child;
+
+/// A hive whose root lists its one child through an `ri` list naming the same
+/// `lf` list `ri_len` times, that `lf` list naming the child `lf_len` times:
+/// `ri_len × lf_len` subkey offsets from a few hundred KiB.
+fn amplifying_hive(ri_len: u16, lf_len: u16) -> Vec<u8> {
+    let mut w = Writer::new();
+    let child = w.key(&key("child", vec![], vec![]), false);
+    let root = w.key(&key("ROOT", vec![], vec![key("one", vec![], vec![])]), true);
+    let mut lf = b"lf".to_vec();
+    lf.extend_from_slice(&lf_len.to_le_bytes());
+    for _ in 0..lf_len {
+        lf.extend_from_slice(&child.to_le_bytes());
+        lf.extend_from_slice(b"chil");
+    }
+    let lf_off = w.cell(&lf);
+    let mut ri = b"ri".to_vec();
+    ri.extend_from_slice(&ri_len.to_le_bytes());
+    for _ in 0..ri_len {
+        ri.extend_from_slice(&lf_off.to_le_bytes());
+    }
+    let ri_off = w.cell(&ri);
+    let mut b = w.finish(root);
+    // Point the root's subkey list (nk field at +28, after the cell size) at the ri list.
+    set32(&mut b, 4096 + root as usize + 4 + 28, ri_off);
+    b
+}
+
+#[test]
+fn ri_lf_amplification_is_refused_by_a_named_limit() {
+    let b = amplifying_hive(u16::MAX, u16::MAX);
+    assert!(b.len() < 1 << 20, "a hive under 1 MiB ({} bytes)", b.len());
+    let h = Hive::new(&b).unwrap();
+    let limit = ((b.len() - 4096) / 80) as u64;
+    let expected = HiveError::LimitExceeded {
+        what: "subkeys of one key",
+        limit,
+    };
+    assert_eq!(h.open_key("missing").unwrap_err(), expected);
+    assert_eq!(h.root_key().unwrap().subkeys().unwrap_err(), expected);
+    // Below the limit, the same shape is read as it is: every listed subkey.
+    let small = amplifying_hive(4, 8);
+    let h = Hive::new(&small).unwrap();
+    assert_eq!(h.root_key().unwrap().subkeys().unwrap().len(), 32);
+    assert_eq!(h.open_key("child").unwrap().unwrap().name(), "child");
+    // A seed for the `hive` fuzz target when GUESTCTL_FUZZ_SEEDS is set.
+    if let Some(dir) = std::env::var_os("GUESTCTL_FUZZ_SEEDS") {
+        let d = std::path::Path::new(&dir).join("hive");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("ri-lf-amplification"), amplifying_hive(64, 64)).unwrap();
+    }
+}
+
+#[test]
+fn ri_lf_amplification_stays_within_memory_and_time() {
+    bounded_child::run_test_in_child("tests::ri_lf_amplification_child");
+}
+
+#[test]
+#[ignore = "run by ri_lf_amplification_stays_within_memory_and_time under prlimit"]
+fn ri_lf_amplification_child() {
+    let b = amplifying_hive(u16::MAX, u16::MAX);
+    let h = Hive::new(&b).unwrap();
+    for path in ["missing", "child", "Microsoft\\Windows NT\\CurrentVersion"] {
+        assert!(h.open_key(path).is_err());
+    }
+    assert!(walk_all(&h) >= 1);
+    bounded_child::report_peak();
+}

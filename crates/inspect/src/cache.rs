@@ -5,22 +5,41 @@
 //!
 //! # The key
 //! An entry is served only when all of these match what is stored in it:
-//! the image file's identity (device, inode, size, mtime in nanoseconds), a
-//! fingerprint of its first [`FINGERPRINT_HEAD`] bytes (partition table, GPT
-//! header, qcow2 header and L1 table start, the first superblocks) and its last
-//! [`FINGERPRINT_TAIL`] bytes (the backup GPT), the guestctl version, the result
-//! [`SCHEMA_VERSION`], and the options that change the result. So a changed image
-//! is never served: a write changes the mtime, and a change with the mtime forced
-//! back is still caught when it touches the fingerprinted blocks. Images with a
-//! qcow2 backing file are not cached (the backing file may change on its own).
+//! the image file's identity (device, inode, size, mtime and ctime in
+//! nanoseconds), a fingerprint of its first [`FINGERPRINT_HEAD`] bytes (partition
+//! table, GPT header, qcow2 header and L1 table start, the first superblocks) and
+//! its last [`FINGERPRINT_TAIL`] bytes (the backup GPT), the guestctl version, the
+//! result [`SCHEMA_VERSION`], and the options that change the result.
+//!
+//! What a hit proves: the image file has not been written, renamed over or
+//! replaced since the entry was made. Every write, truncation or `chmod` sets the
+//! file's ctime to the current time, and no user can set it back (`touch -r` and
+//! `utimensat` set the mtime only): a tool that restores the mtime after an edit
+//! in place still changes the ctime. Only someone able to move the system clock
+//! or edit the host filesystem offline (root) could forge an unchanged ctime; the
+//! fingerprint then still catches a change to the first or last blocks, but not
+//! one in the middle of the image. Images that can change without their inode
+//! changing are never cached: block devices (a write to the device does not touch
+//! the device node) and qcow2 images with a backing file (the backing file may
+//! change on its own).
+//!
+//! `--no-cache` is for when that proof is not enough: an image on a filesystem
+//! whose ctime is not reliable (some network and FUSE filesystems), an image being
+//! written while it is inspected, or a result wanted from the bytes as they are now
+//! whatever the cache holds.
 //!
 //! A corrupt, truncated, unreadable or mismatching entry is ignored (and replaced
-//! by the next store), never an error.
-//!
+//! by the next store), never an error: the header line must match the key byte
+//! for byte, and the body carries a checksum ([`hash128`] of it) verified on
+//! every hit, so a changed byte anywhere in an entry is a miss, never a wrong
+//! answer. An entry that is not a regular file (a FIFO planted in the cache
+//! directory) is a miss too, found without blocking.
+
 //! # The entry
 //! One file `<32 hex digits>.entry`: a JSON header line holding the entry format
-//! ([`ENTRY_FORMAT`]) and the whole key, then the [`Inspection`] encoded with
-//! `postcard` (compact binary serde). Binary because a hit is dominated by decoding:
+//! ([`ENTRY_FORMAT`]) and the whole key, then the 16-byte checksum of the body
+//! (the two halves of [`hash128`], little-endian), then the body: the
+//! [`Inspection`] encoded with `postcard` (compact binary serde). Binary because a hit is dominated by decoding:
 //! callgrind counted 818 k of the 928 k instructions of a JSON hit (200 packages)
 //! in `serde_json` decoding.
 
@@ -37,7 +56,9 @@ pub const FINGERPRINT_HEAD: usize = 64 * 1024;
 /// Bytes at the end of the image that go into the fingerprint.
 pub const FINGERPRINT_TAIL: usize = 4096;
 /// Version of the entry layout; entries of another layout are misses.
-pub const ENTRY_FORMAT: u32 = 2;
+pub const ENTRY_FORMAT: u32 = 3;
+/// Length of the body checksum that follows the header line.
+const CHECKSUM_LEN: usize = 16;
 /// File name extension of entries.
 const ENTRY_EXT: &str = ".entry";
 /// Largest cache entry read back (a 10,000-package inspection is about 1 MiB).
@@ -60,6 +81,9 @@ pub struct CacheKey {
     pub size: u64,
     /// Modification time, nanoseconds since the epoch.
     pub mtime_ns: i128,
+    /// Inode change time, nanoseconds since the epoch: set by every write and
+    /// never settable back by a user (see the module doc).
+    pub ctime_ns: i128,
     /// Hash of the first and last blocks.
     pub fingerprint: String,
     /// guestctl version that wrote the entry.
@@ -70,72 +94,22 @@ pub struct CacheKey {
     pub options: String,
 }
 
-/// A fast non-cryptographic 64-bit hash (multiply-xor over 8-byte words, then a
-/// final avalanche). Not for security: the cache also compares the whole key.
+/// A 64-bit hash of `data` under `seed`: XXH3-64 (`xxhash-rust`). Not for security.
 pub fn hash64(data: &[u8], seed: u64) -> u64 {
-    const M: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = seed ^ (data.len() as u64).wrapping_mul(M);
-    let mut chunks = data.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(M).rotate_left(29);
-    }
-    for &b in chunks.remainder() {
-        h = (h ^ u64::from(b)).wrapping_mul(M).rotate_left(29);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
-    h ^ (h >> 33)
+    xxhash_rust::xxh3::xxh3_64_with_seed(data, seed)
 }
 
-/// A 128-bit fingerprint of `data` in one pass: four independent multiply-xor lanes
-/// over interleaved 8-byte words (so the CPU runs them in parallel), folded into two
-/// 64-bit halves. About four times faster than two serial [`hash64`] passes over
-/// the same bytes, which matters because every cache lookup fingerprints 68 KiB.
+/// The 128-bit hash of `data` as two 64-bit halves: XXH3-128 (`xxhash-rust`).
+/// Not for security: the cache also compares the whole key.
 pub fn hash128(data: &[u8]) -> (u64, u64) {
-    const M: u64 = 0x9E37_79B9_7F4A_7C15;
-    let len = data.len() as u64;
-    let mut lanes = [
-        0x5eed ^ len.wrapping_mul(M),
-        0xc0ffee ^ len,
-        0x0123_4567_89ab_cdef,
-        0xfedc_ba98_7654_3210 ^ len.rotate_left(17),
-    ];
-    let mut blocks = data.chunks_exact(32);
-    for block in &mut blocks {
-        for (lane, word) in lanes.iter_mut().zip(block.chunks_exact(8)) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(word);
-            *lane = (*lane ^ u64::from_le_bytes(w))
-                .wrapping_mul(M)
-                .rotate_left(29);
-        }
-    }
-    let rest = blocks.remainder();
-    let [a, b, c, d] = lanes;
-    // Each half depends on every lane, so a change anywhere changes both.
-    (
-        hash64(
-            rest,
-            a ^ b.rotate_left(16) ^ c.rotate_left(32) ^ d.rotate_left(48),
-        ),
-        hash64(
-            rest,
-            d ^ c.rotate_left(16) ^ b.rotate_left(32) ^ a.rotate_left(48) ^ M,
-        ),
-    )
+    let h = xxhash_rust::xxh3::xxh3_128(data);
+    ((h >> 64) as u64, h as u64)
 }
 
 /// The entry's file name: a hash of the key's JSON (every field).
 fn file_name(key_json: &[u8]) -> String {
-    format!(
-        "{:016x}{:016x}{ENTRY_EXT}",
-        hash64(key_json, 1),
-        hash64(key_json, 2)
-    )
+    let (h1, h2) = hash128(key_json);
+    format!("{}{ENTRY_EXT}", hex128(h1, h2))
 }
 
 /// The entry's first line, newline included: the JSON object
@@ -197,6 +171,23 @@ fn fingerprint(f: &File, size: u64) -> std::io::Result<(u64, u64)> {
     }
 }
 
+/// The checksum stored before an entry's body: [`hash128`] of it.
+fn checksum(body: &[u8]) -> [u8; CHECKSUM_LEN] {
+    let (h1, h2) = hash128(body);
+    let mut out = [0u8; CHECKSUM_LEN];
+    let (a, b) = out.split_at_mut(8);
+    a.copy_from_slice(&h1.to_le_bytes());
+    b.copy_from_slice(&h2.to_le_bytes());
+    out
+}
+
+/// The entry file at `path` opened for reading, if it is a regular file: opened
+/// without blocking, so a FIFO planted in its place is a miss, not a hang.
+fn open_entry(path: &Path) -> Option<File> {
+    let f = guestctl_block::open_input(path).ok()?.file;
+    f.metadata().ok()?.is_file().then_some(f)
+}
+
 fn short_buffer() -> std::io::Error {
     std::io::Error::other("fingerprint buffer too small")
 }
@@ -212,18 +203,17 @@ impl Cache {
         Self { dir: dir.into() }
     }
 
-    /// The default cache directory: `$GUESTCTL_CACHE_DIR`, else
-    /// `$XDG_CACHE_HOME/guestctl`, else `$HOME/.cache/guestctl`; `None` when none
-    /// of them is set.
+    /// The default cache directory: `$GUESTCTL_CACHE_DIR`, else `guestctl` in the
+    /// XDG cache directory as `etcetera` finds it (`$XDG_CACHE_HOME` when it is an
+    /// absolute path, else `~/.cache`); `None` when there is no home directory.
     pub fn default_dir() -> Option<PathBuf> {
-        let nonempty = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        nonempty("GUESTCTL_CACHE_DIR")
-            .or_else(|| nonempty("XDG_CACHE_HOME").map(|d| d.join("guestctl")))
-            .or_else(|| nonempty("HOME").map(|d| d.join(".cache").join("guestctl")))
+        use etcetera::BaseStrategy as _;
+        match std::env::var_os("GUESTCTL_CACHE_DIR").filter(|v| !v.is_empty()) {
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => etcetera::choose_base_strategy()
+                .ok()
+                .map(|base| base.cache_dir().join("guestctl")),
+        }
     }
 
     /// The cache in [`Cache::default_dir`].
@@ -239,15 +229,25 @@ impl Cache {
     /// Compute the key of the image at `path` for results made with `options`
     /// (a short string naming the options that change the result).
     pub fn key(path: &Path, options: &str) -> std::io::Result<CacheKey> {
-        let f = File::open(path)?;
+        // Never blocks (a FIFO is refused, not opened for good).
+        let f = guestctl_block::open_input(path)
+            .map_err(std::io::Error::other)?
+            .file;
         let md = f.metadata()?;
+        if !md.is_file() {
+            return Err(std::io::Error::other(
+                "only regular files are cached: a write to a block device leaves its inode as it was",
+            ));
+        }
         let size = md.len();
         let (h1, h2) = fingerprint(&f, size)?;
+        let ns = |secs: i64, nsec: i64| i128::from(secs) * 1_000_000_000 + i128::from(nsec);
         Ok(CacheKey {
             dev: md.dev(),
             ino: md.ino(),
             size,
-            mtime_ns: i128::from(md.mtime()) * 1_000_000_000 + i128::from(md.mtime_nsec()),
+            mtime_ns: ns(md.mtime(), md.mtime_nsec()),
+            ctime_ns: ns(md.ctime(), md.ctime_nsec()),
             fingerprint: hex128(h1, h2),
             version: env!("CARGO_PKG_VERSION").to_string(),
             schema_version: SCHEMA_VERSION,
@@ -267,7 +267,7 @@ impl Cache {
     /// The entry for `key`, if present and valid.
     pub fn get(&self, key: &CacheKey) -> Option<Inspection> {
         let key_json = serde_json::to_vec(key).ok()?;
-        let mut f = File::open(self.dir.join(file_name(&key_json))).ok()?;
+        let mut f = open_entry(&self.dir.join(file_name(&key_json)))?;
         // One read of exactly the file's size: entries are renamed into place whole
         // and never written afterwards, so the size cannot change under us (a short
         // read is a miss).
@@ -280,7 +280,11 @@ impl Cache {
         // The header line must be byte for byte the one `put` writes for this key:
         // same entry format and every key field equal (the serialisation is
         // deterministic and injective), without parsing it.
-        let body = strip_header(&data, &key_json)?;
+        let rest = strip_header(&data, &key_json)?;
+        let (sum, body) = rest.split_at_checked(CHECKSUM_LEN)?;
+        if sum != checksum(body) {
+            return None;
+        }
         let ins: Inspection = postcard::from_bytes(body).ok()?;
         (ins.schema_version == SCHEMA_VERSION).then_some(ins)
     }
@@ -296,8 +300,10 @@ impl Cache {
             std::process::id(),
             hash64(format!("{:?}", std::thread::current().id()).as_bytes(), 7)
         ));
+        let encoded = postcard::to_allocvec(inspection).map_err(std::io::Error::other)?;
         let mut body = header_line(&key_json);
-        body.extend(postcard::to_allocvec(inspection).map_err(std::io::Error::other)?);
+        body.extend_from_slice(&checksum(&encoded));
+        body.extend(encoded);
         let result = (|| {
             let mut f = File::create(&tmp)?;
             f.write_all(&body)?;
@@ -337,15 +343,37 @@ impl Cache {
         Ok(n)
     }
 
-    /// Number of entries in the cache.
+    /// Number of entries in the cache (0 when it is unreadable: see [`Cache::count`]).
     pub fn len(&self) -> usize {
-        fs::read_dir(&self.dir)
-            .map(|rd| {
-                rd.filter_map(Result::ok)
-                    .filter(|e| e.file_name().to_string_lossy().ends_with(ENTRY_EXT))
-                    .count()
-            })
-            .unwrap_or(0)
+        self.count().unwrap_or(0)
+    }
+
+    /// Number of entries in the cache; a missing directory is an empty cache, an
+    /// unreadable one an error (`cache info` reports it).
+    pub fn count(&self) -> std::io::Result<usize> {
+        let rd = match fs::read_dir(&self.dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut n = 0usize;
+        for e in rd {
+            if e?.file_name().to_string_lossy().ends_with(ENTRY_EXT) {
+                n = n.saturating_add(1);
+            }
+        }
+        Ok(n)
+    }
+
+    /// Check that entries can be stored: the directory exists (or can be made)
+    /// and a file can be written in it and removed. A cache that fails this only
+    /// costs speed, but the user should hear of it (a read-only or foreign-owned
+    /// directory would otherwise be silent).
+    pub fn check_usable(&self) -> std::io::Result<()> {
+        fs::create_dir_all(&self.dir)?;
+        let probe = self.dir.join(format!(".probe.{}.tmp", std::process::id()));
+        File::create(&probe)?;
+        fs::remove_file(&probe)
     }
 
     /// Whether the cache holds no entry.
@@ -381,6 +409,7 @@ mod tests {
             ino: 2,
             size: 3,
             mtime_ns: -4,
+            ctime_ns: 6,
             fingerprint: "f\"p".into(),
             version: "v".into(),
             schema_version: 5,
@@ -424,13 +453,23 @@ mod tests {
                 assert!(cache.lookup(&img, "o").is_some(), "size {size}");
                 let old = data[pos];
                 overwrite_keeping_mtime(&img, pos as u64, &[old ^ 0x40]);
-                assert_eq!(Cache::key(&img, "o").unwrap().mtime_ns, key.mtime_ns);
+                let changed = Cache::key(&img, "o").unwrap();
+                assert_eq!(changed.mtime_ns, key.mtime_ns);
+                // The fingerprint alone sees it (the ctime does too).
+                assert_ne!(
+                    changed.fingerprint, key.fingerprint,
+                    "size {size}, byte {pos}"
+                );
                 assert!(
                     cache.lookup(&img, "o").is_none(),
                     "size {size}: a changed byte at {pos} was served"
                 );
                 overwrite_keeping_mtime(&img, pos as u64, &[old]);
-                assert!(cache.lookup(&img, "o").is_some(), "size {size}: restored");
+                let restored = Cache::key(&img, "o").unwrap();
+                assert_eq!(
+                    restored.fingerprint, key.fingerprint,
+                    "size {size}: restored"
+                );
             }
         }
     }
@@ -485,5 +524,103 @@ mod tests {
         }
         fs::write(&path, &good).unwrap();
         assert!(cache.get(&key).is_some());
+    }
+
+    /// A small entry whose inspection holds strings and numbers a flip could
+    /// turn into another valid answer (a hostname, a package, an epoch).
+    fn entry_with_answers(dir: &Path) -> (Cache, CacheKey, PathBuf, Vec<u8>) {
+        let img = dir.join("d.img");
+        fs::write(&img, b"hello").unwrap();
+        let cache = Cache::new(dir.join("cache"));
+        let key = Cache::key(&img, "o").unwrap();
+        let mut ins = crate::tests::sample_inspection();
+        ins.partition_table = "x".into();
+        ins.diagnostics.push(crate::Diagnostic {
+            subject: "bsdutils".into(),
+            kind: "epoch".into(),
+            message: "1".into(),
+        });
+        cache.put(&key, &ins).unwrap();
+        let path = cache
+            .dir()
+            .join(file_name(&serde_json::to_vec(&key).unwrap()));
+        let good = fs::read(&path).unwrap();
+        assert_eq!(cache.get(&key), Some(ins));
+        (cache, key, path, good)
+    }
+
+    #[test]
+    fn a_changed_byte_anywhere_in_an_entry_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cache, key, path, good) = entry_with_answers(dir.path());
+        for at in 0..good.len() {
+            for flip in [0x01u8, 0x20, 0xff] {
+                let mut bad = good.clone();
+                bad[at] ^= flip;
+                fs::write(&path, &bad).unwrap();
+                assert_eq!(cache.get(&key), None, "byte {at} ^ {flip:#x}");
+            }
+        }
+        fs::write(&path, &good).unwrap();
+        assert!(cache.get(&key).is_some());
+    }
+
+    #[test]
+    fn a_fifo_planted_as_an_entry_is_a_miss_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cache, key, path, _) = entry_with_answers(dir.path());
+        let Some(mkfifo) = guestctl_testkit::tool("mkfifo") else {
+            return;
+        };
+        fs::remove_file(&path).unwrap();
+        let made = std::process::Command::new(mkfifo).arg(&path).status();
+        assert!(made.unwrap().success());
+        assert_eq!(cache.get(&key), None);
+    }
+
+    #[test]
+    fn an_edit_in_the_middle_with_the_mtime_restored_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = dir.path().join("big.img");
+        fs::write(&img, vec![0u8; 1 << 20]).unwrap();
+        let cache = Cache::new(dir.path().join("cache"));
+        cache
+            .put(
+                &Cache::key(&img, "o").unwrap(),
+                &crate::tests::sample_inspection(),
+            )
+            .unwrap();
+        assert!(cache.lookup(&img, "o").is_some());
+        // Outside the fingerprinted head and tail: only the ctime shows it.
+        overwrite_keeping_mtime(&img, 512 * 1024, b"edited");
+        assert_eq!(cache.lookup(&img, "o"), None);
+    }
+
+    #[test]
+    fn an_unreadable_or_unwritable_cache_directory_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the directory should be: neither readable as a directory
+        // nor usable for entries, even by root (whom modes do not stop).
+        let not_dir = dir.path().join("file");
+        fs::write(&not_dir, b"x").unwrap();
+        let cache = Cache::new(&not_dir);
+        assert!(cache.count().is_err());
+        assert!(cache.check_usable().is_err());
+        assert_eq!(cache.len(), 0);
+        let fine = Cache::new(dir.path().join("new"));
+        assert_eq!(fine.count().unwrap(), 0);
+        fine.check_usable().unwrap();
+        assert_eq!(
+            fs::read_dir(fine.dir()).unwrap().count(),
+            0,
+            "probe removed"
+        );
+    }
+
+    #[test]
+    fn block_devices_and_special_files_have_no_key() {
+        assert!(Cache::key(Path::new("/dev/zero"), "o").is_err());
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Cache::key(dir.path(), "o").is_err());
     }
 }

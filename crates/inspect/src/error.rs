@@ -26,6 +26,14 @@ pub enum ErrorKind {
     InvalidInput,
 }
 
+impl ErrorKind {
+    /// The kind's stable snake_case name (`io`, `corrupt`, `not_found`, ...), as
+    /// diagnostics and batch records spell it.
+    pub fn name(self) -> &'static str {
+        crate::types::kind_name(self)
+    }
+}
+
 /// An inspection error: a kind, what it concerns (an image, a device, a guest path),
 /// a message and the lower-layer cause.
 ///

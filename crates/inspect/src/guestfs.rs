@@ -13,7 +13,7 @@
 //! most [`MAX_RESOLVE_DEPTH`] components deep.
 
 use crate::error::{ErrorKind, InspectError};
-use guestctl_fs::{DirEntry, FileType, Filesystem, Metadata};
+use guestctl_fs::{DetailedEntry, DirEntry, FileType, Filesystem, Metadata};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -281,6 +281,28 @@ impl GuestFs {
         Ok(v)
     }
 
+    /// The entries of the directory `path` (symlinks followed), sorted by name, each
+    /// with its metadata and symlink target: what `ls -l` shows, read in one pass
+    /// over the directory (see [`Filesystem::read_dir_detailed`]). An entry that is
+    /// itself a mountpoint shows the root of the filesystem mounted there.
+    pub fn read_dir_detailed(&self, path: &str) -> Result<Vec<DetailedEntry>, InspectError> {
+        let comps = self.resolve_comps(path, true)?;
+        let (fs, inner) = self.locate(&comps, path)?;
+        let mut v = fs
+            .read_dir_detailed(&inner)
+            .map_err(|e| InspectError::from_fs(e, path))?;
+        for d in &mut v {
+            let mut child = comps.clone();
+            child.push(d.entry.name.clone());
+            if self.mounts.iter().any(|m| m.comps == child) {
+                let (fs, inner) = self.locate(&child, path)?;
+                d.metadata = fs.lstat(&inner);
+            }
+        }
+        v.sort_by(|a, b| a.entry.name.cmp(&b.entry.name));
+        Ok(v)
+    }
+
     /// Resolve the directory `path` once to its filesystem and the symlink-free path
     /// inside it, for callers reading many entries of one directory (pacman's
     /// `local/*/desc`). Reads through the returned filesystem never follow symlinks.
@@ -296,6 +318,20 @@ impl GuestFs {
         let comps = self.resolve_comps(path, true)?;
         let (fs, inner) = self.locate(&comps, path)?;
         fs.read_file(&inner, limit)
+            .map_err(|e| InspectError::from_fs(e, path))
+    }
+
+    /// The contents of the file `path` (symlinks followed), of any size, handed to
+    /// `f` a chunk at a time: memory stays bounded by one chunk (see
+    /// [`Filesystem::read_file_chunks`]).
+    pub fn read_file_chunks(
+        &self,
+        path: &str,
+        f: &mut guestctl_fs::ChunkVisitor<'_>,
+    ) -> Result<(), InspectError> {
+        let comps = self.resolve_comps(path, true)?;
+        let (fs, inner) = self.locate(&comps, path)?;
+        fs.read_file_chunks(&inner, f)
             .map_err(|e| InspectError::from_fs(e, path))
     }
 

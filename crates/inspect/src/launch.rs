@@ -150,7 +150,8 @@ pub fn launch_device(
         return Err(InspectError::new(
             ErrorKind::Corrupt,
             shown,
-            "the image is empty (0 bytes)",
+            "the image is 0 bytes long (an empty file, or a special file that reports \
+             no size, such as those under /proc)",
         ));
     }
     let scan = guestctl_volume::scan(Arc::clone(&disk)).map_err(|e| {

@@ -95,6 +95,15 @@ pub fn inspect_os(launched: &Launched, opts: &InspectOptions) -> Inspection {
                 &sysroot,
                 &mut diagnostics,
             ));
+        } else if let Some(e) = detection_blocker(&alone) {
+            diagnostics.push(Diagnostic {
+                subject: o.device.clone(),
+                kind: "undetected".into(),
+                message: format!(
+                    "{}: cannot tell whether it holds an operating system: {e}",
+                    o.device
+                ),
+            });
         }
     }
     Inspection {
@@ -117,6 +126,19 @@ pub fn is_linux_root(g: &GuestFs) -> bool {
                 .is_ok_and(|t| matches!(t.trim_end_matches('/'), "usr/bin" | "/usr/bin")));
     let etc_dir = matches!(g.lstat("/etc"), Ok(m) if m.file_type == guestctl_fs::FileType::Dir);
     etc_dir && bin_ok && (g.is_file("/etc/fstab") || g.is_file("/etc/hosts"))
+}
+
+/// What stopped OS detection on a filesystem that could not be read far enough
+/// to tell (a directory block with a bad checksum, an impossible inode table):
+/// an error other than "not found" on the root directory or on a path the root
+/// tests look at. `None` when every answer was read and it is simply no root.
+fn detection_blocker(g: &GuestFs) -> Option<InspectError> {
+    if let Err(e) = g.read_dir("/") {
+        return Some(e);
+    }
+    ["/etc", "/bin", "/etc/fstab", "/etc/hosts", "/Windows"]
+        .into_iter()
+        .find_map(|p| g.lstat(p).err().filter(|e| e.kind() != ErrorKind::NotFound))
 }
 
 /// The Windows system root (`/Windows`, real spelling) if this filesystem has one.

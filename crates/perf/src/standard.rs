@@ -241,6 +241,57 @@ pub fn parallel_batch() -> Operation {
     .param("disk_type", "small")
 }
 
+/// Images in `batch_throughput`.
+pub const BATCH_THROUGHPUT_IMAGES: usize = 200;
+
+/// `batch_throughput`: a streamed batch of [`BATCH_THROUGHPUT_IMAGES`] Small images
+/// (hard links to one disk of each of 4 distros: a warm page cache), cache
+/// bypassed, each outcome encoded as a `--summary` record, as `guestctl batch
+/// --summary --no-cache` does. Images per second: the image count over the time.
+pub fn batch_throughput() -> Operation {
+    Operation::new("batch_throughput", |dir| {
+        let mut disks = Vec::new();
+        for os in ["ubuntu", "fedora", "alpine", "arch"] {
+            let name = format!("{os}.img");
+            disks.push(build_disk(dir, &name, os, MockDiskType::Small, 200)?);
+        }
+        let mut images = Vec::new();
+        for (i, disk) in disks
+            .iter()
+            .cycle()
+            .take(BATCH_THROUGHPUT_IMAGES)
+            .enumerate()
+        {
+            let link = dir.join(format!("batch-{i:04}.img"));
+            std::fs::hard_link(disk, &link).map_err(|e| PerfError::io("linking", &link, e))?;
+            images.push(link);
+        }
+        let opts = BatchOptions::default();
+        Ok(move || -> Result<(), PerfError> {
+            let (mut failed, mut bytes) = (0usize, 0usize);
+            let list = batch::input::from_paths(images.clone());
+            batch::run(list, &opts, &batch::Done::default(), |item| {
+                let record =
+                    batch::record::Record::of(&item, None, "perf", batch::record::Detail::Summary);
+                bytes += record.to_line().map_or(0, |line| line.len());
+                failed += usize::from(item.result.is_err());
+                Ok(())
+            })
+            .map_err(|e| inspect_err("batch_throughput", e))?;
+            if failed > 0 {
+                return Err(PerfError::operation(format!(
+                    "batch_throughput: {failed} images failed"
+                )));
+            }
+            std::hint::black_box(bytes);
+            Ok(())
+        })
+    })
+    .operation("batch_throughput")
+    .param("images", BATCH_THROUGHPUT_IMAGES)
+    .param("disk_type", "small")
+}
+
 /// Packages on the breadth and image-size disks.
 const BREADTH_PACKAGES: usize = 200;
 
@@ -447,6 +498,7 @@ pub fn standard_suite() -> Suite {
     let _ = s.push(package_listing("alpine"));
     let _ = s.push(package_listing("arch"));
     let _ = s.push(parallel_batch());
+    let _ = s.push(batch_throughput());
     let _ = s.extend(breadth_suite());
     let _ = s.extend(scaling_suite());
     for t in [

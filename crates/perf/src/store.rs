@@ -28,19 +28,50 @@ pub const ARCHIVE_DIR: &str = "baselines";
 /// runs are a few hundred KiB). Larger files are refused rather than exhausting memory.
 pub const MAX_RESULTS_FILE: u64 = 256 << 20;
 
-/// A new temporary directory named `<prefix>…` under the system's temporary
-/// directory, removed on drop.
+/// A new temporary directory named `<prefix><pid>-…` under the system's temporary
+/// directory, removed on drop. A run killed before its drop (SIGKILL, a crash)
+/// leaves its directory behind; the owner's pid in the name lets the next run
+/// remove it (see [`remove_dead_runs_debris`]).
 pub fn temp_dir(prefix: &str) -> Result<tempfile::TempDir, PerfError> {
+    let base = std::env::temp_dir();
+    remove_dead_runs_debris(&base, prefix);
     tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir()
-        .map_err(|e| {
-            PerfError::io(
-                "creating a temporary directory in",
-                &std::env::temp_dir(),
-                e,
-            )
-        })
+        .prefix(&format!("{prefix}{}-", std::process::id()))
+        .tempdir_in(&base)
+        .map_err(|e| PerfError::io("creating a temporary directory in", &base, e))
+}
+
+/// Remove the directories `<prefix><pid>-…` in `base` whose owner process is gone
+/// (no `/proc/<pid>`) and which belong to this user: the debris of interrupted
+/// runs. Returns how many were removed; failures are ignored (the debris stays).
+pub fn remove_dead_runs_debris(base: &Path, prefix: &str) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(me) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+        return 0;
+    };
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let ours = e
+            .metadata()
+            .is_ok_and(|m| m.is_dir() && m.uid() == me && !e.path().is_symlink());
+        let alive = Path::new("/proc").join(pid.to_string()).exists();
+        if ours && !alive && std::fs::remove_dir_all(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory,
@@ -161,6 +192,40 @@ pub fn parse_results(bytes: &[u8], origin: &Path, way_out: &str) -> Result<RunRe
         .map_err(|e| corrupt(format!("does not match the results schema ({e})")))
 }
 
+/// Checks that a baseline's samples can be compared with: every test has samples,
+/// and every sample is a finite number above zero (a time, an instruction count
+/// or a byte count of zero or below is no measurement). A hand-edited or damaged
+/// baseline would otherwise make every test "not comparable" and the gate pass
+/// having compared nothing.
+pub fn check_baseline_samples(
+    results: &RunResults,
+    origin: &Path,
+    way_out: &str,
+) -> Result<(), PerfError> {
+    let bad = |what: String| {
+        PerfError::new(
+            ErrorKind::Corrupt,
+            format!("{} {what}: {way_out}", origin.display()),
+        )
+        .with_path(origin)
+    };
+    if results.tests.is_empty() {
+        return Err(bad("holds no tests".into()));
+    }
+    for t in &results.tests {
+        if t.samples.is_empty() {
+            return Err(bad(format!("has no samples for test {}", t.name)));
+        }
+        if let Some(v) = t.samples.iter().find(|v| !v.is_finite() || **v <= 0.0) {
+            return Err(bad(format!(
+                "has a sample of {v} for test {} (samples must be finite and above zero)",
+                t.name
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Loads the results file `path`; errors name it and say `way_out`.
 pub fn load_results(path: &Path, way_out: &str) -> Result<RunResults, PerfError> {
     let bytes = match read_limited(path) {
@@ -263,12 +328,34 @@ impl ResultsDir {
 
     /// Loads the baseline: `Ok(None)` when it does not exist, an error naming the file
     /// and the way out when it cannot be used.
+    ///
+    /// A dangling `baseline.json` symlink is an error (the baseline it pointed at
+    /// is lost, and writing a new one through it would replace the link), and so
+    /// is a baseline that parses but could compare nothing (see
+    /// [`check_baseline_samples`]).
     pub fn load_baseline(&self) -> Result<Option<RunResults>, PerfError> {
         let path = self.baseline_path();
-        if !path.exists() {
-            return Ok(None);
+        let way_out = baseline_way_out(&path);
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(PerfError::io("reading", &path, e)),
+            Ok(md) if md.file_type().is_symlink() && !path.exists() => {
+                let target = std::fs::read_link(&path).unwrap_or_default();
+                return Err(PerfError::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "{} is a symlink to {}, which does not exist: {way_out}",
+                        path.display(),
+                        target.display()
+                    ),
+                )
+                .with_path(&path));
+            }
+            Ok(_) => {}
         }
-        load_results(&path, &baseline_way_out(&path)).map(Some)
+        let results = load_results(&path, &way_out)?;
+        check_baseline_samples(&results, &path, &way_out)?;
+        Ok(Some(results))
     }
 
     /// Makes the results file `from` the baseline, on purpose: `from` is validated

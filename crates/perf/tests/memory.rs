@@ -184,7 +184,7 @@ fn memory_regression_is_flagged_naming_the_metric() {
     // Memory figures are deterministic checks, outside the time verdict counts.
     assert!(term.contains("0 regression(s)"), "{term}");
     assert!(
-        term.contains("2 deterministic figure(s) above the threshold"),
+        term.contains("memory (deterministic, against the threshold): 2 regression(s)"),
         "{term}"
     );
     assert!(markdown_report(&report).contains("op [alloc_bytes]"));

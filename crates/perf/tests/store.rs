@@ -212,3 +212,79 @@ fn accept_archives_previous_and_refuses_corrupt_input() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
 }
+
+/// `run_json` with every sample of every test replaced by `f(samples)`.
+fn run_json_with_samples(f: impl Fn(&mut Vec<serde_json::Value>)) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(&run_json()).unwrap();
+    for t in v["tests"].as_array_mut().unwrap() {
+        f(t["samples"].as_array_mut().unwrap());
+    }
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[test]
+fn a_baseline_that_could_compare_nothing_is_refused() {
+    let (msg, kind) = baseline_error(&run_json_with_samples(|s| s.clear()));
+    assert_eq!(kind, ErrorKind::Corrupt);
+    assert_eq!(
+        msg,
+        format!("DIR/baseline.json has no samples for test a{WAY_OUT}")
+    );
+    for bad in [-1.0, 0.0] {
+        let (msg, kind) = baseline_error(&run_json_with_samples(|s| s[3] = bad.into()));
+        assert_eq!(kind, ErrorKind::Corrupt);
+        assert_eq!(
+            msg,
+            format!(
+                "DIR/baseline.json has a sample of {bad} for test a \
+                 (samples must be finite and above zero){WAY_OUT}"
+            )
+        );
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(&run_json()).unwrap();
+    v["tests"] = serde_json::json!([]);
+    let (msg, _) = baseline_error(&serde_json::to_vec(&v).unwrap());
+    assert_eq!(msg, format!("DIR/baseline.json holds no tests{WAY_OUT}"));
+}
+
+#[test]
+fn a_dangling_baseline_symlink_is_an_error_and_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let rd = ResultsDir::new(dir.path());
+    let gone = dir.path().join("moved-away.json");
+    std::os::unix::fs::symlink(&gone, rd.baseline_path()).unwrap();
+    let e = rd.load_baseline().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert!(e.to_string().contains("is a symlink to"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("moved-away.json, which does not exist"),
+        "{e}"
+    );
+    let md = std::fs::symlink_metadata(rd.baseline_path()).unwrap();
+    assert!(md.file_type().is_symlink());
+}
+
+#[test]
+fn temp_dirs_carry_the_owner_pid_and_debris_of_dead_runs_is_removed() {
+    let base = tempfile::tempdir().unwrap();
+    let me = std::process::id();
+    // Above the kernel's pid_max (at most 2^22): no process can have this pid.
+    let dead = base.path().join("guestctl-perf-999999999-abc");
+    let alive = base.path().join(format!("guestctl-perf-{me}-xyz"));
+    let not_a_pid = base.path().join("guestctl-perf-notapid");
+    let other = base.path().join("other-999999999-x");
+    for d in [&dead, &alive, &not_a_pid, &other] {
+        std::fs::create_dir(d).unwrap();
+        std::fs::write(d.join("image.img"), b"x").unwrap();
+    }
+    assert_eq!(
+        store::remove_dead_runs_debris(base.path(), "guestctl-perf-"),
+        1
+    );
+    assert!(!dead.exists());
+    assert!(alive.exists() && not_a_pid.exists() && other.exists());
+    let t = store::temp_dir("guestctl-perf-").unwrap();
+    let name = t.path().file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with(&format!("guestctl-perf-{me}-")), "{name}");
+}

@@ -94,6 +94,7 @@ fn standard_suite_runs_mock_disk_generation() {
             "package_listing/alpine",
             "package_listing/arch",
             "parallel_batch",
+            "batch_throughput",
             "inspection/ubuntu",
             "inspection/debian",
             "inspection/fedora",

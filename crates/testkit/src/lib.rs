@@ -8,6 +8,9 @@
 //! fails naming what is missing. CI sets the variable, so a green CI run means
 //! every such test ran.
 //!
+//! [`bounded`] reruns a test in a child process under `prlimit` and checks its
+//! peak memory and CPU time: the proof that work on hostile input is bounded.
+//!
 //! ```no_run
 //! # fn main() {
 //! let Some(mkswap) = guestctl_testkit::tool("mkswap") else {
@@ -19,6 +22,8 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod bounded;
 
 use std::path::PathBuf;
 

@@ -35,8 +35,8 @@ mod mbr;
 pub use error::{Diagnostic, ErrorKind, VolumeError};
 pub use gpt::{Guid, GPT_MAX_ENTRIES, GPT_MAX_ENTRY_SIZE};
 pub use lvm::{
-    parse_metadata, ConfigNode, ConfigValue, LVM_MAX_METADATA_SIZE, LVM_MAX_NESTING, LVM_MAX_PVS,
-    LVM_MAX_SEGMENTS, LVM_MAX_VOLUMES,
+    parse_metadata, ConfigNode, ConfigValue, LVM_MAX_ITEMS, LVM_MAX_METADATA_SIZE, LVM_MAX_NESTING,
+    LVM_MAX_PVS, LVM_MAX_SEGMENTS, LVM_MAX_VOLUMES,
 };
 pub use mbr::MBR_MAX_LOGICAL_PARTITIONS;
 

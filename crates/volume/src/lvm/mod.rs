@@ -16,7 +16,7 @@
 
 mod text;
 
-pub use text::{parse_metadata, ConfigNode, ConfigValue, LVM_MAX_NESTING};
+pub use text::{parse_metadata, ConfigNode, ConfigValue, LVM_MAX_ITEMS, LVM_MAX_NESTING};
 
 use crate::{le32, le64, Diagnostic, ErrorKind, PhysicalVolume, Volume, VolumeError, VolumeKind};
 use guestctl_block::{BlockDevice, LinearDevice, LinearSegment};

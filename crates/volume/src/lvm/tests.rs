@@ -518,3 +518,50 @@ fn vg_across_two_partitions() {
     want.extend_from_slice(b.expected(7, 3));
     assert_eq!(read(s.volume("vg-data/span").unwrap()), want);
 }
+
+use guestctl_testkit::bounded as bounded_child;
+
+/// Metadata texts of `LVM_MAX_METADATA_SIZE` bytes made of the smallest items:
+/// empty LV sections (`l{}`: keys may repeat), then one array of one-digit elements.
+fn item_floods() -> [Vec<u8>; 2] {
+    let cap = LVM_MAX_METADATA_SIZE as usize;
+    let mut sections = b"vg0 { id = \"x\" seqno = 1 logical_volumes { ".to_vec();
+    sections.extend_from_slice(&b"l{}".repeat((cap - 64) / 3 - 20));
+    sections.extend_from_slice(b"} }");
+    let mut array = b"vg0 { id = \"x\" seqno = 1 flags = [".to_vec();
+    array.extend_from_slice(&b"1,".repeat((cap - 64) / 2 - 20));
+    array.extend_from_slice(b"1] }");
+    [sections, array]
+}
+
+#[test]
+fn millions_of_empty_sections_hit_the_item_limit() {
+    for text in item_floods() {
+        assert!(text.len() as u64 <= LVM_MAX_METADATA_SIZE);
+        let e = parse_metadata(&text).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{e}");
+        assert!(e.message().contains(&LVM_MAX_ITEMS.to_string()), "{e}");
+    }
+    // Just under the limit parses.
+    let mut ok = b"vg0 { ".to_vec();
+    for i in 0..LVM_MAX_ITEMS - 1 {
+        ok.extend_from_slice(format!("l{i}{{}}").as_bytes());
+    }
+    ok.extend_from_slice(b"}");
+    let root = parse_metadata(&ok).unwrap();
+    assert_eq!(root.section("vg0").unwrap().items.len(), LVM_MAX_ITEMS - 1);
+}
+
+#[test]
+fn item_floods_stay_within_memory_and_time() {
+    bounded_child::run_test_in_child("lvm::tests::item_floods_child");
+}
+
+#[test]
+#[ignore = "run by item_floods_stay_within_memory_and_time under prlimit"]
+fn item_floods_child() {
+    for text in item_floods() {
+        assert!(parse_metadata(&text).is_err());
+    }
+    bounded_child::report_peak();
+}

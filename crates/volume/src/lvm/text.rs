@@ -11,13 +11,20 @@
 //!
 //! A tokenizer and a recursive-descent parser, both bounded: the input size is capped
 //! by the caller ([`LVM_MAX_METADATA_SIZE`](super::LVM_MAX_METADATA_SIZE)) and nesting by
-//! [`LVM_MAX_NESTING`], so hostile metadata cannot exhaust the stack.
+//! [`LVM_MAX_NESTING`], so hostile metadata cannot exhaust the stack, and the tree by
+//! [`LVM_MAX_ITEMS`]; tokens are read one at a time, never collected.
 
 use crate::{ErrorKind, VolumeError};
 
 /// Deepest nesting of sections and arrays accepted. Real metadata nests 4 deep
 /// (vg → logical_volumes → lv → segment); the bound protects the recursive parser.
 pub const LVM_MAX_NESTING: usize = 32;
+
+/// Most items (keys, sections, array elements) parsed from one metadata text.
+/// Real metadata of [`LVM_MAX_VOLUMES`](super::LVM_MAX_VOLUMES) LVs of a few
+/// segments each holds tens of thousands; the bound keeps millions of empty
+/// sections packed into the size cap from building a tree of gigabytes.
+pub const LVM_MAX_ITEMS: usize = 1 << 18;
 
 /// A value in LVM text metadata.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,105 +113,129 @@ fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'+')
 }
 
-fn tokenize(text: &[u8]) -> Result<Vec<(Token, usize)>, VolumeError> {
-    let err =
-        |at: usize, m: &str| VolumeError::corrupt("LVM metadata", format!("{m} at byte {at}"));
-    let mut out = Vec::new();
-    let mut i = 0usize;
-    // Bounded: every iteration advances `i` by at least one byte.
-    while let Some(&b) = text.get(i) {
-        let start = i;
-        match b {
-            b' ' | b'\t' | b'\r' | b'\n' | 0 => i += 1,
-            b'#' => {
-                while text.get(i).is_some_and(|&c| c != b'\n') {
+/// The tokens of `text`, one at a time: nothing is collected, so a text of
+/// millions of one-byte tokens costs no memory beyond the tree the parser keeps.
+struct Lexer<'t> {
+    text: &'t [u8],
+    at: usize,
+}
+
+impl Lexer<'_> {
+    fn err(at: usize, m: &str) -> VolumeError {
+        VolumeError::corrupt("LVM metadata", format!("{m} at byte {at}"))
+    }
+
+    /// The next token and its byte offset, `None` at the end of the text.
+    fn next_token(&mut self) -> Result<Option<(Token, usize)>, VolumeError> {
+        let text = self.text;
+        let mut i = self.at;
+        // Bounded: every iteration advances `i` by at least one byte.
+        let found = loop {
+            let Some(&b) = text.get(i) else { break None };
+            let start = i;
+            let punct = match b {
+                b' ' | b'\t' | b'\r' | b'\n' | 0 => {
                     i += 1;
+                    continue;
                 }
-            }
-            b'=' => {
-                out.push((Token::Equals, start));
-                i += 1;
-            }
-            b'{' => {
-                out.push((Token::Open, start));
-                i += 1;
-            }
-            b'}' => {
-                out.push((Token::Close, start));
-                i += 1;
-            }
-            b'[' => {
-                out.push((Token::ArrOpen, start));
-                i += 1;
-            }
-            b']' => {
-                out.push((Token::ArrClose, start));
-                i += 1;
-            }
-            b',' => {
-                out.push((Token::Comma, start));
-                i += 1;
-            }
-            b'"' => {
-                i += 1;
-                let mut s = Vec::new();
-                loop {
-                    match text.get(i) {
-                        None => return Err(err(start, "unterminated string")),
-                        Some(b'"') => {
-                            i += 1;
-                            break;
-                        }
-                        Some(b'\\') => {
-                            let c = *text
-                                .get(i + 1)
-                                .ok_or_else(|| err(start, "unterminated string"))?;
-                            s.push(c);
-                            i += 2;
-                        }
-                        Some(&c) => {
-                            s.push(c);
-                            i += 1;
-                        }
+                b'#' => {
+                    while text.get(i).is_some_and(|&c| c != b'\n') {
+                        i += 1;
                     }
+                    continue;
                 }
-                out.push((Token::Str(String::from_utf8_lossy(&s).into_owned()), start));
-            }
-            c if is_word_byte(c) => {
-                while text.get(i).is_some_and(|&c| is_word_byte(c)) {
+                b'=' => Token::Equals,
+                b'{' => Token::Open,
+                b'}' => Token::Close,
+                b'[' => Token::ArrOpen,
+                b']' => Token::ArrClose,
+                b',' => Token::Comma,
+                b'"' => {
+                    let (s, end) = Self::string(text, start)?;
+                    i = end;
+                    break Some((Token::Str(s), start));
+                }
+                c if is_word_byte(c) => {
+                    while text.get(i).is_some_and(|&c| is_word_byte(c)) {
+                        i += 1;
+                    }
+                    let w = text.get(start..i).unwrap_or(&[]);
+                    break Some((Token::Word(String::from_utf8_lossy(w).into_owned()), start));
+                }
+                _ => return Err(Self::err(start, &format!("unexpected byte {b:#04x}"))),
+            };
+            i += 1;
+            break Some((punct, start));
+        };
+        self.at = i;
+        Ok(found)
+    }
+
+    /// The quoted string opening at `start`, escapes resolved, and the offset after it.
+    fn string(text: &[u8], start: usize) -> Result<(String, usize), VolumeError> {
+        let mut i = start + 1;
+        let mut s = Vec::new();
+        loop {
+            match text.get(i) {
+                None => return Err(Self::err(start, "unterminated string")),
+                Some(b'"') => return Ok((String::from_utf8_lossy(&s).into_owned(), i + 1)),
+                Some(b'\\') => {
+                    let c = *text
+                        .get(i + 1)
+                        .ok_or_else(|| Self::err(start, "unterminated string"))?;
+                    s.push(c);
+                    i += 2;
+                }
+                Some(&c) => {
+                    s.push(c);
                     i += 1;
                 }
-                let w = text.get(start..i).unwrap_or(&[]);
-                out.push((Token::Word(String::from_utf8_lossy(w).into_owned()), start));
             }
-            _ => return Err(err(start, &format!("unexpected byte {b:#04x}"))),
         }
     }
-    Ok(out)
 }
 
-struct Parser {
-    tokens: Vec<(Token, usize)>,
-    pos: usize,
+struct Parser<'t> {
+    lexer: Lexer<'t>,
+    /// The token after the last one taken, once looked at.
+    peeked: Option<(Token, usize)>,
+    /// Offset of the last token taken (for error positions).
+    last_at: usize,
+    /// Items (keys, sections, array elements) parsed so far.
+    items: usize,
 }
 
-impl Parser {
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.pos).map(|(t, _)| t)
+impl Parser<'_> {
+    fn peek(&mut self) -> Result<Option<&Token>, VolumeError> {
+        if self.peeked.is_none() {
+            self.peeked = self.lexer.next_token()?;
+        }
+        Ok(self.peeked.as_ref().map(|(t, _)| t))
     }
-    fn next(&mut self) -> Option<Token> {
-        let t = self.tokens.get(self.pos).map(|(t, _)| t.clone());
-        self.pos += 1;
-        t
+    fn next(&mut self) -> Result<Option<Token>, VolumeError> {
+        let t = match self.peeked.take() {
+            Some(t) => Some(t),
+            None => self.lexer.next_token()?,
+        };
+        Ok(t.map(|(t, at)| {
+            self.last_at = at;
+            t
+        }))
     }
     fn err(&self, m: &str) -> VolumeError {
-        let at = self
-            .tokens
-            .get(self.pos)
-            .or(self.tokens.last())
-            .map(|(_, a)| *a)
-            .unwrap_or(0);
-        VolumeError::corrupt("LVM metadata", format!("{m} at byte {at}"))
+        VolumeError::corrupt("LVM metadata", format!("{m} at byte {}", self.last_at))
+    }
+    /// Count one more item against [`LVM_MAX_ITEMS`].
+    fn count_item(&mut self) -> Result<(), VolumeError> {
+        self.items += 1;
+        if self.items > LVM_MAX_ITEMS {
+            return Err(VolumeError::new(
+                ErrorKind::LimitExceeded,
+                "LVM metadata",
+                format!("more than {LVM_MAX_ITEMS} keys, sections and array elements"),
+            ));
+        }
+        Ok(())
     }
 
     /// Items until `}` (nested) or the end of input (top level).
@@ -218,21 +249,24 @@ impl Parser {
         }
         let mut node = ConfigNode::default();
         loop {
-            match self.next() {
+            match self.next()? {
                 None if depth == 0 => return Ok(node),
                 None => return Err(self.err("missing '}'")),
                 Some(Token::Close) if depth > 0 => return Ok(node),
-                Some(Token::Word(key)) | Some(Token::Str(key)) => match self.next() {
-                    Some(Token::Equals) => {
-                        let v = self.value()?;
-                        node.items.push((key, v));
+                Some(Token::Word(key)) | Some(Token::Str(key)) => {
+                    self.count_item()?;
+                    match self.next()? {
+                        Some(Token::Equals) => {
+                            let v = self.value()?;
+                            node.items.push((key, v));
+                        }
+                        Some(Token::Open) => {
+                            let s = self.items(depth + 1)?;
+                            node.items.push((key, ConfigValue::Section(s)));
+                        }
+                        _ => return Err(self.err(&format!("expected '=' or '{{' after {key:?}"))),
                     }
-                    Some(Token::Open) => {
-                        let s = self.items(depth + 1)?;
-                        node.items.push((key, ConfigValue::Section(s)));
-                    }
-                    _ => return Err(self.err(&format!("expected '=' or '{{' after {key:?}"))),
-                },
+                }
                 Some(_) => return Err(self.err("expected a key")),
             }
         }
@@ -240,30 +274,37 @@ impl Parser {
 
     /// A value; arrays are flat (LVM metadata never nests them), so no recursion.
     fn value(&mut self) -> Result<ConfigValue, VolumeError> {
-        match self.next() {
+        match self.next()? {
             Some(Token::Str(s)) => Ok(ConfigValue::Str(s)),
             Some(Token::Word(w)) => Ok(word_value(w)),
-            Some(Token::ArrOpen) => {
-                let mut a = Vec::new();
-                loop {
-                    match self.peek() {
-                        Some(Token::ArrClose) => {
-                            self.pos += 1;
-                            return Ok(ConfigValue::Array(a));
-                        }
-                        Some(Token::Str(_)) | Some(Token::Word(_)) => {
-                            a.push(self.value()?);
-                            match self.next() {
-                                Some(Token::Comma) => {}
-                                Some(Token::ArrClose) => return Ok(ConfigValue::Array(a)),
-                                _ => return Err(self.err("expected ',' or ']' in array")),
-                            }
-                        }
-                        _ => return Err(self.err("expected a string or number in array")),
+            Some(Token::ArrOpen) => self.array(),
+            _ => Err(self.err("expected a value")),
+        }
+    }
+
+    /// The rest of an array, after its `[`.
+    fn array(&mut self) -> Result<ConfigValue, VolumeError> {
+        let mut a = Vec::new();
+        loop {
+            match self.peek()? {
+                Some(Token::ArrClose) => {
+                    self.next()?;
+                    return Ok(ConfigValue::Array(a));
+                }
+                Some(Token::Str(_)) | Some(Token::Word(_)) => {
+                    self.count_item()?;
+                    a.push(self.value()?);
+                    match self.next()? {
+                        Some(Token::Comma) => {}
+                        Some(Token::ArrClose) => return Ok(ConfigValue::Array(a)),
+                        _ => return Err(self.err("expected ',' or ']' in array")),
                     }
                 }
+                _ => {
+                    self.next()?;
+                    return Err(self.err("expected a string or number in array"));
+                }
             }
-            _ => Err(self.err("expected a value")),
         }
     }
 }
@@ -288,8 +329,13 @@ fn word_value(w: String) -> ConfigValue {
 /// Parse LVM text metadata into its top-level section. Trailing NUL bytes (the
 /// on-disk text is NUL-terminated) are ignored.
 pub fn parse_metadata(text: &[u8]) -> Result<ConfigNode, VolumeError> {
-    let tokens = tokenize(text)?;
-    Parser { tokens, pos: 0 }.items(0)
+    Parser {
+        lexer: Lexer { text, at: 0 },
+        peeked: None,
+        last_at: 0,
+        items: 0,
+    }
+    .items(0)
 }
 
 #[cfg(test)]
