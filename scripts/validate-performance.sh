@@ -3,8 +3,16 @@
 # (the standard suite), compare with performance-results/baseline.json (the first
 # run creates it), and write performance-results/{current.json,report.md,report.json}.
 #
+# Once a baseline exists, every run is paired: the baseline's own binary (kept
+# under performance-results/bin/, or rebuilt from its commit) and this build are
+# measured in alternating rounds of one session, so the machine's state of the
+# moment cancels out (docs/perf-methodology.md). Reports say when a comparison
+# could not be paired ("unpaired: run-to-run machine noise not controlled").
+#
 # Usage: ./scripts/validate-performance.sh [guestctl perf validate options...]
-#   e.g. ./scripts/validate-performance.sh --iterations 20 --filter minimal
+#   e.g. ./scripts/validate-performance.sh --filter minimal
+#        ./scripts/validate-performance.sh --against origin/main   (a pull request)
+#        ./scripts/validate-performance.sh --self-check            (the detector's rates)
 #
 # Exit status: 0 nothing regressed, 2 a regression was detected (or a missed target,
 # with --fail-on-target-miss), 1 any error (a mistyped option, build failure,

@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod man;
 pub mod mock_disk;
 pub mod perf;
+pub mod perf_paired;
 pub mod virt_ls;
 
 use std::io::Write as _;

@@ -86,6 +86,10 @@ pub enum Command {
     /// instructions`, which runs it under valgrind.
     #[command(name = "run-routine", hide = true)]
     RunRoutine(RunRoutineArgs),
+    /// Internal: serve the standard suite over the worker protocol (JSON Lines on
+    /// stdin/stdout), for paired runs of `validate`.
+    #[command(hide = true)]
+    Worker,
 }
 
 /// What `perf validate` measures.
@@ -217,6 +221,8 @@ pub struct ValidateArgs {
     /// (software emulation, for machines where KVM is missing or broken).
     #[arg(long)]
     peer_force_tcg: bool,
+    #[command(flatten)]
+    paired: crate::cmd::perf_paired::PairedArgs,
     #[command(flatten)]
     export: ExportArgs,
 }
@@ -382,7 +388,22 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report(a),
         Command::History(a) => history(a),
         Command::RunRoutine(a) => run_routine(a),
+        Command::Worker => worker(),
     }
+}
+
+fn worker() -> anyhow::Result<ExitCode> {
+    // Memory per iteration, as in a validate run.
+    guestctl_perf::memory::set_counting(true);
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout().lock();
+    guestctl_perf::worker::serve(
+        guestctl_perf::standard::standard_suite(),
+        &mut input,
+        &mut out,
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_routine(a: RunRoutineArgs) -> anyhow::Result<ExitCode> {
@@ -395,69 +416,25 @@ fn run_routine(a: RunRoutineArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Measures the suite's instruction counts, each test in a child process of this
-/// binary under callgrind, `jobs` tests at a time (instruction counts do not depend
-/// on the machine's load, so running tests side by side changes no figure).
+/// Measures the suite's instruction counts (guestctl-perf's pool of callgrind
+/// processes), with the progress bar.
 fn run_instructions(
     suite: guestctl_perf::Suite,
     results: &mut PerfTestSuite,
     plan: RunPlan,
-    warmup: usize,
     jobs: usize,
     progress: &mut Progress,
 ) -> anyhow::Result<Vec<guestctl_perf::suite::Failure>> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     let exe =
         std::env::current_exe().context("finding the guestctl binary to run under callgrind")?;
-    let runner = guestctl_perf::callgrind::Runner::new(exe)?;
-    let work: Vec<(String, usize)> = suite
-        .names()
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.to_string(), suite.iterations_of(i, plan)))
-        .collect();
-    let next = AtomicUsize::new(0);
     let bar = progress.bar.clone();
-    let mut measured: std::collections::HashMap<String, Result<Vec<f64>, PerfError>> =
-        std::collections::HashMap::new();
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..jobs.clamp(1, work.len().max(1)))
-            .map(|_| {
-                s.spawn(|| {
-                    let mut out = Vec::new();
-                    while let Some((name, iterations)) =
-                        work.get(next.fetch_add(1, Ordering::Relaxed))
-                    {
-                        bar.set_message(name.clone());
-                        out.push((name.clone(), runner.measure(name, *iterations, warmup)));
-                        bar.inc((*iterations + warmup) as u64);
-                    }
-                    out
-                })
-            })
-            .collect();
-        for w in workers {
-            match w.join() {
-                Ok(done) => measured.extend(done),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-    });
-    // Recorded in the suite's order, from the counts measured above.
-    Ok(suite.run_external(
-        results,
-        plan,
-        guestctl_perf::Unit::Instructions,
-        "callgrind_instructions",
-        progress,
-        &mut |name, _| {
-            measured.remove(name).unwrap_or_else(|| {
-                Err(PerfError::operation(format!(
-                    "test {name} was not measured"
-                )))
-            })
-        },
-    ))
+    let done = move |name: &str, n: usize| {
+        bar.set_message(name.to_string());
+        bar.inc(n as u64);
+    };
+    Ok(guestctl_perf::instructions::measure_instructions(
+        exe, suite, results, plan, jobs, progress, &done,
+    )?)
 }
 
 fn check_threshold(t: Option<f64>) -> anyhow::Result<()> {
@@ -597,6 +574,7 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
              run one at a time, every scaling point included)"
         );
     }
+    let mut unpaired_note: Option<String> = None;
     let mut suite = guestctl_perf::standard::standard_suite();
     if let Some(f) = &a.filter {
         suite = suite.filter(f);
@@ -614,6 +592,35 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
                 "every test selected is a scaling point above the instruction metric's cap; \
                  add --all-scaling-points to measure them"
             );
+        }
+    }
+    if !instructions {
+        let ctx = crate::cmd::perf_paired::Context {
+            warmup: a.warmup.max(1),
+            threshold,
+            targets: targets.clone(),
+        };
+        match crate::cmd::perf_paired::try_paired(&a.paired, &ctx, &rd, baseline.as_ref(), &suite)?
+        {
+            crate::cmd::perf_paired::Paired::Done(p) => {
+                return finish(
+                    &a,
+                    &rd,
+                    p.outcome.current,
+                    p.action,
+                    Some(p.outcome.comparison),
+                    Some(&p.outcome.baseline),
+                    None,
+                    &[],
+                    &p.failures,
+                );
+            }
+            crate::cmd::perf_paired::Paired::Unpaired(note) => {
+                if let Some(n) = note {
+                    eprintln!("note: {n}");
+                    unpaired_note = Some(n);
+                }
+            }
         }
     }
     let plan = RunPlan {
@@ -640,12 +647,15 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
             list.join("; ")
         ));
     }
+    if let Some(n) = unpaired_note {
+        results.add_note(n);
+    }
     let mut flamegraphs: Vec<(String, String)> = Vec::new();
     let failures = if instructions {
         let jobs = a.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
-        run_instructions(suite, &mut results, plan, a.warmup, jobs, &mut progress)?
+        run_instructions(suite, &mut results, plan, jobs, &mut progress)?
     } else {
         // Memory per iteration: the counting allocator of main.rs, on for the run.
         let was = guestctl_perf::memory::set_counting(!a.no_memory);
@@ -694,14 +704,10 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         results.add_note(note);
     }
 
-    let run = results.to_run();
-    store::write_atomic(
-        &rd.current_path(),
-        &guestctl_perf::report::to_json_bytes(&run)?,
-    )?;
-    let hist = guestctl_dashboard::History::open(rd.root());
-    hist.append_run(&run, guestctl_dashboard::EntryKind::Run)
-        .context("appending to the performance history")?;
+    let mut run = results.to_run();
+    if !instructions {
+        run.binary = crate::cmd::perf_paired::this_binary();
+    }
     let (action, comparison) = match &baseline {
         Some(b) => {
             let cfg = CompareConfig {
@@ -717,12 +723,9 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
             )
         }
         None if failures.is_empty() => {
-            store::write_atomic(
-                &rd.baseline_path(),
-                &guestctl_perf::report::to_json_bytes(&run)?,
-            )?;
-            hist.append_run(&run, guestctl_dashboard::EntryKind::Baseline)
-                .context("recording the new baseline in the history")?;
+            if !instructions {
+                crate::cmd::perf_paired::keep_binary(&rd);
+            }
             (
                 BaselineAction::Created {
                     path: rd.baseline_path().display().to_string(),
@@ -732,6 +735,49 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         }
         None => (BaselineAction::None, None),
     };
+    finish(
+        &a,
+        &rd,
+        run,
+        action,
+        comparison,
+        baseline.as_ref(),
+        baseline.as_ref(),
+        &flamegraphs,
+        &failures,
+    )
+}
+
+/// Writes current.json, the history, the reports and exports of a validate run (and
+/// baseline.json when `action` created it), prints the table and returns the exit
+/// status.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    a: &ValidateArgs,
+    rd: &ResultsDir,
+    run: guestctl_perf::RunResults,
+    action: BaselineAction,
+    comparison: Option<guestctl_perf::BaselineComparison>,
+    baseline_for_html: Option<&guestctl_perf::RunResults>,
+    stored_baseline: Option<&guestctl_perf::RunResults>,
+    flamegraphs: &[(String, String)],
+    failures: &[guestctl_perf::suite::Failure],
+) -> anyhow::Result<ExitCode> {
+    store::write_atomic(
+        &rd.current_path(),
+        &guestctl_perf::report::to_json_bytes(&run)?,
+    )?;
+    let hist = guestctl_dashboard::History::open(rd.root());
+    hist.append_run(&run, guestctl_dashboard::EntryKind::Run)
+        .context("appending to the performance history")?;
+    if matches!(action, BaselineAction::Created { .. }) {
+        store::write_atomic(
+            &rd.baseline_path(),
+            &guestctl_perf::report::to_json_bytes(&run)?,
+        )?;
+        hist.append_run(&run, guestctl_dashboard::EntryKind::Baseline)
+            .context("recording the new baseline in the history")?;
+    }
     let mut report = Report::new(run, action, comparison);
     report.fail_on_target_miss = a.fail_on_target_miss;
     store::write_atomic(&rd.report_md_path(), markdown_report(&report).as_bytes())?;
@@ -743,10 +789,10 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     let html_path = rd.root().join(guestctl_dashboard::REPORT_HTML_FILE);
     let html = guestctl_dashboard::render_html(&guestctl_dashboard::HtmlInput {
         current: &report.run,
-        baseline: baseline.as_ref(),
+        baseline: baseline_for_html,
         comparison: report.comparison.as_ref(),
         history: &read.entries,
-        flamegraphs: &flamegraphs,
+        flamegraphs,
     });
     store::write_atomic(&html_path, html.as_bytes())?;
     a.export.write(&report)?;
@@ -759,10 +805,10 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     );
     print_report(&report, Format::Terminal, a.json, a.table.style(), &written)?;
     if !failures.is_empty() {
-        for f in &failures {
+        for f in failures {
             eprintln!("error: {}", f.error);
         }
-        if baseline.is_none() {
+        if stored_baseline.is_none() && matches!(report.baseline, BaselineAction::None) {
             eprintln!("no baseline was created because tests failed");
         }
         return Ok(ExitCode::from(EXIT_ERROR));
@@ -860,6 +906,7 @@ fn accept(
         }
     }
     let accepted = rd.accept(&from)?;
+    crate::cmd::perf_paired::keep_accepted_binary(&rd, candidate.binary.as_ref());
     let history = guestctl_dashboard::History::open(&results_dir);
     history
         .append_run(&candidate, guestctl_dashboard::EntryKind::Baseline)

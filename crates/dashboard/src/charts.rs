@@ -27,42 +27,7 @@ pub struct RefLine {
 
 /// Divisor and unit label that make `max` (in `unit`) readable.
 pub fn display_scale(unit: Unit, max: f64) -> (f64, &'static str) {
-    let a = max.abs();
-    match unit {
-        Unit::Nanoseconds => {
-            if a >= 1e9 {
-                (1e9, "s")
-            } else if a >= 1e6 {
-                (1e6, "ms")
-            } else if a >= 1e3 {
-                (1e3, "µs")
-            } else {
-                (1.0, "ns")
-            }
-        }
-        Unit::Bytes => {
-            if a >= 1024.0 * 1024.0 * 1024.0 {
-                (1024.0 * 1024.0 * 1024.0, "GiB")
-            } else if a >= 1024.0 * 1024.0 {
-                (1024.0 * 1024.0, "MiB")
-            } else if a >= 1024.0 {
-                (1024.0, "KiB")
-            } else {
-                (1.0, "B")
-            }
-        }
-        _ => {
-            if a >= 1e9 {
-                (1e9, "G")
-            } else if a >= 1e6 {
-                (1e6, "M")
-            } else if a >= 1e3 {
-                (1e3, "k")
-            } else {
-                (1.0, "")
-            }
-        }
-    }
+    guestctl_perf::units::scale(unit, max)
 }
 
 /// Target lines worth drawing on a chart whose data spans `[lo, hi]`: those within

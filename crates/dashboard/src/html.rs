@@ -146,6 +146,11 @@ pub fn render_html(input: &HtmlInput<'_>) -> String {
             c.overall_change_pct()
                 .map_or("n/a".to_string(), |p| format!("{p:+.1}% (geometric mean of ratios)"))
         );
+        let _ = writeln!(
+            h,
+            "<p class=\"meta\" id=\"how-compared\">{}</p>",
+            html_escape(&guestctl_perf::report::how_compared(c))
+        );
     } else if let Some(b) = input.baseline {
         let _ = writeln!(
             h,
@@ -207,6 +212,25 @@ fn params_text(t: &TestResult) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The change of a time comparison, with how it was compared: `+1.2% (paired, 10
+/// rounds, 95% [0.981, 1.043])` or `+1.2% (unpaired)`.
+fn change_cell(tc: &guestctl_perf::TestComparison) -> String {
+    let Some(c) = &tc.comparison else {
+        return "—".into();
+    };
+    match &tc.paired {
+        Some(p) => format!(
+            "{:+.1}% (paired, {} rounds, {:.0}% [{:.3}, {:.3}])",
+            c.change_pct,
+            p.rounds,
+            p.interval.level * 100.0,
+            p.interval.lower,
+            p.interval.upper
+        ),
+        None => format!("{:+.1}% ({})", c.change_pct, tc.method.as_str()),
+    }
 }
 
 fn verdict_cell(status: MatchStatus, verdict: Option<Verdict>) -> (String, &'static str) {
@@ -283,9 +307,7 @@ fn summary_table(
         let baseline = tc
             .and_then(|x| x.baseline_median)
             .map_or("—".into(), |v| fmt(t.unit, v));
-        let change = tc
-            .and_then(|x| x.comparison.as_ref())
-            .map_or("—".into(), |c| format!("{:+.1}%", c.change_pct));
+        let change = tc.map_or("—".into(), change_cell);
         let hist = histories
             .get(t.name.as_str())
             .map_or("—".into(), |(s, cps)| {

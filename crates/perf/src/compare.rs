@@ -48,6 +48,50 @@ pub enum MatchStatus {
     Error,
 }
 
+/// How a figure was compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Samples of two separate runs, rank test and Holm: run-to-run machine noise
+    /// is not controlled ([`UNPAIRED_LABEL`]).
+    #[default]
+    Unpaired,
+    /// Both builds measured in alternating rounds of one session (the per-round log
+    /// ratio of medians, t interval and test, Holm across the time comparisons).
+    Paired,
+    /// A deterministic figure (allocation bytes and counts, peak heap, instruction
+    /// counts): the ratio of medians against the threshold, not hypothesis-tested,
+    /// outside the Holm family and the verdict counts.
+    Deterministic,
+}
+
+impl Method {
+    /// The name in reports: `unpaired`, `paired`, `deterministic`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Method::Unpaired => "unpaired",
+            Method::Paired => "paired",
+            Method::Deterministic => "deterministic",
+        }
+    }
+}
+
+/// What every report says of an unpaired comparison.
+pub const UNPAIRED_LABEL: &str = "unpaired: run-to-run machine noise not controlled";
+
+/// The paired figures of a test compared in rounds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedDetail {
+    /// Number of ABBA rounds.
+    pub rounds: usize,
+    /// Iterations per side per block (each round has two blocks per side).
+    pub block_iterations: usize,
+    /// The t interval of the ratio (also in `comparison.hl_ci`).
+    pub interval: guestctl_stats::ConfidenceInterval,
+    /// Wilcoxon signed-rank p-value of the per-round log ratios (not corrected).
+    pub wilcoxon_p: f64,
+}
+
 /// One test of the comparison.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestComparison {
@@ -80,6 +124,12 @@ pub struct TestComparison {
     /// Why the statistical verdict was weakened to inconclusive (machine drift).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// How the figure was compared.
+    #[serde(default)]
+    pub method: Method,
+    /// Rounds and interval of a paired comparison.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired: Option<PairedDetail>,
 }
 
 impl TestComparison {
@@ -230,6 +280,71 @@ fn unusable(base: &TestResult, cur: &TestResult, threshold: f64) -> Option<Strin
     None
 }
 
+/// The deterministic rule: `ratio = median(current)/median(baseline)` against the
+/// threshold, with no hypothesis test. A figure that repeats exactly on both sides
+/// (allocations of single-threaded work) is decided by the ratio alone. One that
+/// varies within a run (the peak heap of work spread over threads depends on their
+/// scheduling) counts as a regression only when every current value exceeds every
+/// baseline value by more than the threshold (`min(current) > max(baseline)·(1 + t)`),
+/// as an improvement the other way, and is inconclusive when its ratio is beyond the
+/// threshold but the ranges do not separate. The interval shown is the ratio itself;
+/// the p-values are 0 for a change beyond the threshold and 1 otherwise.
+pub fn deterministic(baseline: &[f64], current: &[f64], threshold_pct: f64) -> Option<Comparison> {
+    let b = guestctl_stats::median(baseline).ok()?;
+    let c = guestctl_stats::median(current).ok()?;
+    let ratio = c / b;
+    if !(ratio.is_finite() && ratio > 0.0) {
+        return None;
+    }
+    let t = threshold_pct / 100.0;
+    let range = |v: &[f64]| {
+        (
+            v.iter().copied().fold(f64::INFINITY, f64::min),
+            v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        )
+    };
+    let (b_lo, b_hi) = range(baseline);
+    let (c_lo, c_hi) = range(current);
+    let verdict = if ratio > 1.0 + t && c_lo > b_hi * (1.0 + t) {
+        Verdict::Regression
+    } else if ratio < 1.0 - t && c_hi < b_lo * (1.0 - t) {
+        Verdict::Improvement
+    } else if (1.0 - t..=1.0 + t).contains(&ratio) {
+        Verdict::Unchanged
+    } else {
+        Verdict::Inconclusive
+    };
+    let p = if matches!(verdict, Verdict::Regression | Verdict::Improvement) {
+        0.0
+    } else {
+        1.0
+    };
+    let point = guestctl_stats::ConfidenceInterval {
+        lower: ratio,
+        upper: ratio,
+        level: 1.0,
+    };
+    Some(Comparison {
+        ratio,
+        change_pct: (ratio - 1.0) * 100.0,
+        ratio_ci: point,
+        hl_ratio: ratio,
+        hl_ci: point,
+        p_value: p,
+        p_adjusted: p,
+        effect_size: (ratio - 1.0).signum(),
+        threshold_pct,
+        verdict,
+    })
+}
+
+/// Whether both sides are instruction counts that repeat exactly within each run
+/// (then they are a deterministic figure, not a sample to test).
+fn repeats_exactly(base: &TestResult, cur: &TestResult) -> bool {
+    let constant = |v: &[f64]| v.windows(2).all(|w| w[0] == w[1]);
+    base.unit == Unit::Instructions && constant(&base.samples) && constant(&cur.samples)
+}
+
 /// Compares `current` with `baseline` under `cfg`.
 pub fn compare_runs(
     current: &RunResults,
@@ -268,6 +383,8 @@ pub fn compare_runs(
                 _ => None,
             },
             note: None,
+            method: Method::Unpaired,
+            paired: None,
         };
         if let Some(b) = base {
             used_baseline.push(&b.name);
@@ -282,6 +399,10 @@ pub fn compare_runs(
                     tc.status = MatchStatus::Error;
                     tc.error = Some(why);
                 }
+                None if repeats_exactly(b, cur) => {
+                    tc.method = Method::Deterministic;
+                    tc.comparison = deterministic(&b.samples, &cur.samples, threshold);
+                }
                 None => pending.push((
                     tests.len(),
                     b.samples.clone(),
@@ -290,7 +411,8 @@ pub fn compare_runs(
                 )),
             }
             tests.push(tc);
-            // Memory figures recorded by both runs, under the same rule and threshold.
+            // Memory figures recorded by both runs: deterministic, against the
+            // threshold directly (not in the Holm family).
             for metric in Metric::MEMORY {
                 let (Some((bs, unit)), Some((cs, _))) =
                     (b.metric_samples(metric), cur.metric_samples(metric))
@@ -302,7 +424,7 @@ pub fn compare_runs(
                 if bs.iter().chain(&cs).any(|x| !(x.is_finite() && *x > 0.0)) {
                     continue;
                 }
-                pending.push((tests.len(), bs.clone(), cs.clone(), threshold));
+                let comparison = deterministic(&bs, &cs, threshold);
                 tests.push(TestComparison {
                     name: cur.name.clone(),
                     baseline_name: base_name.clone(),
@@ -311,11 +433,13 @@ pub fn compare_runs(
                     unit,
                     baseline_median: guestctl_stats::median(&bs).ok(),
                     current_median: guestctl_stats::median(&cs).ok(),
-                    comparison: None,
+                    comparison,
                     error: None,
                     // Allocation counts do not move with the machine's speed.
                     machine_drift: None,
                     note: None,
+                    method: Method::Deterministic,
+                    paired: None,
                 });
             }
             continue;
@@ -336,6 +460,8 @@ pub fn compare_runs(
                 error: None,
                 machine_drift: None,
                 note: None,
+                method: Method::Unpaired,
+                paired: None,
             });
         }
     }
@@ -377,5 +503,30 @@ pub fn compare_runs(
         fingerprint_differences: current.machine.differences(&baseline.machine),
         tests,
         overall_ratio: geometric_mean(&ratios),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(b: &[f64], c: &[f64]) -> Option<Verdict> {
+        deterministic(b, c, 5.0).map(|x| x.verdict)
+    }
+
+    #[test]
+    fn exact_figures_are_decided_by_the_ratio_varying_ones_by_separated_ranges() {
+        assert_eq!(verdict(&[100.0; 4], &[110.0; 4]), Some(Verdict::Regression));
+        assert_eq!(verdict(&[100.0; 4], &[90.0; 4]), Some(Verdict::Improvement));
+        assert_eq!(verdict(&[100.0; 4], &[103.0; 4]), Some(Verdict::Unchanged));
+        // A peak heap that depends on thread scheduling: +20 % in the median, but
+        // the ranges overlap.
+        let b = [100.0, 130.0, 95.0, 125.0];
+        let c = [120.0, 118.0, 140.0, 99.0];
+        assert_eq!(verdict(&b, &c), Some(Verdict::Inconclusive));
+        // Separated by more than the threshold: a regression.
+        let c = [150.0, 160.0, 155.0, 158.0];
+        assert_eq!(verdict(&b, &c), Some(Verdict::Regression));
+        assert_eq!(verdict(&[0.0], &[1.0]), None);
     }
 }

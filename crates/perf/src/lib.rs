@@ -40,13 +40,16 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod binaries;
 pub mod callgrind;
 pub mod compare;
 pub mod drift;
 mod error;
 pub mod fingerprint;
+pub mod instructions;
 pub mod measure;
 pub mod memory;
+pub mod paired;
 pub mod peer;
 pub mod process;
 pub mod record;
@@ -56,6 +59,8 @@ pub mod standard;
 pub mod store;
 pub mod suite;
 pub mod targets;
+pub mod units;
+pub mod worker;
 pub mod workload;
 
 pub use compare::{compare_runs, BaselineComparison, CompareConfig, MatchStatus, TestComparison};

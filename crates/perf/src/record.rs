@@ -38,9 +38,9 @@ impl Unit {
     /// Formats `value` of this unit for humans (`1.23 ms`, `4.5 M instr`, `12.0 MiB`).
     pub fn format(&self, value: f64) -> String {
         match self {
-            Unit::Nanoseconds => crate::report::format_ns(value),
-            Unit::Instructions => crate::report::format_count(value, "instr"),
-            Unit::Bytes => crate::report::format_bytes(value),
+            Unit::Nanoseconds => crate::units::format_ns(value),
+            Unit::Instructions => crate::units::format_count(value, "instr"),
+            Unit::Bytes => crate::units::format_bytes(value),
         }
     }
 }
@@ -227,6 +227,10 @@ pub struct RunResults {
     pub settings: RunSettings,
     /// The tests, in run order.
     pub tests: Vec<TestResult>,
+    /// The binary that measured the current side (`perf validate`), kept under
+    /// `bin/` for later paired runs; absent in files written by other commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<crate::binaries::BinaryInfo>,
 }
 
 impl RunResults {

@@ -253,6 +253,7 @@ impl PerfTestSuite {
                 notes: self.notes.clone(),
             },
             tests: self.results.clone(),
+            binary: None,
         }
     }
 
@@ -382,6 +383,16 @@ impl Operation {
         &self.params
     }
 
+    /// The key of this test's targets in `perf-targets.toml`, when set.
+    pub fn target_key(&self) -> Option<&str> {
+        self.operation.as_deref()
+    }
+
+    /// The former name, when the test was renamed.
+    pub fn former_name(&self) -> Option<&str> {
+        self.renamed_from.as_deref()
+    }
+
     /// Runs the setup in `dir` (which must outlive the routine) and returns the
     /// routine to measure: for running one test outside [`Suite::run`] (e.g. the
     /// hidden `guestctl perf run-routine` under callgrind, the criterion benches in
@@ -455,6 +466,11 @@ impl Suite {
     /// The test names, in order.
     pub fn names(&self) -> Vec<&str> {
         self.ops.iter().map(|o| o.name.as_str()).collect()
+    }
+
+    /// The operations, in order.
+    pub fn operations(&self) -> &[Operation] {
+        &self.ops
     }
 
     /// Number of operations.

@@ -14,6 +14,10 @@
 //!   building blocks [`mann_whitney_u`], [`hodges_lehmann_ratio`],
 //!   [`bootstrap_ratio_of_medians`], [`holm`], [`decide`], and [`geometric_mean`]
 //!   for the overall change.
+//! * [`paired::paired_compare`] / [`paired_compare_suite`] → [`PairedComparison`]:
+//!   two builds measured in alternating rounds, the per-round log ratio of medians,
+//!   a t interval and test (Holm across a suite), [`wilcoxon_signed_rank`] beside it;
+//!   the paired rule is documented in [`paired`].
 //! * [`linear_fit`], [`log_log_slope`] ([`LinearFit`]) for scaling curves.
 //! * [`changepoint::e_divisive`] for lasting step changes in a history series.
 //! * [`rng::Rng`], the seedable generator behind every resampling.
@@ -133,8 +137,10 @@ mod error;
 mod fit;
 mod hl;
 mod mwu;
+pub mod paired;
 pub mod rng;
 mod summary;
+mod wilcoxon;
 
 pub use bootstrap::{bootstrap_median_ci, bootstrap_ratio_of_medians, MAX_BOOTSTRAP_RESAMPLES};
 pub use compare::{
@@ -145,8 +151,10 @@ pub use error::StatsError;
 pub use fit::{linear_fit, log_log_slope, LinearFit};
 pub use hl::{hodges_lehmann_ratio, HodgesLehmann};
 pub use mwu::{mann_whitney_u, MannWhitney, MAX_EXACT_CELLS};
+pub use paired::{paired_compare, paired_compare_suite, PairedComparison, Round};
 pub use summary::{
     median, percentile, summarize, ConfidenceInterval, Options, OutlierClass, Outliers, Sample,
     Summary, TukeyFences, Warning, DEFAULT_SEED, HIGH_CV, MAD_NORMAL_SCALE,
     MIN_RECOMMENDED_SAMPLES,
 };
+pub use wilcoxon::{wilcoxon_signed_rank, SignedRank, MAX_EXACT_SIGNED_RANK};

@@ -92,6 +92,7 @@ pub fn run(commit: &str, timestamp: &str, tests: Vec<TestResult>) -> RunResults 
         machine: machine(),
         settings: RunSettings::default(),
         tests,
+        binary: None,
     }
 }
 

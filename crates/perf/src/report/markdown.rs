@@ -8,9 +8,10 @@ use super::{
     describe_change, describe_change_in, human_timestamp, memory_medians, short_commit,
     BaselineAction, Report,
 };
-use crate::compare::{BaselineComparison, MatchStatus, TestComparison};
+use crate::compare::{BaselineComparison, MatchStatus, Method, TestComparison, UNPAIRED_LABEL};
 use crate::record::{RunResults, TestResult};
 use crate::targets::TargetStatus;
+use crate::units::warning_text;
 
 /// The whole report: header, results, targets, baseline comparison.
 pub fn markdown_report(report: &Report) -> String {
@@ -197,25 +198,6 @@ fn memory_section(s: &mut String, run: &RunResults) {
     }
 }
 
-/// Human text of a statistics warning.
-pub(crate) fn warning_text(w: &Warning) -> String {
-    match w {
-        Warning::FewSamples { n } => format!(
-            "only {n} iterations (at least {} recommended)",
-            guestctl_stats::MIN_RECOMMENDED_SAMPLES
-        ),
-        Warning::HighVariance { cv } => format!(
-            "high variance (CV {:.1}% > {:.0}%): results are noisy, close other programs or run more iterations",
-            cv * 100.0,
-            guestctl_stats::HIGH_CV * 100.0
-        ),
-        Warning::Outliers { count } => {
-            format!("{count} outlier(s) beyond Tukey's fences (kept in the statistics)")
-        }
-        other => format!("{other:?}"),
-    }
-}
-
 fn status_cell(st: Option<TargetStatus>) -> &'static str {
     match st {
         Some(TargetStatus::Met) => "✅ met",
@@ -266,19 +248,40 @@ fn comparison_line(t: &TestComparison) -> String {
     let (Some(c), Some(b), Some(cur)) = (&t.comparison, t.baseline_median, t.current_median) else {
         return name;
     };
-    let mut line = format!(
-        "{name}: {} ({} → {}); ratio 95% CI [{:.3}, {:.3}], decision interval [{:.3}, {:.3}], \
-         p (Holm) = {:.2e}, threshold {}%",
+    let change = format!(
+        "{name}: {} ({} → {})",
         describe_change_in(t.unit, c.ratio),
         t.unit.format(b),
-        t.unit.format(cur),
-        c.ratio_ci.lower,
-        c.ratio_ci.upper,
-        c.hl_ci.lower,
-        c.hl_ci.upper,
-        c.p_adjusted,
-        c.threshold_pct
+        t.unit.format(cur)
     );
+    let mut line = match (t.method, &t.paired) {
+        (Method::Paired, Some(p)) => format!(
+            "{change}; paired, {} rounds × {} iterations per side, {:.0}% interval [{:.3}, \
+             {:.3}], p (Holm) = {:.2e}, Wilcoxon p = {:.2e}, threshold {}%",
+            p.rounds,
+            2 * p.block_iterations,
+            p.interval.level * 100.0,
+            p.interval.lower,
+            p.interval.upper,
+            c.p_adjusted,
+            p.wilcoxon_p,
+            c.threshold_pct
+        ),
+        (Method::Deterministic, _) => format!(
+            "{change}; deterministic (against the threshold, not tested), threshold {}%",
+            c.threshold_pct
+        ),
+        _ => format!(
+            "{change}; unpaired, ratio 95% CI [{:.3}, {:.3}], decision interval [{:.3}, \
+             {:.3}], p (Holm) = {:.2e}, threshold {}%",
+            c.ratio_ci.lower,
+            c.ratio_ci.upper,
+            c.hl_ci.lower,
+            c.hl_ci.upper,
+            c.p_adjusted,
+            c.threshold_pct
+        ),
+    };
     match (&t.note, t.machine_drift) {
         (Some(note), _) => {
             let _ = write!(line, " — {}", escape(note));
@@ -289,6 +292,50 @@ fn comparison_line(t: &TestComparison) -> String {
         _ => {}
     }
     line
+}
+
+/// One sentence on how the time figures were compared (paired or unpaired), and
+/// that memory figures are deterministic checks outside the verdict counts.
+pub fn how_compared(c: &BaselineComparison) -> String {
+    let time: Vec<&TestComparison> = c
+        .tests
+        .iter()
+        .filter(|t| t.metric.is_samples() && t.comparison.is_some())
+        .collect();
+    let paired: Vec<usize> = time
+        .iter()
+        .filter_map(|t| t.paired.as_ref().map(|p| p.rounds))
+        .collect();
+    let unpaired = time.iter().filter(|t| t.method == Method::Unpaired).count();
+    let mut out = if paired.is_empty() {
+        format!("Compared: {UNPAIRED_LABEL}.")
+    } else {
+        let (lo, hi) = (
+            paired.iter().min().copied().unwrap_or(0),
+            paired.iter().max().copied().unwrap_or(0),
+        );
+        let rounds = if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo}–{hi}")
+        };
+        format!(
+            "Compared: paired ({} tests, both builds in alternating ABBA rounds of one \
+             session, {rounds} rounds per test).",
+            paired.len()
+        )
+    };
+    if unpaired > 0 && !paired.is_empty() {
+        out.push_str(&format!(" {unpaired} test(s) {UNPAIRED_LABEL}."));
+    }
+    if c.tests.iter().any(|t| t.method == Method::Deterministic) {
+        out.push_str(
+            " Deterministic figures (allocations, peak heap, exactly repeating instruction \
+             counts) are checked against the threshold directly, outside Holm's family and \
+             the time verdicts.",
+        );
+    }
+    out
 }
 
 /// The comparison section: fingerprint warning, ✅ improvements, ❌ regressions,
@@ -303,6 +350,7 @@ pub fn markdown_comparison(c: &BaselineComparison) -> String {
         human_timestamp(&c.baseline.timestamp),
         c.threshold_pct
     );
+    let _ = writeln!(s, "{}\n", how_compared(c));
     if c.fingerprint_mismatch() {
         let _ = writeln!(
             s,

@@ -6,8 +6,10 @@ mod markdown;
 mod terminal;
 
 pub use github::github_annotations;
-pub use markdown::{markdown_comparison, markdown_report, markdown_results};
+pub use markdown::{how_compared, markdown_comparison, markdown_report, markdown_results};
 pub use terminal::{terminal_output, terminal_table, verdict_line, TableStyle, TerminalOutput};
+
+pub use crate::units::{format_bytes, format_count, format_ns};
 
 use serde::{Deserialize, Serialize};
 
@@ -164,70 +166,6 @@ pub fn to_json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Err
     let mut v = serde_json::to_vec_pretty(value)?;
     v.push(b'\n');
     Ok(v)
-}
-
-/// A duration in nanoseconds, humanly: `850 ns`, `12.3 µs`, `85.0 ms`, `2.50 s`.
-pub fn format_ns(ns: f64) -> String {
-    if !ns.is_finite() {
-        return format!("{ns}");
-    }
-    let a = ns.abs();
-    let (v, unit) = if a < 1e3 {
-        (ns, "ns")
-    } else if a < 1e6 {
-        (ns / 1e3, "µs")
-    } else if a < 1e9 {
-        (ns / 1e6, "ms")
-    } else {
-        (ns / 1e9, "s")
-    };
-    format!("{} {unit}", three_digits(v))
-}
-
-/// A count with an SI prefix: `4.50 M instr`.
-pub fn format_count(x: f64, unit: &str) -> String {
-    let a = x.abs();
-    let (v, p) = if a < 1e3 {
-        (x, "")
-    } else if a < 1e6 {
-        (x / 1e3, "k")
-    } else if a < 1e9 {
-        (x / 1e6, "M")
-    } else {
-        (x / 1e9, "G")
-    };
-    if p.is_empty() {
-        format!("{} {unit}", three_digits(v))
-    } else {
-        format!("{} {p} {unit}", three_digits(v))
-    }
-}
-
-/// Bytes with binary prefixes: `12.0 MiB`.
-pub fn format_bytes(x: f64) -> String {
-    let a = x.abs();
-    let (v, unit) = if a < 1024.0 {
-        return format!("{x:.0} B");
-    } else if a < 1024.0 * 1024.0 {
-        (x / 1024.0, "KiB")
-    } else if a < 1024.0 * 1024.0 * 1024.0 {
-        (x / (1024.0 * 1024.0), "MiB")
-    } else {
-        (x / (1024.0 * 1024.0 * 1024.0), "GiB")
-    };
-    format!("{} {unit}", three_digits(v))
-}
-
-/// Three significant digits for values from 1 to 999 (fewer decimals as it grows).
-fn three_digits(v: f64) -> String {
-    let a = v.abs();
-    if a >= 100.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
 }
 
 /// `12.3% slower` / `45.6% faster` / `no change` for a ratio current/baseline.

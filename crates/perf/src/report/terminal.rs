@@ -12,12 +12,11 @@
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 
-use super::{
-    describe_change_in, format_bytes, markdown::warning_text, memory_medians, signed_pct, Report,
-};
+use super::{describe_change_in, format_bytes, memory_medians, signed_pct, Report};
 use crate::compare::{BaselineComparison, MatchStatus, TestComparison};
 use crate::record::TestResult;
 use crate::targets::TargetStatus;
+use crate::units::warning_text;
 
 /// How to lay out the table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -289,6 +288,7 @@ fn results_tail(report: &Report) -> String {
             ));
         }
     }
+    out.push_str(&format!("{}\n", super::how_compared(c)));
     out.push_str(&verdict_line(c));
     out
 }
@@ -332,7 +332,8 @@ pub fn verdict_line(c: &BaselineComparison) -> String {
     let (mr, mi) = (count(false, V::Regression), count(false, V::Improvement));
     if mr + mi > 0 {
         line.push_str(&format!(
-            "memory: {mr} regression(s), {mi} improvement(s)\n"
+            "memory (deterministic, against the threshold): {mr} regression(s), {mi} \
+             improvement(s)\n"
         ));
     }
     if let Some(r) = c.overall_ratio {
@@ -512,7 +513,11 @@ mod tests {
     fn table_lines(out: &TerminalOutput) -> Vec<&str> {
         out.results
             .lines()
-            .filter(|l| !l.contains(" test(s): ") && !l.starts_with("overall: "))
+            .filter(|l| {
+                !l.contains(" test(s): ")
+                    && !l.starts_with("overall: ")
+                    && !l.starts_with("Compared: ")
+            })
             .collect()
     }
 
