@@ -308,7 +308,7 @@ impl Sink {
         }
         if let (Err(e), false) = (&item.result, self.quiet) {
             self.progress
-                .suspend(|| eprintln!("error: {}", shown(&e.to_string())));
+                .suspend(|| eprintln!("error: {}", shown(&guestctl_block::chain_text(e))));
         }
         self.progress.inc(1);
         if self.counts.failed > 0 {
