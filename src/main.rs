@@ -3,6 +3,7 @@
 //! Each module under `src/cmd/` owns one family of subcommands and returns the
 //! process exit code; errors are `anyhow` chains printed here.
 
+mod build_info;
 mod cmd;
 
 /// The counting allocator (guestctl-perf) over `mimalloc`: `guestctl perf validate`
@@ -14,18 +15,20 @@ mod cmd;
 static ALLOC: guestctl_perf::memory::CountingAlloc<mimalloc::MiMalloc> =
     guestctl_perf::memory::CountingAlloc::new(mimalloc::MiMalloc);
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
     name = "guestctl",
-    version,
+    version = build_info::long_version(),
     about = "Inspect VM disk images without booting them, and measure how fast."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    chatter: cmd::chatter::ChatterArgs,
 }
 
 #[derive(clap::Subcommand)]
@@ -41,15 +44,53 @@ enum Command {
     Batch(cmd::batch::Args),
     #[command(flatten)]
     Inspect(cmd::inspect::Command),
+    /// Print a shell completion script (bash, zsh or fish) on stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: cmd::completions::Shell,
+    },
+    /// Write one man page per command and subcommand into DIR.
+    #[command(hide = true)]
+    Man {
+        /// The directory to write the pages into (created if missing).
+        dir: std::path::PathBuf,
+    },
+}
+
+/// Exit status of a usage error (an unknown flag, a bad value): 1, like any other
+/// error. Clap's own 2 would read as "a regression was detected" to every script
+/// that calls `perf validate`.
+const EXIT_USAGE: u8 = 1;
+
+/// Parses the command line; `--help` and `--version` print and exit 0, a usage error
+/// prints clap's message and exits [`EXIT_USAGE`].
+fn parse_cli() -> Result<Cli, ExitCode> {
+    Cli::try_parse().map_err(|e| {
+        // Printing can only fail when the terminal is gone: nothing left to tell.
+        let _ = e.print();
+        if e.use_stderr() {
+            ExitCode::from(EXIT_USAGE)
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_cli() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    guestctl_perf::fingerprint::set_git_commit(build_info::git_commit());
+    cli.chatter.apply();
     let result = match cli.command {
         Command::MockDisk(c) => cmd::mock_disk::run(c),
         Command::Perf(c) => cmd::perf::run(c),
         Command::Batch(c) => cmd::batch::run(c),
         Command::Inspect(c) => cmd::inspect::run(c),
+        Command::Completions { shell } => cmd::completions::run(shell, Cli::command()),
+        Command::Man { dir } => cmd::man::run(&dir, Cli::command()),
     };
     match result {
         Ok(code) => code,

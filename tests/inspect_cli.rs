@@ -46,8 +46,8 @@ fn guestctl(args: &[&str], cache: &Path) -> Output {
     helpers::guestctl_cmd(args, cache).output().unwrap()
 }
 
-fn hash(p: &Path) -> u64 {
-    guestctl_inspect::cache::hash64(&std::fs::read(p).unwrap(), 0)
+fn hash(p: &Path) -> (u64, u64) {
+    guestctl_inspect::cache::hash128(&std::fs::read(p).unwrap())
 }
 
 fn stdout(o: &Output) -> String {
@@ -122,6 +122,47 @@ fn inspect_json_matches_the_manifest_and_cache_serves_the_same() {
 }
 
 #[test]
+fn packages_as_a_plain_table_tsv_csv_and_json() {
+    let f = fixture();
+    let cache = f.dir.path().join("cache-p");
+    let img = f.ubuntu.path().to_str().unwrap();
+    let table = stdout(&guestctl(&["packages", img], &cache));
+    let lines: Vec<&str> = table.lines().collect();
+    // A header and one line per package, nothing else.
+    assert_eq!(lines.len(), 26, "{table}");
+    assert!(
+        lines[0].starts_with("NAME ") && lines[0].contains(" VERSION "),
+        "{table}"
+    );
+    let version_at = lines[0].find("VERSION").unwrap();
+    for l in &lines[1..] {
+        assert_eq!(l.trim_end(), *l, "trailing spaces: {l:?}");
+        assert_eq!(&l[version_at - 2..version_at], "  ", "not aligned: {l:?}");
+        assert_ne!(&l[version_at..version_at + 1], " ", "not aligned: {l:?}");
+    }
+    let tsv = stdout(&guestctl(&["packages", img, "--format", "tsv"], &cache));
+    let rows: Vec<Vec<&str>> = tsv.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows[0], ["root", "name", "version", "arch"]);
+    assert_eq!(rows.len(), 26);
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r.len() == 4 && r[0] == "/dev/sda2"),
+        "{tsv}"
+    );
+    let csv = stdout(&guestctl(&["packages", img, "--format", "csv"], &cache));
+    assert_eq!(csv.lines().next(), Some("root,name,version,arch"));
+    assert_eq!(csv.replace(',', "\t"), tsv);
+    let json = guestctl(&["packages", img, "--json"], &cache);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v[0]["applications"].as_array().unwrap().len(), 25);
+    assert_eq!(
+        json.stdout,
+        guestctl(&["packages", img, "--format", "json"], &cache).stdout
+    );
+}
+
+#[test]
 fn human_output_is_a_summary() {
     let f = fixture();
     let cache = f.dir.path().join("cache-h");
@@ -134,10 +175,14 @@ fn human_output_is_a_summary() {
         "x86_64",
         "24.4",
         "25 (deb / apt)",
-        "mount /",
+        "/dev/sda2 on / (ext4)",
     ] {
         assert!(s.contains(want), "missing {want:?} in\n{s}");
     }
+    // An aligned key/value list: one line per fact, no rules between them.
+    assert!(!s.contains('─') && !s.contains('|'), "{s}");
+    assert!(s.contains("\n  hostname  cli-vm\n"), "{s}");
+    assert!(s.contains("\n  arch      x86_64\n"), "{s}");
     let o = guestctl(&["filesystems", img], &cache);
     let s = stdout(&o);
     assert!(

@@ -7,7 +7,6 @@
 //! inside the guest); `--root DEVICE` picks another OS on a multi-boot disk.
 
 use anyhow::{bail, Context};
-use comfy_table::{presets, Cell, ContentArrangement, Table};
 use guestctl_inspect::{
     os::{device_namespace, os_namespace},
     Cache, GuestFs, ImageOptions, InspectOptions, Inspection, LaunchOptions,
@@ -17,7 +16,7 @@ use std::io::Write as _;
 use std::ops::ControlFlow;
 
 use crate::cmd::escape::{shown, shown_opt};
-use crate::cmd::write_stdout;
+use crate::cmd::{columns, write_stdout};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -28,9 +27,10 @@ pub const NO_OS_FOUND: u8 = 3;
 /// Options shared by the commands that open an image.
 #[derive(clap::Args, Debug, Clone)]
 pub struct OpenArgs {
-    /// Open backing files named by a qcow2 image (off by default: an image must not
-    /// make guestctl read other host files unless you say so). Even then, only
-    /// regular files in the image's own directory are opened (symlinks resolved).
+    /// Open backing files named by a qcow2 image and the extent files a VMDK
+    /// descriptor names (off by default: an image must not make guestctl read other
+    /// host files unless you say so). Even then, only regular files in the image's own
+    /// directory are opened (symlinks resolved).
     #[arg(long)]
     allow_backing: bool,
 }
@@ -41,7 +41,7 @@ pub enum Command {
     /// Inspect a disk image: operating systems, versions, hostnames, mountpoints,
     /// packages (like virt-inspector).
     Inspect {
-        /// The disk image (raw or qcow2).
+        /// The disk image (raw, qcow2, VMDK, VHD, VHDX or VDI).
         disk: PathBuf,
         /// Print the result as JSON (schema: docs/inspect-json.md).
         #[arg(long)]
@@ -69,8 +69,11 @@ pub enum Command {
     Packages {
         /// The disk image.
         disk: PathBuf,
-        /// Print JSON: `[{"root": …, "applications": [{name, epoch, version, release, arch}]}]`.
-        #[arg(long)]
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PackagesFormat::Table)]
+        format: PackagesFormat,
+        /// Same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
         /// Do not use the inspection cache.
         #[arg(long)]
@@ -108,6 +111,19 @@ pub enum Command {
     /// The inspection cache.
     #[command(subcommand)]
     Cache(CacheCommand),
+}
+
+/// Output formats of `guestctl packages`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PackagesFormat {
+    /// Aligned columns: name, version, arch (and the OS root on a multi-OS disk).
+    Table,
+    /// Tab-separated `root name version arch`, with a header line.
+    Tsv,
+    /// Comma-separated `root,name,version,arch`, with a header line.
+    Csv,
+    /// `[{"root": …, "package_format": …, "applications": [{name, epoch, version, release, arch}]}]`.
+    Json,
 }
 
 /// `guestctl cache ...`
@@ -167,13 +183,6 @@ fn inspect_one(disk: &Path, opts: &ImageOptions) -> anyhow::Result<Inspection> {
     guestctl_inspect::inspect_image(disk, opts).context("cannot inspect")
 }
 
-fn table() -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    t
-}
-
 fn human_size(b: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = b as f64;
@@ -189,7 +198,13 @@ fn human_size(b: u64) -> String {
     }
 }
 
-/// The human summary of `ins` (its diagnostics: [`warn_diagnostics`]).
+/// An optional guest string for a human, escaped (`-` when absent).
+fn opt(s: &Option<String>) -> std::borrow::Cow<'_, str> {
+    shown_opt(s)
+}
+
+/// The human summary of `ins` (its diagnostics: [`warn_diagnostics`]): a header
+/// line, then per operating system its name and an aligned key/value list.
 fn render_inspection(ins: &Inspection) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -213,53 +228,52 @@ fn render_inspection(ins: &Inspection) -> String {
         );
     }
     for os in &ins.operatingsystems {
-        s.push('\n');
-        let mut t = table();
-        t.set_header(vec![
-            Cell::new(format!(
-                "{} ({})",
-                shown_opt(&os.product_name),
-                shown(&os.root)
-            )),
-            Cell::new(""),
-        ]);
-        let version = format!("{}.{}", os.major_version, os.minor_version);
-        let pkgs = if os.applications.is_empty() && os.package_format.is_some() {
-            "-".to_string()
-        } else {
-            os.applications.len().to_string()
-        };
-        let rows: Vec<(&str, String)> = vec![
-            ("type", shown(&os.name).into_owned()),
-            ("distro", shown_opt(&os.distro).to_string()),
-            ("version", version),
-            ("arch", shown_opt(&os.arch).to_string()),
-            ("hostname", shown_opt(&os.hostname).to_string()),
-            (
-                "packages",
-                format!(
-                    "{pkgs} ({} / {})",
-                    shown_opt(&os.package_format),
-                    shown_opt(&os.package_management)
-                ),
-            ),
-        ];
-        for (k, v) in rows {
-            t.add_row(vec![k.to_string(), v]);
-        }
-        if let Some(b) = &os.build_id {
-            t.add_row(vec!["build".to_string(), shown(b).into_owned()]);
-        }
-        for m in &os.mountpoints {
-            let fs = os.filesystems.iter().find(|f| f.device == m.device);
-            let what = fs
-                .map(|f| format!("{} {}", shown(&m.device), shown(&f.fs_type)))
-                .unwrap_or_else(|| shown(&m.device).into_owned());
-            t.add_row(vec![format!("mount {}", shown(&m.mountpoint)), what]);
-        }
-        let _ = writeln!(s, "{t}");
+        let _ = writeln!(s, "\n{} ({})", opt(&os.product_name), shown(&os.root));
+        s.push_str(&columns::key_values("  ", &os_facts(os)));
     }
     s
+}
+
+/// The facts of one operating system, in reading order.
+fn os_facts(os: &guestctl_inspect::OperatingSystem) -> Vec<(String, String)> {
+    let pkgs = if os.applications.is_empty() && os.package_format.is_some() {
+        "-".to_string()
+    } else {
+        os.applications.len().to_string()
+    };
+    let mut facts = vec![
+        ("type".to_string(), shown(&os.name).into_owned()),
+        ("distro".to_string(), opt(&os.distro).to_string()),
+        (
+            "version".to_string(),
+            format!("{}.{}", os.major_version, os.minor_version),
+        ),
+        ("arch".to_string(), opt(&os.arch).to_string()),
+        ("hostname".to_string(), opt(&os.hostname).to_string()),
+        (
+            "packages".to_string(),
+            format!(
+                "{pkgs} ({} / {})",
+                opt(&os.package_format),
+                opt(&os.package_management)
+            ),
+        ),
+    ];
+    if let Some(b) = &os.build_id {
+        facts.push(("build".to_string(), shown(b).into_owned()));
+    }
+    for (i, m) in os.mountpoints.iter().enumerate() {
+        let fs = os.filesystems.iter().find(|f| f.device == m.device);
+        let fs_type = fs
+            .map(|f| format!(" ({})", shown(&f.fs_type)))
+            .unwrap_or_default();
+        let key = if i == 0 { "mounts" } else { "" };
+        facts.push((
+            key.to_string(),
+            format!("{} on {}{fs_type}", shown(&m.device), shown(&m.mountpoint)),
+        ));
+    }
+    facts
 }
 
 /// The diagnostics of `ins` as warnings on stderr.
@@ -326,6 +340,55 @@ fn namespace(
     Ok((g, path.to_string()))
 }
 
+/// The packages of every OS of `ins` in `format`.
+fn render_packages(ins: &Inspection, format: PackagesFormat) -> anyhow::Result<Vec<u8>> {
+    let rows = || {
+        ins.operatingsystems.iter().flat_map(|os| {
+            os.applications.iter().map(move |a| {
+                vec![
+                    shown(&os.root).into_owned(),
+                    shown(&a.name).into_owned(),
+                    shown(&a.full_version()).into_owned(),
+                    shown(&a.arch).into_owned(),
+                ]
+            })
+        })
+    };
+    let header = ["root", "name", "version", "arch"];
+    match format {
+        PackagesFormat::Json => {
+            #[derive(serde::Serialize)]
+            struct Pk<'a> {
+                root: &'a str,
+                package_format: &'a Option<String>,
+                applications: &'a [guestctl_inspect::Application],
+            }
+            let v: Vec<Pk> = ins
+                .operatingsystems
+                .iter()
+                .map(|o| Pk {
+                    root: &o.root,
+                    package_format: &o.package_format,
+                    applications: &o.applications,
+                })
+                .collect();
+            let mut bytes = serde_json::to_vec_pretty(&v)?;
+            bytes.push(b'\n');
+            Ok(bytes)
+        }
+        PackagesFormat::Tsv => columns::Delimited::Tsv.render(&header, &rows().collect::<Vec<_>>()),
+        PackagesFormat::Csv => columns::Delimited::Csv.render(&header, &rows().collect::<Vec<_>>()),
+        PackagesFormat::Table if ins.operatingsystems.len() > 1 => {
+            Ok(columns::aligned(&header, rows().collect(), &[]).into_bytes())
+        }
+        // One OS: the root column would repeat one value on every line.
+        PackagesFormat::Table => {
+            let rows = rows().map(|mut r| r.split_off(1)).collect();
+            Ok(columns::aligned(&header[1..], rows, &[]).into_bytes())
+        }
+    }
+}
+
 #[derive(serde::Serialize)]
 struct LsEntry {
     name: String,
@@ -372,19 +435,21 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             if json {
                 print_json(&fss)?;
             } else {
-                let mut t = table();
-                t.set_header(vec!["Name", "Type", "Label", "UUID", "Size"]);
-                for f in &fss {
-                    t.add_row(vec![
-                        shown(&f.device).into_owned(),
-                        shown(&f.fs_type).into_owned(),
-                        shown_opt(&f.label).to_string(),
-                        shown_opt(&f.uuid).to_string(),
-                        human_size(f.size),
-                    ]);
-                }
+                let rows = fss
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            shown(&f.device).into_owned(),
+                            shown(&f.fs_type).into_owned(),
+                            opt(&f.label).to_string(),
+                            opt(&f.uuid).to_string(),
+                            human_size(f.size),
+                        ]
+                    })
+                    .collect();
+                let t = columns::aligned(&["name", "type", "label", "uuid", "size"], rows, &[4]);
                 let text = format!(
-                    "{}: {} image, {} partition table\n{t}\n",
+                    "{}: {} image, {} partition table\n{t}",
                     disk.display(),
                     launched.format.name(),
                     launched.table.name()
@@ -398,6 +463,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Packages {
             disk,
+            format,
             json,
             no_cache,
             open,
@@ -409,55 +475,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     disk.display()
                 );
             }
-            if json {
-                #[derive(serde::Serialize)]
-                struct Pk<'a> {
-                    root: &'a str,
-                    package_format: &'a Option<String>,
-                    applications: &'a [guestctl_inspect::Application],
-                }
-                let v: Vec<Pk> = ins
-                    .operatingsystems
-                    .iter()
-                    .map(|o| Pk {
-                        root: &o.root,
-                        package_format: &o.package_format,
-                        applications: &o.applications,
-                    })
-                    .collect();
-                print_json(&v)?;
-            } else {
-                let mut out = String::new();
-                for os in &ins.operatingsystems {
-                    if ins.operatingsystems.len() > 1 {
-                        writeln!(
-                            out,
-                            "# {} ({})",
-                            shown_opt(&os.product_name),
-                            shown(&os.root)
-                        )?;
-                    }
-                    let mut t = table();
-                    t.set_header(vec!["Name", "Version", "Arch"]);
-                    for a in &os.applications {
-                        t.add_row(vec![
-                            shown(&a.name).into_owned(),
-                            shown(&a.full_version()).into_owned(),
-                            shown(&a.arch).into_owned(),
-                        ]);
-                    }
-                    writeln!(out, "{t}")?;
-                    writeln!(
-                        out,
-                        "{} packages ({})",
-                        os.applications.len(),
-                        shown_opt(&os.package_format)
-                    )?;
-                }
-                write_stdout(out.as_bytes())?;
-                for d in &ins.diagnostics {
-                    eprintln!("warning: {}", subject_and_message(d));
-                }
+            let format = if json { PackagesFormat::Json } else { format };
+            write_stdout(&render_packages(&ins, format)?)?;
+            for d in &ins.diagnostics {
+                eprintln!("warning: {}", subject_and_message(d));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -4,7 +4,6 @@
 //! or, with `--json`, the manifest; `types` lists the disk types; `tools` says
 //! which system tools were found and which Debian package provides a missing one.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -47,7 +46,7 @@ pub struct CreateArgs {
     /// Number of installed packages.
     #[arg(long, default_value_t = 200)]
     packages: usize,
-    /// Image format: raw or qcow2.
+    /// Image format: raw, qcow2, vmdk, vhdx, vdi or vhd (all but raw through qemu-img).
     #[arg(long, default_value = "raw", value_parser = parse_format)]
     format: DiskFormat,
     /// Layout: standard, lvm, ext2, ext3, dualboot.
@@ -163,7 +162,7 @@ fn create(a: CreateArgs) -> anyhow::Result<ExitCode> {
     if let Some(s) = &a.second_os {
         b = b.second_os_type(s.as_str());
     }
-    let bar = (std::io::stderr().is_terminal()
+    let bar = (crate::cmd::chatter::progress_allowed()
         && a.disk_type.size_bytes() >= MockDiskType::Medium.size_bytes())
     .then(|| {
         let pb = indicatif::ProgressBar::new_spinner();

@@ -6,8 +6,13 @@
 //! quietly, where `println!` would panic with "failed printing to stdout".
 
 pub mod batch;
+pub mod bench;
+pub mod chatter;
+pub mod columns;
+pub mod completions;
 pub mod escape;
 pub mod inspect;
+pub mod man;
 pub mod mock_disk;
 pub mod perf;
 

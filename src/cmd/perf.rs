@@ -8,18 +8,18 @@
 //! validate run is appended to `history.jsonl` and rendered into `report.html`
 //! (guestctl-dashboard). Exit status: 0 nothing regressed, 2 a regression, 1 an error.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+
+use crate::cmd::chatter;
 use guestctl_perf::measure::{Observer, WallClock};
-use guestctl_perf::process::{bench_command, CommandBench};
-use guestctl_perf::report::{github_annotations, markdown_report, terminal_table};
+use guestctl_perf::report::{github_annotations, markdown_report, terminal_output, TableStyle};
 use guestctl_perf::store::{self, ResultsDir};
 use guestctl_perf::{
     compare_runs, BaselineAction, CompareConfig, Options, PerfError, PerfTestSuite, Report,
-    RunPlan, SuiteConfig, Targets, TestResult, EXIT_ERROR,
+    RunPlan, SuiteConfig, Targets, EXIT_ERROR,
 };
 
 /// Default results directory, relative to the working directory.
@@ -32,15 +32,32 @@ const DEFAULT_INSTRUCTIONS_THRESHOLD: f64 = 1.0;
 /// baseline, current run, reports and history).
 const INSTRUCTIONS_SUBDIR: &str = "instructions";
 
-/// Output formats of reports.
+/// The terminal table's layout, for the commands that print one.
+#[derive(clap::Args)]
+pub struct TableArgs {
+    /// Every column (N, mean, min, max, p95, CV, memory, target) instead of the
+    /// compact five (test, median, 95% CI, change, verdict).
+    #[arg(long)]
+    wide: bool,
+}
+
+impl TableArgs {
+    /// The layout, for the terminal on stdout (its width when it is one).
+    fn style(&self) -> TableStyle {
+        TableStyle {
+            wide: self.wide,
+            width: comfy_table::Table::new().width(),
+        }
+    }
+}
+
+/// Output formats of reports (JSON is `--json`, on every command).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// A table for the terminal.
     Terminal,
     /// The Markdown report.
     Markdown,
-    /// The JSON report.
-    Json,
     /// GitHub Actions `::warning::` annotations for regressions.
     Github,
 }
@@ -53,8 +70,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Compare two results files (exit 2 when CURRENT regressed against BASELINE).
     Compare(CompareArgs),
-    /// Benchmark an external command as a whole process (wall, user, sys, peak RSS).
-    Bench(BenchArgs),
+    /// Benchmark commands as whole processes, like hyperfine: mean ± σ, user and
+    /// system time, the relative summary of several commands.
+    Bench(crate::cmd::bench::BenchArgs),
     /// Manage the baseline.
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -102,7 +120,8 @@ pub struct ExportArgs {
     /// Also write github-action-benchmark `customSmallerIsBetter` JSON here.
     #[arg(long, value_name = "PATH")]
     github_benchmark: Option<PathBuf>,
-    /// Also write JUnit XML here (a regression or a missed target is a failure).
+    /// Also write JUnit XML here (a regression is a failure; a missed target too
+    /// with --fail-on-target-miss).
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
 }
@@ -116,7 +135,7 @@ impl ExportArgs {
             store::write_atomic(p, &guestctl_dashboard::github_benchmark_json(&report.run))?;
         }
         if let Some(p) = &self.junit {
-            let xml = guestctl_dashboard::junit_xml(&report.run, report.comparison.as_ref());
+            let xml = guestctl_dashboard::junit_xml(report);
             store::write_atomic(p, xml.as_bytes())?;
         }
         Ok(())
@@ -131,11 +150,19 @@ pub struct HistoryArgs {
     /// Results directory holding history.jsonl.
     #[arg(long, default_value = DEFAULT_RESULTS_DIR)]
     results_dir: PathBuf,
+    /// Print JSON: per test its points (commit, time, median, interval) and the
+    /// change points detected in them.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `perf validate`.
 #[derive(clap::Args)]
 pub struct ValidateArgs {
+    /// A missed target fails the run (exit 2, a JUnit failure, a GitHub error);
+    /// by default a missed target is a warning everywhere.
+    #[arg(long)]
+    fail_on_target_miss: bool,
     /// Measured iterations per test (at least 10 recommended).
     #[arg(long, default_value_t = 10)]
     iterations: usize,
@@ -157,9 +184,8 @@ pub struct ValidateArgs {
     /// Print the JSON report on stdout instead of the table.
     #[arg(long)]
     json: bool,
-    /// Never show a progress bar.
-    #[arg(long)]
-    no_progress: bool,
+    #[command(flatten)]
+    table: TableArgs,
     /// What to measure: wall-clock time (and memory), or instructions under callgrind.
     #[arg(long, value_enum, default_value_t = Metric::Time)]
     metric: Metric,
@@ -209,7 +235,7 @@ fn run_peer(a: &ValidateArgs, results: &mut PerfTestSuite) -> anyhow::Result<()>
     };
     let Some(virt_inspector) = guestctl_perf::peer::find_virt_inspector() else {
         let note = guestctl_perf::peer::skipped_note();
-        eprintln!("note: {note}");
+        chatter::note(format!("note: {note}"));
         results.add_note(note);
         return Ok(());
     };
@@ -239,14 +265,14 @@ fn run_peer(a: &ValidateArgs, results: &mut PerfTestSuite) -> anyhow::Result<()>
         warmup: 0,
         force_tcg: a.peer_force_tcg,
     };
-    let visible = !a.no_progress && !a.json && std::io::stderr().is_terminal();
+    let visible = !a.json && chatter::progress_allowed();
     let mut progress = Progress::new((2 * a.peer_runs) as u64, visible);
     let backend = guestctl_perf::peer::Backend::detect(a.peer_force_tcg);
-    eprintln!(
+    chatter::note(format!(
         "peer: running virt-inspector ({} backend) {} times; this takes a while…",
         backend.name(),
         a.peer_runs
-    );
+    ));
     let peer = guestctl_perf::peer::run_peer(&plan, &Options::default(), &mut progress);
     progress.bar.finish_and_clear();
     for r in peer.context("running the libguestfs peer comparison")? {
@@ -258,6 +284,10 @@ fn run_peer(a: &ValidateArgs, results: &mut PerfTestSuite) -> anyhow::Result<()>
 /// Arguments of `perf compare`.
 #[derive(clap::Args)]
 pub struct CompareArgs {
+    /// A missed target fails the run (exit 2, a JUnit failure, a GitHub error);
+    /// by default a missed target is a warning everywhere.
+    #[arg(long)]
+    fail_on_target_miss: bool,
     /// The baseline results file.
     baseline: PathBuf,
     /// The current results file.
@@ -271,43 +301,16 @@ pub struct CompareArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
     format: Format,
-    /// Same as `--format json`.
-    #[arg(long)]
+    /// Print the JSON report instead.
+    #[arg(long, conflicts_with = "format")]
     json: bool,
+    #[command(flatten)]
+    table: TableArgs,
     /// Also write the self-contained HTML report here.
     #[arg(long, value_name = "PATH")]
     html: Option<PathBuf>,
     #[command(flatten)]
     export: ExportArgs,
-}
-
-/// Arguments of `perf bench`.
-#[derive(clap::Args)]
-pub struct BenchArgs {
-    /// Test name to record.
-    #[arg(long)]
-    name: String,
-    /// Measured runs.
-    #[arg(long, default_value_t = 10)]
-    runs: usize,
-    /// Warm-up runs, discarded.
-    #[arg(long, default_value_t = 1)]
-    warmup: usize,
-    /// Print the results JSON on stdout instead of the table.
-    #[arg(long)]
-    json: bool,
-    /// Also write the results file here (atomically), for `perf compare`.
-    #[arg(long)]
-    output: Option<PathBuf>,
-    /// Let the command's output through (default: discarded).
-    #[arg(long)]
-    show_output: bool,
-    /// Accept non-zero exit codes.
-    #[arg(long)]
-    ignore_failure: bool,
-    /// The command and its arguments (after `--`).
-    #[arg(last = true, required = true, num_args = 1..)]
-    command: Vec<String>,
 }
 
 /// `perf baseline` subcommands.
@@ -338,6 +341,8 @@ pub enum BaselineCommand {
         /// Print the raw JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        table: TableArgs,
     },
 }
 
@@ -350,6 +355,11 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
     format: Format,
+    /// Print the JSON report instead.
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
+    #[command(flatten)]
+    table: TableArgs,
 }
 
 /// Runs a `guestctl perf` subcommand.
@@ -357,14 +367,18 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Validate(a) => validate(a),
         Command::Compare(a) => compare(a),
-        Command::Bench(a) => bench(a),
+        Command::Bench(a) => crate::cmd::bench::bench(a),
         Command::Baseline(BaselineCommand::Accept {
             from,
             results_dir,
             if_no_regressions,
             targets,
         }) => accept(from, results_dir, if_no_regressions, &targets),
-        Command::Baseline(BaselineCommand::Show { results_dir, json }) => show(results_dir, json),
+        Command::Baseline(BaselineCommand::Show {
+            results_dir,
+            json,
+            table,
+        }) => show(results_dir, json, table.style()),
         Command::Report(a) => report(a),
         Command::History(a) => history(a),
         Command::RunRoutine(a) => run_routine(a),
@@ -455,13 +469,28 @@ fn check_threshold(t: Option<f64>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn render(report: &Report, format: Format) -> anyhow::Result<Vec<u8>> {
-    Ok(match format {
-        Format::Terminal => terminal_table(report).into_bytes(),
-        Format::Markdown => markdown_report(report).into_bytes(),
-        Format::Json => report.to_json()?,
-        Format::Github => github_annotations(report).into_bytes(),
-    })
+/// Prints `report` in `format` (JSON when `json`); a terminal table's diagnostics go
+/// to stderr, after `extra` lines appended to its results.
+fn print_report(
+    report: &Report,
+    format: Format,
+    json: bool,
+    style: TableStyle,
+    extra: &str,
+) -> anyhow::Result<()> {
+    if json {
+        return print_verdict(&report.to_json()?);
+    }
+    match format {
+        Format::Terminal => {
+            let out = terminal_output(report, style);
+            print_verdict(format!("{}{extra}", out.results).as_bytes())?;
+            eprint!("{}", out.diagnostics);
+            Ok(())
+        }
+        Format::Markdown => print_verdict(markdown_report(report).as_bytes()),
+        Format::Github => print_verdict(github_annotations(report).as_bytes()),
+    }
 }
 
 fn print(bytes: &[u8]) -> anyhow::Result<()> {
@@ -476,12 +505,14 @@ fn print_verdict(bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// A progress bar over all iterations of the suite, on stderr when it is a terminal.
-struct Progress {
-    bar: indicatif::ProgressBar,
+pub struct Progress {
+    /// The bar (hidden when not visible).
+    pub bar: indicatif::ProgressBar,
 }
 
 impl Progress {
-    fn new(total: u64, visible: bool) -> Progress {
+    /// A bar over `total` steps, drawn when `visible`.
+    pub fn new(total: u64, visible: bool) -> Progress {
         let bar = if visible {
             let b = indicatif::ProgressBar::new(total);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -548,10 +579,10 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     }
     let rd = ResultsDir::new(&results_dir);
     let _lock = rd.lock(|p| {
-        eprintln!(
+        chatter::note(format!(
             "waiting for another performance run to finish (lock {})…",
             p.display()
-        )
+        ))
     })?;
     // Read the baseline before measuring: a corrupt one fails fast and is never
     // overwritten.
@@ -591,7 +622,7 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     let total: usize = (0..suite.len())
         .map(|i| suite.iterations_of(i, plan) + a.warmup)
         .sum();
-    let visible = !a.no_progress && !a.json && std::io::stderr().is_terminal();
+    let visible = !a.json && chatter::progress_allowed();
     let mut progress = Progress::new(total as u64, visible);
     let mut results = PerfTestSuite::with_config(SuiteConfig {
         warmup: a.warmup,
@@ -659,7 +690,7 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         run_peer(&a, &mut results)?;
     } else if a.peer.is_some() {
         let note = "peer comparison skipped: it measures wall-clock time, not instructions";
-        eprintln!("note: {note}");
+        chatter::note(format!("note: {note}"));
         results.add_note(note);
     }
 
@@ -701,7 +732,8 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         }
         None => (BaselineAction::None, None),
     };
-    let report = Report::new(run, action, comparison);
+    let mut report = Report::new(run, action, comparison);
+    report.fail_on_target_miss = a.fail_on_target_miss;
     store::write_atomic(&rd.report_md_path(), markdown_report(&report).as_bytes())?;
     store::write_atomic(&rd.report_json_path(), &report.to_json()?)?;
     let read = hist.entries().context("reading the performance history")?;
@@ -719,18 +751,13 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     store::write_atomic(&html_path, html.as_bytes())?;
     a.export.write(&report)?;
 
-    if a.json {
-        print_verdict(&report.to_json()?)?;
-    } else {
-        let mut text = terminal_table(&report);
-        text.push_str(&format!(
-            "results: {}, report: {} and {}\n",
-            rd.current_path().display(),
-            rd.report_md_path().display(),
-            html_path.display()
-        ));
-        print_verdict(text.as_bytes())?;
-    }
+    let written = format!(
+        "results: {}, report: {} and {}\n",
+        rd.current_path().display(),
+        rd.report_md_path().display(),
+        html_path.display()
+    );
+    print_report(&report, Format::Terminal, a.json, a.table.style(), &written)?;
     if !failures.is_empty() {
         for f in &failures {
             eprintln!("error: {}", f.error);
@@ -776,13 +803,14 @@ fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
         options: Options::default(),
     };
     let comparison = compare_runs(&current, &baseline, &cfg);
-    let report = Report::new(
+    let mut report = Report::new(
         current,
         BaselineAction::Compared {
             path: a.baseline.display().to_string(),
         },
         Some(comparison),
     );
+    report.fail_on_target_miss = a.fail_on_target_miss;
     if let Some(p) = &a.html {
         let html = guestctl_dashboard::render_html(&guestctl_dashboard::HtmlInput {
             current: &report.run,
@@ -794,51 +822,8 @@ fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
         store::write_atomic(p, html.as_bytes())?;
     }
     a.export.write(&report)?;
-    let format = if a.json { Format::Json } else { a.format };
-    print_verdict(&render(&report, format)?)?;
+    print_report(&report, a.format, a.json, a.table.style(), "")?;
     Ok(ExitCode::from(report.exit_code()))
-}
-
-fn bench(a: BenchArgs) -> anyhow::Result<ExitCode> {
-    let spec = CommandBench {
-        name: a.name,
-        argv: a.command,
-        runs: a.runs,
-        warmup: a.warmup,
-        show_output: a.show_output,
-        ignore_failure: a.ignore_failure,
-    };
-    let visible = !a.json && !a.show_output && std::io::stderr().is_terminal();
-    let mut progress = Progress::new((a.runs + a.warmup) as u64, visible);
-    let result: TestResult = bench_command(&spec, &Options::default(), &mut progress)?;
-    progress.bar.finish_and_clear();
-    let mut suite = PerfTestSuite::new();
-    suite.push(result.clone());
-    let run = suite.to_run();
-    if let Some(out) = &a.output {
-        store::write_atomic(out, &guestctl_perf::report::to_json_bytes(&run)?)?;
-    }
-    if a.json {
-        print(&guestctl_perf::report::to_json_bytes(&run)?)?;
-    } else {
-        let report = Report::new(run, BaselineAction::None, None);
-        let mut text = terminal_table(&report);
-        if let Some(p) = &result.process {
-            let s = |v: &[f64]| {
-                guestctl_stats::median(v)
-                    .map(guestctl_perf::report::format_ns)
-                    .unwrap_or_default()
-            };
-            text.push_str(&format!(
-                "user {} (median), sys {} (median), peak RSS {}\n",
-                s(&p.user_ns),
-                s(&p.sys_ns),
-                guestctl_perf::report::format_bytes(result.peak_rss_bytes.unwrap_or(0) as f64)
-            ));
-        }
-        print(text.as_bytes())?;
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn accept(
@@ -848,8 +833,12 @@ fn accept(
     targets: &Path,
 ) -> anyhow::Result<ExitCode> {
     let rd = ResultsDir::new(&results_dir);
-    let _lock =
-        rd.lock(|p| eprintln!("waiting for a running validation (lock {})…", p.display()))?;
+    let _lock = rd.lock(|p| {
+        chatter::note(format!(
+            "waiting for a running validation (lock {})…",
+            p.display()
+        ))
+    })?;
     let from = from.unwrap_or_else(|| rd.current_path());
     let candidate = load(&from)?;
     if if_no_regressions {
@@ -871,26 +860,32 @@ fn accept(
         }
     }
     let accepted = rd.accept(&from)?;
-    guestctl_dashboard::History::open(&results_dir)
+    let history = guestctl_dashboard::History::open(&results_dir);
+    history
         .append_run(&candidate, guestctl_dashboard::EntryKind::Baseline)
         .context("recording the accepted baseline in the history")?;
+    let history_path = history.path().to_path_buf();
     let mut text = format!(
         "baseline updated: {} (from {})\n",
         accepted.baseline.display(),
         from.display()
     );
-    if let Some(prev) = accepted.archived {
+    if let Some(prev) = &accepted.archived {
         text.push_str(&format!("previous baseline kept at {}\n", prev.display()));
     }
+    // Every file the accept changed: the baseline, the one it replaced, the history.
+    let mut files = vec![accepted.baseline.display().to_string()];
+    files.extend(accepted.archived.iter().map(|p| p.display().to_string()));
+    files.push(history_path.display().to_string());
     text.push_str(&format!(
-        "commit it with: git add {p} && git commit -m \"Update performance baseline\"\n",
-        p = accepted.baseline.display()
+        "commit them with: git add {} && git commit -m \"Update performance baseline\"\n",
+        files.join(" ")
     ));
     print(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(results_dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
+fn show(results_dir: PathBuf, json: bool, style: TableStyle) -> anyhow::Result<ExitCode> {
     let rd = ResultsDir::new(results_dir);
     let Some(baseline) = rd.load_baseline()? else {
         bail!(
@@ -909,8 +904,10 @@ fn show(results_dir: PathBuf, json: bool) -> anyhow::Result<ExitCode> {
             baseline.machine.describe()
         );
         let report = Report::new(baseline, BaselineAction::None, None);
-        text.push_str(&terminal_table(&report));
+        let out = terminal_output(&report, style);
+        text.push_str(&out.results);
         print(text.as_bytes())?;
+        eprint!("{}", out.diagnostics);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -922,8 +919,40 @@ fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
         anyhow::anyhow!("{e}: run `guestctl perf validate` first to produce a report")
     })?;
     let report = Report::from_json(&bytes, &path)?;
-    print_verdict(&render(&report, a.format)?)?;
+    print_report(&report, a.format, a.json, a.table.style(), "")?;
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// `perf history --json`: `{"tests": [{"test", "points": [...], "change_points":
+/// [...]}]}` for one test or every test.
+fn history_json(
+    read: &guestctl_dashboard::HistoryRead,
+    test: Option<&str>,
+    h: &guestctl_dashboard::History,
+) -> anyhow::Result<ExitCode> {
+    let names = match test {
+        Some(t) if read.series(t).is_empty() => bail!(
+            "no run in {} has a test named {t:?}; known tests: {}",
+            h.path().display(),
+            read.test_names().join(", ")
+        ),
+        Some(t) => vec![t.to_string()],
+        None => read.test_names(),
+    };
+    let mut tests = Vec::new();
+    for name in names {
+        let series = read.series(&name);
+        let change_points = guestctl_dashboard::detect(&series)?;
+        tests.push(serde_json::json!({
+            "test": name,
+            "points": series,
+            "change_points": change_points,
+        }));
+    }
+    print(&guestctl_perf::report::to_json_bytes(
+        &serde_json::json!({ "tests": tests }),
+    )?)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn history(a: HistoryArgs) -> anyhow::Result<ExitCode> {
@@ -939,6 +968,9 @@ fn history(a: HistoryArgs) -> anyhow::Result<ExitCode> {
             "{} holds no runs yet: run ./scripts/validate-performance.sh (or guestctl perf validate) first",
             h.path().display()
         );
+    }
+    if a.json {
+        return history_json(&read, a.test.as_deref(), &h);
     }
     match &a.test {
         Some(t) => {

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 pub mod mock_disk;
 
+#[allow(unused_imports)] // not every test binary builds disks
 pub use mock_disk::{MockDiskBuilder, MockDiskType};
 
 /// The guestctl binary built for these tests.

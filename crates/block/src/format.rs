@@ -12,13 +12,16 @@ pub enum ImageFormat {
     Qcow2,
     /// QEMU enhanced disk (`QED\0`). Recognised, not supported.
     Qed,
-    /// VMware sparse extent (`KDMV`) or text descriptor. Recognised, not supported.
+    /// VMware sparse extent (`KDMV`) or text descriptor. Supported (sparse,
+    /// streamOptimized, flat and sparse extents named by a descriptor).
     Vmdk,
-    /// Microsoft VHD, dynamic (`conectix` at offset 0). Recognised, not supported.
+    /// Microsoft VHD, dynamic (`conectix` at offset 0). Supported (a fixed VHD has no
+    /// magic at the start and reads as raw).
     Vhd,
-    /// Microsoft VHDX (`vhdxfile`). Recognised, not supported.
+    /// Microsoft VHDX (`vhdxfile`). Supported, fixed and dynamic (a log left to replay
+    /// is refused, not replayed).
     Vhdx,
-    /// VirtualBox VDI (signature `0xbeda107f` at 0x40). Recognised, not supported.
+    /// VirtualBox VDI (signature `0xbeda107f` at 0x40). Supported, dynamic and static.
     Vdi,
 }
 
@@ -38,7 +41,15 @@ impl ImageFormat {
 
     /// Whether guestctl can read images of this format.
     pub fn is_supported(self) -> bool {
-        matches!(self, ImageFormat::Raw | ImageFormat::Qcow2)
+        matches!(
+            self,
+            ImageFormat::Raw
+                | ImageFormat::Qcow2
+                | ImageFormat::Vhd
+                | ImageFormat::Vdi
+                | ImageFormat::Vmdk
+                | ImageFormat::Vhdx
+        )
     }
 }
 
@@ -155,10 +166,13 @@ mod tests {
     }
 
     #[test]
-    fn only_raw_and_qcow2_supported() {
+    fn supported_formats() {
         assert!(ImageFormat::Raw.is_supported());
         assert!(ImageFormat::Qcow2.is_supported());
-        assert!(!ImageFormat::Vmdk.is_supported());
+        assert!(ImageFormat::Vhd.is_supported());
+        assert!(ImageFormat::Vdi.is_supported());
+        assert!(!ImageFormat::Qed.is_supported());
+        assert!(ImageFormat::Vmdk.is_supported());
         assert_eq!(ImageFormat::Vhd.name(), "vpc");
     }
 }

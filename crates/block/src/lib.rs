@@ -33,10 +33,19 @@
 #![warn(clippy::indexing_slicing)]
 
 mod error;
+mod fields;
 mod format;
 mod input;
+mod mapped;
 mod qcow2;
+mod vdi;
+mod vhd;
+mod vhdx;
+mod vhdx_layout;
 mod views;
+mod vmdk;
+mod vmdk_descriptor;
+mod vmdk_sparse;
 
 pub use error::{chain_text, BlockError, ErrorKind};
 pub use format::{detect_format, detect_format_bytes, ImageFormat, DETECT_LEN, QCOW2_MAGIC};
@@ -45,9 +54,21 @@ pub use qcow2::{
     read_qcow2_header, Qcow2Header, Qcow2Image, QCOW2_MAX_BACKING_NAME_LEN, QCOW2_MAX_CLUSTER_BITS,
     QCOW2_MAX_L1_ENTRIES, QCOW2_MAX_VIRTUAL_SIZE, QCOW2_MIN_CLUSTER_BITS,
 };
+pub use vdi::{VdiImage, VDI_MAX_BLOCKS, VDI_MAX_BLOCK_SIZE, VDI_MIN_BLOCK_SIZE};
+pub use vhd::{VhdImage, VHD_MAX_BAT_ENTRIES, VHD_MAX_BLOCK_SIZE, VHD_MIN_BLOCK_SIZE};
+pub use vhdx::{VhdxImage, VHDX_MAX_BAT_ENTRIES};
+pub use vhdx_layout::{
+    VHDX_MAX_BLOCK_SIZE, VHDX_MAX_TABLE_ENTRIES, VHDX_MAX_VIRTUAL_SIZE, VHDX_MIN_BLOCK_SIZE,
+};
 pub use views::{
     CachedDevice, CountingDevice, LinearDevice, LinearSegment, ReadStats, CACHE_CHUNK_SIZE,
     CACHE_DEFAULT_CHUNKS, CACHE_MAX_CHUNKS, LINEAR_MAX_SEGMENTS,
+};
+pub use vmdk::VmdkImage;
+pub use vmdk_descriptor::{VMDK_MAX_DESCRIPTOR_LEN, VMDK_MAX_EXTENTS};
+pub use vmdk_sparse::{
+    VmdkSparse, VMDK_COMPRESSED_SLACK, VMDK_MAX_GD_ENTRIES, VMDK_MAX_GRAIN_SIZE,
+    VMDK_MAX_GT_ENTRIES,
 };
 
 use std::fmt;
@@ -232,8 +253,9 @@ pub const MAX_BACKING_DEPTH: usize = 10;
 /// How [`open_image`] opens an image. Images are always read-only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpenOptions {
-    /// Open backing files named by the image (`--allow-backing`). Off by default: an
-    /// image must not make guestctl open other host files unless the user says so.
+    /// Open backing files named by the image, and the extent files a VMDK descriptor
+    /// names (`--allow-backing`). Off by default: an image must not make guestctl open
+    /// other host files unless the user says so.
     pub allow_backing: bool,
     /// Maximum backing chain depth (capped at [`MAX_BACKING_DEPTH`]).
     pub max_backing_depth: usize,
@@ -260,10 +282,17 @@ impl OpenOptions {
 
 /// Open the image at `path` read-only, detecting its format by magic.
 ///
-/// Raw images become a [`FileDevice`], qcow2 images a [`Qcow2Image`]; other known
-/// formats fail with [`ErrorKind::Unsupported`] naming the format.
+/// Raw images become a [`FileDevice`], qcow2 images a [`Qcow2Image`], dynamic VHD a
+/// [`VhdImage`], VHDX a [`VhdxImage`], VDI a [`VdiImage`], VMDK a [`VmdkSparse`] or (a descriptor with
+/// extent files, opened only with [`OpenOptions::allow_backing`]) a [`VmdkImage`]; QED fails with
+/// [`ErrorKind::Unsupported`] naming the format.
 pub fn open_image(path: &Path, opts: &OpenOptions) -> Result<Arc<dyn BlockDevice>, BlockError> {
     Ok(open_image_detected(path, opts)?.1)
+}
+
+/// Adds the image's path to an error from one of the container formats.
+fn in_file(path: &Path) -> impl Fn(BlockError) -> BlockError + '_ {
+    move |e| e.with_context(path.display().to_string())
 }
 
 /// Like [`open_image`], also returning the detected format.
@@ -281,6 +310,10 @@ pub fn open_image_detected(
             drop(file);
             Arc::new(Qcow2Image::open(path, opts)?)
         }
+        ImageFormat::Vhd => Arc::new(VhdImage::open(Arc::new(file)).map_err(in_file(path))?),
+        ImageFormat::Vdi => Arc::new(VdiImage::open(Arc::new(file)).map_err(in_file(path))?),
+        ImageFormat::Vmdk => vmdk::open_vmdk(path, file, opts)?,
+        ImageFormat::Vhdx => Arc::new(VhdxImage::open(Arc::new(file)).map_err(in_file(path))?),
         other => {
             return Err(BlockError::unsupported(format!(
                 "{} images are not supported (convert with `qemu-img convert -O raw`)",

@@ -245,28 +245,23 @@ fn missing_backing_file_is_not_found() {
 
 #[test]
 fn unsupported_formats_are_named() {
+    // QED is the one format guestctl recognises and does not read.
     let dir = tempfile::tempdir().unwrap();
     let (raw, _) = make_raw(dir.path(), "d.raw", 3);
-    for (fmt, name) in [
-        ("vmdk", "vmdk"),
-        ("vhdx", "vhdx"),
-        ("vdi", "vdi"),
-        ("vpc", "vpc"),
-    ] {
-        let p = dir.path().join(format!("d.{fmt}"));
-        qemu_img(&[
-            "convert",
-            "-f",
-            "raw",
-            "-O",
-            fmt,
-            raw.to_str().unwrap(),
-            p.to_str().unwrap(),
-        ]);
-        let err = open_image(&p, &OpenOptions::default()).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Unsupported, "{fmt}: {err}");
-        assert!(err.to_string().contains(name), "{fmt}: {err}");
-    }
+    let p = dir.path().join("d.qed");
+    qemu_img(&[
+        "convert",
+        "-f",
+        "raw",
+        "-O",
+        "qed",
+        raw.to_str().unwrap(),
+        p.to_str().unwrap(),
+    ]);
+    let err = open_image(&p, &OpenOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(err.to_string().contains("qed"), "{err}");
+    assert!(err.to_string().contains("qemu-img convert"), "{err}");
 }
 
 #[test]

@@ -179,6 +179,7 @@ pub fn distribution_svg(
             };
             chart
                 .configure_mesh()
+                .max_light_lines(0)
                 .disable_x_mesh()
                 .x_labels(groups.len() * 2 + 1)
                 .x_label_formatter(&fmt_x)
@@ -261,8 +262,8 @@ fn draw_ref_lines<DB: DrawingBackend>(
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(x0, y), (x1, y)],
+                14,
                 6,
-                4,
                 TARGET_COLOR.stroke_width(2),
             ))
             .map_err(|e| e.to_string())?;
@@ -280,7 +281,8 @@ fn draw_ref_lines<DB: DrawingBackend>(
 /// The history trend of one test: the median of each run with its confidence
 /// interval as an error bar, joined by a line; each detected change point as a red
 /// dashed vertical line before the first run of the new level; targets as
-/// horizontal lines. The x axis is the run number (1 = oldest).
+/// horizontal lines. The x axis is the runs, oldest first, each labelled by its
+/// commit and date.
 pub fn trend_svg(
     series: &[Point],
     change_points: &[ChangePointReport],
@@ -325,15 +327,11 @@ pub fn trend_svg(
                 .map_err(err)?;
             chart
                 .configure_mesh()
-                .x_desc("run (oldest first)")
+                .max_light_lines(0)
+                .x_desc("run: commit, date (oldest first)")
                 .y_desc(unit_label)
-                .x_label_formatter(&|x| {
-                    if (x - x.round()).abs() < 1e-9 {
-                        format!("{}", x.round())
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_labels(series.len().clamp(2, 8))
+                .x_label_formatter(&|x| run_label(series, *x))
                 .y_label_formatter(&axis_label)
                 .draw()
                 .map_err(err)?;
@@ -342,8 +340,8 @@ pub fn trend_svg(
                 chart
                     .draw_series(DashedLineSeries::new(
                         vec![(x, y0), (x, y1)],
+                        14,
                         6,
-                        4,
                         CHANGE_COLOR.stroke_width(2),
                     ))
                     .map_err(err)?;
@@ -391,6 +389,20 @@ pub fn trend_svg(
         draw()?;
     }
     Ok(svg)
+}
+
+/// The label of run `x` (1-based) on the trend's x axis: its short commit and its
+/// date, `1a2b3c4 01-26`; nothing between runs.
+fn run_label(series: &[Point], x: f64) -> String {
+    if (x - x.round()).abs() > 1e-9 || x < 1.0 {
+        return String::new();
+    }
+    let Some(p) = series.get(x.round() as usize - 1) else {
+        return String::new();
+    };
+    let commit = p.commit.get(..7).unwrap_or(&p.commit);
+    let date = p.timestamp.get(5..10).unwrap_or("");
+    format!("{commit} {date}")
 }
 
 /// One point of a scaling curve.
@@ -466,6 +478,8 @@ pub fn scaling_svg(
                         .map_err(err)?;
                     chart
                         .configure_mesh()
+                        .max_light_lines(0)
+                        .max_light_lines(0)
                         .x_label_formatter(&axis_label)
                         .x_desc(format!("{param} (log scale)"))
                         .y_desc(unit_label)
@@ -479,8 +493,8 @@ pub fn scaling_svg(
                         chart
                             .draw_series(DashedLineSeries::new(
                                 vec![(xmin, l.value / div), (xmax, l.value / div)],
+                                14,
                                 6,
-                                4,
                                 TARGET_COLOR.stroke_width(2),
                             ))
                             .map_err(err)?;
@@ -528,6 +542,8 @@ pub fn scaling_svg(
                     };
                     chart
                         .configure_mesh()
+                        .max_light_lines(0)
+                        .max_light_lines(0)
                         .x_desc(param)
                         .y_desc(unit_label)
                         .x_labels(if categorical { points.len() * 2 + 1 } else { 8 })

@@ -85,7 +85,7 @@ table{border-collapse:collapse;margin:8px 0;font-size:.92em}th,td{border:1px sol
 th{background:#f4f4f4}td.name,th.name{text-align:left;font-family:ui-monospace,monospace}
 .regression{background:#fdd;color:#900;font-weight:bold}.improvement{background:#dfd;color:#060;font-weight:bold}
 .unchanged{color:#555}.inconclusive{background:#ffe9b3;color:#7a5200}.new,.missing,.error{background:#eef}
-.met{color:#060}.missed{color:#900;font-weight:bold}
+.met{color:#060}.missed{color:#900;font-weight:bold}td.target{white-space:nowrap}td.target span{display:block}
 .warn{background:#fff3cd;border:2px solid #e0a800;padding:10px 14px;margin:12px 0;border-radius:4px}
 .meta{color:#555;font-size:.92em}.charts{display:flex;flex-wrap:wrap;gap:12px}
 .chart{border:1px solid #eee;padding:4px}.chart p{margin:2px 6px;font-size:.85em;color:#555}
@@ -297,7 +297,7 @@ fn summary_table(
             });
         let _ = writeln!(
             h,
-            "<tr><td class=\"name\"><a href=\"#test-{i}\">{}</a></td><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"name\"><a href=\"#test-{i}\">{}</a></td><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td class=\"target\">{}</td><td>{}</td></tr>",
             html_escape(&t.name),
             html_escape(&params_text(t)),
             s.n,

@@ -14,7 +14,7 @@
 //! * [`html`]: [`render_html`] of an [`HtmlInput`] — one self-contained HTML file with
 //!   inline SVG charts ([`charts`], drawn with `plotters`).
 //! * [`export`]: [`bmf_json`] (Bencher), [`github_benchmark_json`]
-//!   (github-action-benchmark `customSmallerIsBetter`), [`junit_xml`].
+//!   (github-action-benchmark `customSmallerIsBetter`); [`junit`]: [`junit_xml`].
 //! * [`accept`]: [`should_accept`], the rule of `baseline accept --if-no-regressions`.
 //! * `flamegraph` (feature `flamegraph`, Linux): `profile(name, iterations, f)` and
 //!   `profile_routine(name, iterations, &mut dyn Routine)` → flamegraph SVG bytes, by
@@ -47,16 +47,18 @@ pub mod export;
 pub mod flamegraph;
 pub mod history;
 pub mod html;
+pub mod junit;
 pub mod terminal;
 
 pub use accept::{refusal_reasons, should_accept};
 pub use changes::{detect, detect_with, ChangePointReport, DetectOptions};
 pub use error::{DashboardError, ErrorKind, Result};
-pub use export::{bmf_json, github_benchmark_json, junit_xml};
+pub use export::{bmf_json, github_benchmark_json};
 #[cfg(all(feature = "flamegraph", target_os = "linux"))]
 pub use flamegraph::{flamegraph_path, profile, profile_routine, FLAMEGRAPH_DIR};
 pub use history::{EntryKind, History, HistoryEntry, HistoryRead, Point, HISTORY_FILE};
 pub use html::{render_html, HtmlInput, REPORT_HTML_FILE};
+pub use junit::junit_xml;
 pub use terminal::{render_history_overview, render_history_terminal, sparkline};
 
 pub use guestctl_perf::{BaselineComparison, RunResults};

@@ -94,6 +94,21 @@ fn report_is_self_contained_escaped_and_complete() {
     // Targets drawn: cache_lookup's 100 µs target line label.
     assert!(html.contains("target 100 µs"));
     assert!(!html.contains("not drawn"), "a chart failed");
+    // The trend's x axis names runs by commit and date, not by number.
+    assert!(html.contains("run: commit, date (oldest first)"));
+    let labelled = (0..14u64)
+        .filter(|i| {
+            let commit = format!("{:040x}", 0xabc000 + i);
+            html.contains(&format!(">\n{} 01-{:02}\n<", &commit[..7], i + 1))
+        })
+        .count();
+    assert!(labelled >= 3, "{labelled} runs labelled by commit and date");
+    // The Target cell keeps each target on one line.
+    assert!(html.contains("td.target{white-space:nowrap}"));
+    assert!(html.contains("<td class=\"target\"><span class=\"missed\">target 100 µs missed"));
+    // Charts without the faint grid: a few lines each, not dozens.
+    let lines = html.matches("<line").count();
+    assert!(lines < 12 * svgs, "{lines} grid lines in {svgs} charts");
 }
 
 fn chromium() -> Option<PathBuf> {

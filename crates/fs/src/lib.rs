@@ -5,12 +5,13 @@
 //! `LVM2_member`), with UUID and label, reading only a few sectors.
 //! [`open`] returns a [`Filesystem`]: the read-only, path-based view every driver
 //! offers — [`Ext4Fs`] (ext2/3/4 through `ext4-view`), [`FatFs`] (FAT12/16/32
-//! through `fatfs`) and [`NtfsFs`] (through `ntfs`).
+//! through `fatfs`), [`NtfsFs`] (through `ntfs`) and [`XfsFs`] (through `lamxfs`).
 //!
 //! | driver | reads | not supported |
 //! |---|---|---|
 //! | [`Ext4Fs`] | ext2, ext3, ext4 (block maps and extents, htree, journal replay map, metadata checksums) | no `filetype` feature, `meta_bg`, `inline_data`, `large_dir`, `ea_inode`, encryption, external journal (→ [`FsErrorKind::Unsupported`]) |
 //! | [`FatFs`] | FAT12/16/32, long names, case-insensitive lookup | no symlinks or modes on FAT (none exist) |
+//! | [`XfsFs`] | XFS v4 and v5: shortform, block, leaf, node and B+tree directories; extent and B+tree files; inline and remote symlinks; a dirty log replayed in memory | realtime device, external log, unknown incompatible features (→ [`FsErrorKind::Unsupported`]) |
 //! | [`NtfsFs`] | NTFS 3.x: resident and non-resident, sparse files, large indexes, case-insensitive lookup | reparse points (listed as `Other`, not followed), compressed/encrypted files, named streams |
 //!
 //! Nothing here writes: the block layer has no write method, and the `fatfs`
@@ -52,6 +53,7 @@ mod ntfs;
 mod path;
 mod probe;
 mod read_bounds;
+mod xfs;
 
 pub use error::{FsError, FsErrorKind};
 pub use ext4::{Ext4Fs, MAX_LOADED_PER_THREAD};
@@ -59,6 +61,7 @@ pub use fat::{FatFs, FAT_MAX_DIR_ENTRIES};
 pub use io::METADATA_READ_BUDGET;
 pub use ntfs::NtfsFs;
 pub use probe::{probe, Probed, PROBE_HEAD_LEN};
+pub use xfs::XfsFs;
 
 use guestctl_block::BlockDevice;
 use std::fmt;
@@ -87,7 +90,7 @@ pub const MAX_NAME_LEN: usize = 1024;
 /// Open the filesystem on `dev`, choosing the driver by [`probe`].
 ///
 /// Fails with [`FsErrorKind::Unsupported`] if nothing is recognised or the type
-/// has no driver (xfs, btrfs, swap, LUKS, LVM2 are recognised but not opened).
+/// has no driver (btrfs, swap, LUKS, LVM2 are recognised but not opened).
 pub fn open(dev: Arc<dyn BlockDevice>) -> Result<Box<dyn Filesystem>, FsError> {
     match probe(&*dev)? {
         Some(p) => open_as(dev, &p.fs_type),
@@ -99,12 +102,21 @@ pub fn open(dev: Arc<dyn BlockDevice>) -> Result<Box<dyn Filesystem>, FsError> {
     }
 }
 
+/// Whether [`open_as`] has a driver for `fs_type` (a [`Probed::fs_type`]).
+pub fn has_driver(fs_type: &str) -> bool {
+    matches!(
+        fs_type,
+        "ext2" | "ext3" | "ext4" | "ext4dev" | "vfat" | "ntfs" | "xfs"
+    )
+}
+
 /// Open `dev` with the driver for `fs_type` (a [`Probed::fs_type`]), without probing.
 pub fn open_as(dev: Arc<dyn BlockDevice>, fs_type: &str) -> Result<Box<dyn Filesystem>, FsError> {
     match fs_type {
         "ext2" | "ext3" | "ext4" | "ext4dev" => Ok(Box::new(Ext4Fs::open(dev)?)),
         "vfat" => Ok(Box::new(FatFs::open(dev)?)),
         "ntfs" => Ok(Box::new(NtfsFs::open(dev)?)),
+        "xfs" => Ok(Box::new(XfsFs::open(dev)?)),
         other => Err(FsError::new(
             FsErrorKind::Unsupported,
             "",

@@ -37,12 +37,9 @@ impl ProbedVolume {
             .as_ref()
             .map_or("unknown", |p| p.fs_type.as_str())
     }
-    /// Whether a driver can open it (ext2/3/4, vfat, ntfs).
+    /// Whether a driver can open it (ext2/3/4, vfat, ntfs, xfs).
     pub fn mountable(&self) -> bool {
-        matches!(
-            self.fs_type(),
-            "ext2" | "ext3" | "ext4" | "ext4dev" | "vfat" | "ntfs"
-        )
+        guestctl_fs::has_driver(self.fs_type())
     }
     /// As reported in `filesystems`.
     pub fn info(&self) -> FilesystemInfo {
@@ -120,7 +117,7 @@ fn volume_kind_name(k: guestctl_volume::ErrorKind) -> &'static str {
     }
 }
 
-/// Launch the image at `path`: open it read-only (raw or qcow2, detected by magic),
+/// Launch the image at `path`: open it read-only (any format the block layer reads, detected by magic),
 /// scan its partition table and LVM, and probe every volume.
 ///
 /// Fails only when the image cannot be opened or read at all, or its partition

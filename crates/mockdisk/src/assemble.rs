@@ -315,7 +315,7 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
         sfdisk: tools::find(tools::SFDISK, &dirs)?,
         mkfs_fat: find_opt(tools::MKFS_FAT, has_esp)?,
         mcopy: find_opt(tools::MCOPY, has_esp)?,
-        qemu_img: find_opt(tools::QEMU_IMG, b.format == DiskFormat::Qcow2)?,
+        qemu_img: find_opt(tools::QEMU_IMG, b.format != DiskFormat::Raw)?,
     };
 
     // Identifiers: each from its own named stream of the seed, so they do not
@@ -844,9 +844,10 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
     drop(conf_dir);
 
     // Convert if asked.
-    let image = if b.format == DiskFormat::Qcow2 {
+    let image = if b.format != DiskFormat::Raw {
         progress(b, Stage::Converting);
-        let q = TempPath::beside(path, "qcow2.tmp");
+        let (out_format, options) = b.format.qemu_img_output();
+        let q = TempPath::beside(path, &format!("{}.tmp", b.format.name()));
         let qemu = tools
             .qemu_img
             .as_ref()
@@ -854,14 +855,7 @@ pub(crate) fn build(b: &MockDiskBuilder, path: &Path) -> Result<MockDisk, MockDi
         tools::run(
             Command::new(qemu)
                 .args([
-                    "convert",
-                    "-q",
-                    "-f",
-                    "raw",
-                    "-O",
-                    "qcow2",
-                    "-o",
-                    "compat=1.1",
+                    "convert", "-q", "-f", "raw", "-O", out_format, "-o", options,
                 ])
                 .arg(raw.path())
                 .arg(q.path()),

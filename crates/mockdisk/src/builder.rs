@@ -125,14 +125,38 @@ pub enum DiskFormat {
     Raw,
     /// QEMU's qcow2 (made with `qemu-img convert`).
     Qcow2,
+    /// VMware's VMDK, monolithicSparse (made with `qemu-img convert`).
+    Vmdk,
+    /// Hyper-V's VHDX, dynamic (made with `qemu-img convert`).
+    Vhdx,
+    /// VirtualBox's VDI, dynamic (made with `qemu-img convert`).
+    Vdi,
+    /// Virtual PC / Azure VHD, dynamic (made with `qemu-img convert -O vpc`).
+    Vhd,
 }
 
 impl DiskFormat {
-    /// `raw` or `qcow2`.
+    /// `raw`, `qcow2`, `vmdk`, `vhdx`, `vdi` or `vhd`.
     pub fn name(self) -> &'static str {
         match self {
             DiskFormat::Raw => "raw",
             DiskFormat::Qcow2 => "qcow2",
+            DiskFormat::Vmdk => "vmdk",
+            DiskFormat::Vhdx => "vhdx",
+            DiskFormat::Vdi => "vdi",
+            DiskFormat::Vhd => "vhd",
+        }
+    }
+
+    /// The `qemu-img convert` output format and options that make this format.
+    pub fn qemu_img_output(self) -> (&'static str, &'static str) {
+        match self {
+            DiskFormat::Raw => ("raw", ""),
+            DiskFormat::Qcow2 => ("qcow2", "compat=1.1"),
+            DiskFormat::Vmdk => ("vmdk", "subformat=monolithicSparse"),
+            DiskFormat::Vhdx => ("vhdx", "subformat=dynamic"),
+            DiskFormat::Vdi => ("vdi", "static=off"),
+            DiskFormat::Vhd => ("vpc", "subformat=dynamic,force_size=on"),
         }
     }
 }
@@ -143,8 +167,12 @@ impl FromStr for DiskFormat {
         match s.to_ascii_lowercase().as_str() {
             "raw" | "img" => Ok(DiskFormat::Raw),
             "qcow2" => Ok(DiskFormat::Qcow2),
+            "vmdk" => Ok(DiskFormat::Vmdk),
+            "vhdx" => Ok(DiskFormat::Vhdx),
+            "vdi" => Ok(DiskFormat::Vdi),
+            "vhd" | "vpc" => Ok(DiskFormat::Vhd),
             _ => Err(MockDiskError::InvalidInput(format!(
-                "unknown disk format {s:?}; expected raw or qcow2"
+                "unknown disk format {s:?}; expected raw, qcow2, vmdk, vhdx, vdi or vhd"
             ))),
         }
     }

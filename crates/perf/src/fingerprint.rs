@@ -1,7 +1,6 @@
 //! Where and when a run was made: the machine fingerprint, the git commit, the time.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -114,24 +113,18 @@ pub(crate) fn os_pretty_name(text: &str) -> Option<String> {
     get("PRETTY_NAME").or_else(|| get("NAME"))
 }
 
-/// `git rev-parse HEAD` in the current directory, or `unknown` (no git, not a repo);
-/// asked once per process.
-pub fn git_commit() -> String {
-    static COMMIT: OnceLock<String> = OnceLock::new();
-    COMMIT.get_or_init(probe_git_commit).clone()
+static COMMIT: OnceLock<String> = OnceLock::new();
+
+/// Sets the commit [`git_commit`] reports: the binary's own, baked in when it was
+/// built (the code being measured), rather than whatever repository the current
+/// directory happens to be in. The first call wins.
+pub fn set_git_commit(commit: &str) {
+    let _ = COMMIT.set(commit.to_string());
 }
 
-fn probe_git_commit() -> String {
-    Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".into())
+/// The commit given to [`set_git_commit`], or `unknown`.
+pub fn git_commit() -> String {
+    COMMIT.get().map_or_else(|| "unknown".into(), Clone::clone)
 }
 
 /// The current time as RFC 3339 UTC with second precision, e.g. `2026-01-26T10:30:00Z`.
@@ -143,31 +136,13 @@ pub fn now_rfc3339() -> String {
     rfc3339_from_unix(secs)
 }
 
-/// Formats seconds since the Unix epoch as RFC 3339 UTC.
+/// Formats seconds since the Unix epoch as RFC 3339 UTC (`jiff`'s timestamp format);
+/// a time past jiff's range (year 9999) is the range's end.
 pub fn rfc3339_from_unix(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+    let ts = jiff::Timestamp::from_second(secs).unwrap_or(jiff::Timestamp::MAX);
+    // Whole seconds: jiff prints no fraction for them.
+    ts.to_string()
 }
 
 #[cfg(test)]

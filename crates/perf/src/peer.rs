@@ -162,6 +162,7 @@ pub fn run_peer(
                 warmup: plan.warmup,
                 show_output: false,
                 ignore_failure: false,
+                prepare: None,
             };
             let mut r = bench_command(&spec, opts, observer)?;
             r.operation = Some(format!("peer_{tool}"));

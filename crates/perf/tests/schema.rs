@@ -176,6 +176,7 @@ fn process_results_conform_to_the_schema() {
         warmup: 0,
         show_output: false,
         ignore_failure: false,
+        prepare: None,
     };
     let opts = guestctl_perf::Options {
         bootstrap_resamples: 100,

@@ -2,6 +2,8 @@
 //! volume's first and last sector.
 #![allow(dead_code)]
 
+pub mod container;
+
 use guestctl_block::{BlockDevice, MemDevice};
 use std::sync::Arc;
 

@@ -158,7 +158,7 @@ impl<'a> Record<'a> {
             Err(e) => (
                 Status::Error,
                 Some(kind_name(e.kind())),
-                Some(e.to_string()),
+                Some(guestctl_block::chain_text(e)),
                 None,
             ),
         };

@@ -18,17 +18,17 @@ pub fn sh(cmd: &mut Command) -> (bool, String, String) {
     )
 }
 
-/// A raw view of the image: itself, or a raw conversion of a qcow2 (in `dir`).
+/// A raw view of the image: itself, or a raw conversion (in `dir`).
 pub fn raw_of(disk: &MockDisk, dir: &Path) -> PathBuf {
     match disk.format() {
         DiskFormat::Raw => disk.path().to_path_buf(),
-        DiskFormat::Qcow2 => {
+        other => {
             let raw = dir.join(format!(
                 "{}.raw",
                 disk.path().file_name().unwrap().to_string_lossy()
             ));
             let (ok, _, err) = sh(Command::new("qemu-img")
-                .args(["convert", "-f", "qcow2", "-O", "raw"])
+                .args(["convert", "-f", other.qemu_img_output().0, "-O", "raw"])
                 .arg(disk.path())
                 .arg(&raw));
             assert!(ok, "qemu-img convert: {err}");

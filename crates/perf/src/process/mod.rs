@@ -2,6 +2,8 @@
 //! hyperfine: wall time per run, plus user and system CPU time, peak RSS and exit
 //! status from `wait4`, into the same [`TestResult`] as in-process tests.
 
+pub mod output;
+pub mod relative;
 mod sys;
 
 use std::process::{Command, Stdio};
@@ -30,6 +32,9 @@ pub struct CommandBench {
     pub show_output: bool,
     /// Accept non-zero exit codes instead of failing.
     pub ignore_failure: bool,
+    /// A command run before each run, warm-up or measured, and not timed (to clear
+    /// a cache, reset a file); it must succeed.
+    pub prepare: Option<Vec<String>>,
 }
 
 /// The first `program` on `$PATH`, if any.
@@ -87,7 +92,23 @@ pub fn bench_command(
             spec.argv.join(" ")
         )))
     };
+    let prepare = || -> Result<(), PerfError> {
+        let Some(argv) = &spec.prepare else {
+            return Ok(());
+        };
+        let (_, u) = run_once(argv, spec.show_output)?;
+        match u.exit_code {
+            Some(0) => Ok(()),
+            _ => Err(PerfError::operation(format!(
+                "test {}: the --prepare command `{}` failed ({:?})",
+                spec.name,
+                argv.join(" "),
+                u.exit_code
+            ))),
+        }
+    };
     for i in 0..spec.warmup {
+        prepare()?;
         let (_, u) = run_once(&spec.argv, spec.show_output)?;
         check(&u, i + 1)?;
         observer.iteration_finished(&spec.name, true);
@@ -98,6 +119,7 @@ pub fn bench_command(
         ..ProcessStats::default()
     };
     for i in 0..spec.runs {
+        prepare()?;
         let (wall, u) = run_once(&spec.argv, spec.show_output)?;
         check(&u, spec.warmup + i + 1)?;
         samples.push(wall);
@@ -150,6 +172,7 @@ mod tests {
             warmup: 1,
             show_output: false,
             ignore_failure: false,
+            prepare: None,
         };
         let r = bench_command(&spec, &opts(), &mut NoObserver).unwrap();
         assert_eq!(r.samples.len(), 3);
@@ -176,6 +199,7 @@ mod tests {
             warmup: 0,
             show_output: false,
             ignore_failure: false,
+            prepare: None,
         };
         let e = bench_command(&spec, &opts(), &mut NoObserver).unwrap_err();
         let m = e.to_string();
@@ -195,6 +219,7 @@ mod tests {
             warmup: 0,
             show_output: false,
             ignore_failure: false,
+            prepare: None,
         };
         let m = bench_command(&spec, &opts(), &mut NoObserver)
             .unwrap_err()
@@ -220,6 +245,7 @@ mod tests {
             warmup: 0,
             show_output: false,
             ignore_failure: false,
+            prepare: None,
         };
         let r = bench_command(&spec, &opts(), &mut NoObserver).unwrap();
         let p = r.process.unwrap();
@@ -229,6 +255,31 @@ mod tests {
             cpu <= r.samples[0] * 1.5 + 5e6,
             "cpu {cpu} wall {}",
             r.samples[0]
+        );
+    }
+
+    #[test]
+    fn prepare_runs_before_every_run_and_its_failure_stops_the_bench() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let sh = |script: String| vec!["sh".to_string(), "-c".to_string(), script];
+        let mut spec = CommandBench {
+            name: "t".into(),
+            // The measured command sees the file the prepare step just appended to.
+            argv: sh(format!("test -s {}", log.display())),
+            runs: 3,
+            warmup: 2,
+            show_output: false,
+            ignore_failure: false,
+            prepare: Some(sh(format!("echo p >> {}", log.display()))),
+        };
+        bench_command(&spec, &opts(), &mut NoObserver).unwrap();
+        assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 5);
+        spec.prepare = Some(vec!["false".into()]);
+        let e = bench_command(&spec, &opts(), &mut NoObserver).unwrap_err();
+        assert!(
+            e.to_string().contains("--prepare command `false` failed"),
+            "{e}"
         );
     }
 }

@@ -16,9 +16,28 @@ fn prop(s: &str) -> String {
 }
 
 /// One `::warning title=…::…` line per regression, plus one for a fingerprint
-/// mismatch; empty when there is nothing to flag.
+/// mismatch, plus one per missed target (`::error` when missed targets fail the
+/// run); empty when there is nothing to flag.
 pub fn github_annotations(report: &Report) -> String {
     let mut out = String::new();
+    let level = if report.fail_on_target_miss {
+        "error"
+    } else {
+        "warning"
+    };
+    for (t, m) in report.missed_targets() {
+        out.push_str(&format!(
+            "::{level} title={}::{}\n",
+            prop(&format!("Target missed: {}", t.name)),
+            data(&format!(
+                "{}: the median's 95% CI reaches {}, not below the {} {}",
+                t.name,
+                t.unit.format(t.summary.median_ci.upper),
+                m.which,
+                t.unit.format(m.target)
+            ))
+        ));
+    }
     let Some(c) = &report.comparison else {
         return out;
     };

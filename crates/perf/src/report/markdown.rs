@@ -15,6 +15,15 @@ use crate::targets::TargetStatus;
 /// The whole report: header, results, targets, baseline comparison.
 pub fn markdown_report(report: &Report) -> String {
     let mut s = markdown_results(&report.run);
+    let missed = report.missed_targets().len();
+    if missed > 0 {
+        let what = if report.fail_on_target_miss {
+            "they fail the run (`--fail-on-target-miss`)"
+        } else {
+            "warnings, which do not fail the run (`--fail-on-target-miss` makes them fail it)"
+        };
+        let _ = writeln!(s, "\n**{missed} target(s) missed**: {what}.");
+    }
     match (&report.baseline, &report.comparison) {
         (_, Some(c)) => {
             s.push('\n');
@@ -85,11 +94,7 @@ pub fn markdown_results(run: &RunResults) -> String {
             .collect();
         if !warned.is_empty() {
             let _ = writeln!(s, "\n### Warnings\n");
-            for t in warned {
-                for w in &t.warnings {
-                    let _ = writeln!(s, "- ⚠️ {}: {}", escape(&t.name), warning_text(w));
-                }
-            }
+            s.push_str(&grouped_warnings(&warned));
         }
         memory_section(&mut s, run);
         targets_section(&mut s, run);
@@ -97,6 +102,57 @@ pub fn markdown_results(run: &RunResults) -> String {
         s.push_str(&crate::peer::markdown_peer(run));
     }
     s
+}
+
+/// One bullet per kind of warning, naming its tests (with the figure that differs
+/// from test to test, such as the CV), instead of one bullet per warning.
+fn grouped_warnings(warned: &[&TestResult]) -> String {
+    let mut kinds: Vec<(String, Vec<String>)> = Vec::new();
+    for t in warned {
+        for w in &t.warnings {
+            let (kind, detail) = match w {
+                Warning::FewSamples { n } => (
+                    format!(
+                        "fewer than {} iterations",
+                        guestctl_stats::MIN_RECOMMENDED_SAMPLES
+                    ),
+                    format!("{n}"),
+                ),
+                Warning::HighVariance { cv } => (
+                    format!(
+                        "high variance (CV > {:.0}%): results are noisy, close other programs \
+                         or run more iterations",
+                        guestctl_stats::HIGH_CV * 100.0
+                    ),
+                    format!("CV {:.1}%", cv * 100.0),
+                ),
+                Warning::Outliers { count } => (
+                    "outliers beyond Tukey's fences (kept in the statistics)".to_string(),
+                    format!("{count}"),
+                ),
+                other => (warning_text(other), String::new()),
+            };
+            let entry = if detail.is_empty() {
+                escape(&t.name)
+            } else {
+                format!("{} ({detail})", escape(&t.name))
+            };
+            match kinds.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, tests)) => tests.push(entry),
+                None => kinds.push((kind, vec![entry])),
+            }
+        }
+    }
+    let mut out = String::new();
+    for (kind, tests) in kinds {
+        let _ = writeln!(
+            out,
+            "- ⚠️ {kind}: {} test(s): {}",
+            tests.len(),
+            tests.join(", ")
+        );
+    }
+    out
 }
 
 /// Memory per operation: the counting allocator's figures (median per iteration)
@@ -268,6 +324,10 @@ pub fn markdown_comparison(c: &BaselineComparison) -> String {
         ("### Inconclusive", Verdict::Inconclusive),
     ];
     for (title, v) in groups {
+        if v == Verdict::Unchanged {
+            s.push_str(&unchanged_section(c));
+            continue;
+        }
         let _ = writeln!(s, "{title}\n");
         let items: Vec<&TestComparison> =
             c.tests.iter().filter(|t| t.verdict() == Some(v)).collect();
@@ -359,7 +419,90 @@ pub fn markdown_comparison(c: &BaselineComparison) -> String {
     s
 }
 
+/// The unchanged tests, collapsed: a `<details>` block (closed on GitHub) with one
+/// line per test and its change; unchanged memory figures are only counted.
+fn unchanged_section(c: &BaselineComparison) -> String {
+    let unchanged = |samples: bool| -> Vec<&TestComparison> {
+        c.tests
+            .iter()
+            .filter(|t| t.verdict() == Some(Verdict::Unchanged) && t.metric.is_samples() == samples)
+            .collect()
+    };
+    let (tests, memory) = (unchanged(true), unchanged(false).len());
+    let mut s = String::from("### Unchanged\n\n");
+    if tests.is_empty() && memory == 0 {
+        s.push_str("None\n\n");
+        return s;
+    }
+    let memory_note = if memory > 0 {
+        format!(", and {memory} memory figure(s)")
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        s,
+        "<details><summary>{} test(s) unchanged{memory_note}</summary>\n",
+        tests.len()
+    );
+    for t in tests {
+        let _ = writeln!(s, "- {}", comparison_line(t));
+    }
+    s.push_str("\n</details>\n\n");
+    s
+}
+
 /// Escapes the characters that would break a Markdown table cell.
 fn escape(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod collapse_tests {
+    use crate::measure::{analyse, RawRun};
+    use crate::record::{Params, Unit};
+    use crate::PerfTestSuite;
+
+    fn suite(n: usize, iterations: usize) -> PerfTestSuite {
+        let mut s = PerfTestSuite::new();
+        for i in 0..n {
+            let samples = (0..iterations)
+                .map(|k| 1e5 * (1.0 + 0.3 * (k % 2) as f64))
+                .collect();
+            let r = analyse(
+                RawRun {
+                    name: format!("test/{i}"),
+                    params: Params::new(),
+                    unit: Unit::Nanoseconds,
+                    warmup: 0,
+                    samples,
+                    memory: None,
+                    peak_rss_bytes: None,
+                },
+                &guestctl_stats::Options {
+                    bootstrap_resamples: 100,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            s.push(r);
+        }
+        s
+    }
+
+    #[test]
+    fn unchanged_tests_collapse_and_warnings_group_by_kind() {
+        // 30 noisy tests with 4 iterations each: two warnings per test, all unchanged.
+        let md = super::markdown_report(&suite(30, 4).report(Some(&suite(30, 4)), 5.0));
+        let bullets = md.lines().filter(|l| l.starts_with("- ⚠️")).count();
+        assert_eq!(bullets, 2, "{md}");
+        assert!(md.contains("- ⚠️ fewer than 10 iterations: 30 test(s): test/0 (4), "));
+        let unchanged = md.split("### Unchanged\n\n").nth(1).unwrap();
+        assert!(
+            unchanged.starts_with("<details><summary>30 test(s) unchanged</summary>\n"),
+            "{unchanged}"
+        );
+        assert!(unchanged.contains("\n</details>\n"), "{unchanged}");
+        assert!(md.lines().count() < 140, "{} lines", md.lines().count());
+    }
 }

@@ -7,7 +7,7 @@ mod terminal;
 
 pub use github::github_annotations;
 pub use markdown::{markdown_comparison, markdown_report, markdown_results};
-pub use terminal::terminal_table;
+pub use terminal::{terminal_output, terminal_table, verdict_line, TableStyle, TerminalOutput};
 
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +49,40 @@ pub struct Report {
     pub baseline: BaselineAction,
     /// The comparison, when one was made.
     pub comparison: Option<BaselineComparison>,
+    /// Whether a missed target fails the run (`--fail-on-target-miss`): exit status
+    /// 2, a JUnit failure, a GitHub error. Otherwise a missed target is a warning
+    /// everywhere, and only a regression fails.
+    #[serde(default)]
+    pub fail_on_target_miss: bool,
+}
+
+/// A target a test missed: the target, in the test's unit, and which one (the
+/// test's own `target`, else the required `spec week-12 target`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MissedTarget {
+    /// The target value.
+    pub target: f64,
+    /// `target` or `spec week-12 target`.
+    pub which: &'static str,
+}
+
+/// The target `t` missed, if any: its own target decides; without one, the required
+/// week-12 target (docs/requirements.md).
+pub fn missed_target(t: &crate::record::TestResult) -> Option<MissedTarget> {
+    use crate::targets::TargetStatus;
+    let tc = t.target.as_ref()?;
+    let (target, status, which) = match (tc.target_ns, tc.status) {
+        (Some(v), Some(s)) => (Some(v), Some(s), "target"),
+        _ => (
+            tc.spec_week12_target_ns,
+            tc.spec_week12_status,
+            "spec week-12 target",
+        ),
+    };
+    match (target, status) {
+        (Some(target), Some(TargetStatus::Missed)) => Some(MissedTarget { target, which }),
+        _ => None,
+    }
 }
 
 impl Report {
@@ -64,7 +98,17 @@ impl Report {
             run,
             baseline,
             comparison,
+            fail_on_target_miss: false,
         }
+    }
+
+    /// The tests that missed a target, with the target.
+    pub fn missed_targets(&self) -> Vec<(&crate::record::TestResult, MissedTarget)> {
+        self.run
+            .tests
+            .iter()
+            .filter_map(|t| missed_target(t).map(|m| (t, m)))
+            .collect()
     }
 
     /// Pretty JSON bytes (with a final newline).
@@ -96,11 +140,20 @@ impl Report {
         Ok(r)
     }
 
-    /// The exit status the report calls for: 2 with a regression, else 0.
+    /// The exit status the report calls for: 2 with a regression, or with a missed
+    /// target under [`Report::fail_on_target_miss`]; else 0.
     pub fn exit_code(&self) -> u8 {
-        self.comparison
+        let compared = self
+            .comparison
             .as_ref()
-            .map_or(crate::EXIT_OK, |c| c.exit_code())
+            .map_or(crate::EXIT_OK, |c| c.exit_code());
+        if compared == crate::EXIT_OK
+            && self.fail_on_target_miss
+            && !self.missed_targets().is_empty()
+        {
+            return crate::EXIT_REGRESSION;
+        }
+        compared
     }
 }
 
@@ -222,11 +275,12 @@ pub fn signed_pct(ratio: f64) -> String {
     format!("{:+.1}%", (ratio - 1.0) * 100.0)
 }
 
-/// `2026-01-26T10:30:00Z` → `2026-01-26 10:30:00 UTC` (other strings unchanged).
+/// `2026-01-26T10:30:00Z` → `2026-01-26 10:30:00 UTC`: any RFC 3339 time, shown in
+/// UTC (other strings unchanged).
 pub fn human_timestamp(ts: &str) -> String {
-    match ts.strip_suffix('Z') {
-        Some(t) if t.len() == 19 => format!("{} UTC", t.replacen('T', " ", 1)),
-        _ => ts.to_string(),
+    match ts.parse::<jiff::Timestamp>() {
+        Ok(t) => t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        Err(_) => ts.to_string(),
     }
 }
 
@@ -261,6 +315,11 @@ mod tests {
             human_timestamp("2026-01-26T10:30:00Z"),
             "2026-01-26 10:30:00 UTC"
         );
+        assert_eq!(
+            human_timestamp("2026-01-26T12:30:00+02:00"),
+            "2026-01-26 10:30:00 UTC"
+        );
+        assert_eq!(human_timestamp("yesterday"), "yesterday");
         assert_eq!(short_commit("abc"), "abc");
         assert_eq!(short_commit("0123456789abcdef"), "0123456789ab");
     }
