@@ -215,19 +215,9 @@ fn inspect_one(disk: &Path, opts: &ImageOptions) -> anyhow::Result<Inspection> {
     guestctl_inspect::inspect_image(disk, opts).context("cannot inspect")
 }
 
+/// A size for a human, by the one byte formatter (`guestctl_perf::units`).
 fn human_size(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+    guestctl_perf::units::format_bytes(b as f64)
 }
 
 /// An optional guest string for a human, escaped (`-` when absent).
