@@ -263,6 +263,14 @@ pub fn batch_throughput() -> Operation {
             .enumerate()
         {
             let link = dir.join(format!("batch-{i:04}.img"));
+            // Both sides of a paired run prepare in one shared directory: the
+            // second replaces the first one's links to the disks it rebuilt.
+            match std::fs::remove_file(&link) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(PerfError::io("replacing", &link, e));
+                }
+                _ => {}
+            }
             std::fs::hard_link(disk, &link).map_err(|e| PerfError::io("linking", &link, e))?;
             images.push(link);
         }

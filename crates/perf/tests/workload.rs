@@ -255,3 +255,15 @@ fn scaling_series_are_measured_fitted_and_reported() {
     );
     assert!(md.contains("per num_packages"), "{md}");
 }
+
+/// Both sides of a paired run prepare a test in one shared workload directory, so
+/// a setup must succeed over what the other side left there (batch_throughput's
+/// links once failed with "File exists").
+#[test]
+fn batch_throughput_prepares_twice_in_one_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    for side in ["baseline", "current"] {
+        let routine = guestctl_perf::standard::batch_throughput().into_routine(dir.path());
+        assert!(routine.is_ok(), "{side}: {:?}", routine.err());
+    }
+}
